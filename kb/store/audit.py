@@ -1,0 +1,102 @@
+"""The audit log of searches and asks, and the per-document usage counts derived from it.
+
+Who asked what, when, which document ids came back and how long it took. Usage counts (how often a
+document was returned recently) order the owners' staleness digests.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from kb.clock import utc
+from kb.store.db import Database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          TEXT NOT NULL,
+    user        TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    query       TEXT NOT NULL,
+    doc_ids     TEXT NOT NULL,
+    latency_ms  REAL NOT NULL,
+    status      INTEGER NOT NULL DEFAULT 200
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+CREATE TABLE IF NOT EXISTS usage (
+    doc_id  TEXT NOT NULL,
+    day     TEXT NOT NULL,
+    hits    INTEGER NOT NULL,
+    PRIMARY KEY (doc_id, day)
+);
+"""
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    user: str
+    action: str = Field(description="search | ask")
+    query: str
+    doc_ids: list[str] = Field(default_factory=list)
+    latency_ms: float = 0.0
+    status: int = 200
+
+
+class AuditLog:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.ensure_schema(SCHEMA)
+
+    def record(self, entry: AuditEntry) -> None:
+        at = utc(entry.at)
+        day = at.date().isoformat()
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO audit (at, user, action, query, doc_ids, latency_ms, status) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (at.isoformat(), entry.user, entry.action, entry.query,
+                 json.dumps(entry.doc_ids), entry.latency_ms, entry.status),
+            )
+            conn.executemany(
+                "INSERT INTO usage (doc_id, day, hits) VALUES (?,?,1) "
+                "ON CONFLICT(doc_id, day) DO UPDATE SET hits = hits + 1",
+                [(d, day) for d in dict.fromkeys(entry.doc_ids)],
+            )
+
+    def entries(self, *, user: str | None = None, since: datetime | None = None,
+                limit: int = 100) -> list[AuditEntry]:
+        sql = "SELECT at, user, action, query, doc_ids, latency_ms, status FROM audit WHERE 1=1"
+        params: list[object] = []
+        if user:
+            sql += " AND user = ?"
+            params.append(user)
+        if since:
+            sql += " AND at >= ?"
+            params.append(utc(since).isoformat())
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        out = []
+        for r in self.db.execute(sql, tuple(params)):
+            data = dict(r)
+            data["doc_ids"] = json.loads(data["doc_ids"])
+            out.append(AuditEntry.model_validate(data))
+        return out
+
+    def usage_counts(self, since: datetime) -> dict[str, int]:
+        """doc_id -> times it was returned to anyone since ``since`` (day granularity)."""
+        rows = self.db.execute(
+            "SELECT doc_id, SUM(hits) AS n FROM usage WHERE day >= ? GROUP BY doc_id",
+            (utc(since).date().isoformat(),),
+        )
+        return {r["doc_id"]: int(r["n"]) for r in rows}
+
+    def purge(self, before: datetime) -> int:
+        """Drop audit rows (and usage days) older than ``before``; returns rows removed."""
+        cutoff = utc(before)
+        with self.db.transaction() as conn:
+            n = conn.execute("DELETE FROM audit WHERE at < ?", (cutoff.isoformat(),)).rowcount
+            conn.execute("DELETE FROM usage WHERE day < ?", (cutoff.date().isoformat(),))
+        return int(n)

@@ -1,0 +1,157 @@
+"""Document records and their chunk texts in SQLite: the commit point of an ingest.
+
+Chroma holds the vectors; this store holds what a document *is* (its lifecycle metadata) and the
+chunk texts that BM25 and snippets need. A document counts as ingested only once its row is
+committed here, so a crash between the vector write and this commit is repaired on the next run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+
+from kb.records import Chunk, Document
+from kb.store.db import Database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id        TEXT PRIMARY KEY,
+    source        TEXT NOT NULL,
+    owner         TEXT,
+    status        TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    record        TEXT NOT NULL,   -- Document JSON without text
+    text          TEXT NOT NULL,
+    content_hash  TEXT NOT NULL,
+    meta_hash     TEXT NOT NULL,
+    ingested_at   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
+CREATE INDEX IF NOT EXISTS documents_owner ON documents(owner);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id  TEXT PRIMARY KEY,
+    doc_id    TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    idx       INTEGER NOT NULL,
+    heading   TEXT NOT NULL,
+    text      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS kv (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+class DocumentStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.ensure_schema(SCHEMA)
+
+    # -- writes ---------------------------------------------------------------------------
+    def upsert(self, doc: Document, chunks: list[Chunk] | None = None) -> None:
+        """Write a record; with ``chunks``, replace its chunk texts in the same transaction."""
+        record = doc.model_dump_json(exclude={"text"})
+        now = datetime.now(UTC).isoformat()
+        with self.db.transaction() as conn:
+            conn.execute(
+                """INSERT INTO documents (doc_id, source, owner, status, title, record, text,
+                       content_hash, meta_hash, ingested_at)
+                   VALUES (?,?,?,?,?,?,?,?,?,?)
+                   ON CONFLICT(doc_id) DO UPDATE SET source=excluded.source,
+                       owner=excluded.owner, status=excluded.status, title=excluded.title,
+                       record=excluded.record, text=excluded.text,
+                       content_hash=excluded.content_hash, meta_hash=excluded.meta_hash,
+                       ingested_at=excluded.ingested_at""",
+                (doc.doc_id, doc.source, doc.owner, doc.status, doc.title, record, doc.text,
+                 doc.content_hash, doc.metadata_hash(), now),
+            )
+            if chunks is not None:
+                conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.doc_id,))
+                conn.executemany(
+                    "INSERT INTO chunks (chunk_id, doc_id, idx, heading, text) VALUES (?,?,?,?,?)",
+                    [(c.chunk_id, c.doc_id, c.index, c.heading, c.text) for c in chunks],
+                )
+            self._bump(conn)
+
+    def delete(self, doc_ids: Iterable[str]) -> int:
+        ids = list(doc_ids)
+        if not ids:
+            return 0
+        with self.db.transaction() as conn:
+            n = 0
+            for doc_id in ids:
+                n += conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount
+            self._bump(conn)
+        return n
+
+    @staticmethod
+    def _bump(conn: object) -> None:
+        conn.execute(  # type: ignore[attr-defined]
+            "INSERT INTO kv (key, value) VALUES ('generation', '1') ON CONFLICT(key) "
+            "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+        )
+
+    # -- reads ----------------------------------------------------------------------------
+    def generation(self) -> int:
+        """A counter bumped by every write, so caches (BM25, doc map) know when to refresh."""
+        row = self.db.execute("SELECT value FROM kv WHERE key = 'generation'").fetchone()
+        return int(row["value"]) if row else 0
+
+    def get(self, doc_id: str, *, with_text: bool = True) -> Document | None:
+        row = self.db.execute(
+            "SELECT record, text FROM documents WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        return self._to_doc(row, with_text) if row else None
+
+    def list(self, *, source: str | None = None, owner: str | None = None,
+             status: str | None = None, with_text: bool = False) -> list[Document]:
+        sql = "SELECT record, text FROM documents WHERE 1=1"
+        params: list[object] = []
+        for col, val in (("source", source), ("owner", owner), ("status", status)):
+            if val is not None:
+                sql += f" AND {col} = ?"
+                params.append(val)
+        sql += " ORDER BY doc_id"
+        return [self._to_doc(r, with_text) for r in self.db.execute(sql, tuple(params))]
+
+    def hashes(self, source: str) -> dict[str, tuple[str, str]]:
+        """doc_id -> (content_hash, meta_hash) for every stored document of ``source``."""
+        rows = self.db.execute(
+            "SELECT doc_id, content_hash, meta_hash FROM documents WHERE source = ?", (source,)
+        )
+        return {r["doc_id"]: (r["content_hash"], r["meta_hash"]) for r in rows}
+
+    def doc_ids(self) -> set[str]:
+        return {r["doc_id"] for r in self.db.execute("SELECT doc_id FROM documents")}
+
+    def chunk_ids(self) -> set[str]:
+        return {r["chunk_id"] for r in self.db.execute("SELECT chunk_id FROM chunks")}
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Every stored chunk, in a stable order (doc, index)."""
+        rows = self.db.execute(
+            "SELECT chunk_id, doc_id, idx, heading, text FROM chunks ORDER BY doc_id, idx"
+        )
+        for r in rows:
+            yield Chunk(chunk_id=r["chunk_id"], doc_id=r["doc_id"], index=r["idx"],
+                        heading=r["heading"], text=r["text"])
+
+    def chunks_for(self, doc_id: str) -> list[Chunk]:
+        rows = self.db.execute(
+            "SELECT chunk_id, doc_id, idx, heading, text FROM chunks WHERE doc_id = ? "
+            "ORDER BY idx", (doc_id,)
+        )
+        return [Chunk(chunk_id=r["chunk_id"], doc_id=r["doc_id"], index=r["idx"],
+                      heading=r["heading"], text=r["text"]) for r in rows]
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    @staticmethod
+    def _to_doc(row: object, with_text: bool) -> Document:
+        data = json.loads(row["record"])  # type: ignore[index]
+        if with_text:
+            data["text"] = row["text"]  # type: ignore[index]
+        return Document.model_validate(data)

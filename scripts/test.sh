@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test command: install, lint, run the whole test suite, then the retrieval eval gate.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/install-chromium.sh || echo "warning: chromium not installed; browser tests will be skipped" >&2
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False
+.venv/bin/ruff check kb ingestors evals tests benchmarks
+.venv/bin/python -m pytest "$@"
