@@ -256,8 +256,10 @@ class Settings(Section):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     notion: NotionSettings = Field(default_factory=NotionSettings)
     drive: DriveSettings = Field(default_factory=DriveSettings)
-    people: list[Person] = Field(default_factory=list)
-    rules: list[Rule] = Field(default_factory=list)
+    people: list[Person] = Field(default_factory=list, description="People table: display "
+                                 "names to emails, and who has left")
+    rules: list[Rule] = Field(default_factory=list, description="CODEOWNERS-like rules: owner, "
+                              "review interval and readers by breadcrumb glob; first match wins")
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     freshness: FreshnessSettings = Field(default_factory=FreshnessSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
