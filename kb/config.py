@@ -132,7 +132,8 @@ class FreshnessSettings(Section):
     decay: Literal["exponential", "linear", "step"] = Field("exponential",
                                                             description="Shape past the due date")
     half_life_days: float = Field(180.0, gt=0, description="Days overdue at which the weight "
-                                  "halves (exponential) or reaches the floor (linear)")
+                                  "halves (exponential); linear reaches the floor at twice "
+                                  "this; step holds 0.5 until this, then the floor")
     floor: float = Field(0.05, ge=0, le=1, description="Lowest weight: a document that is the "
                          "only source still surfaces")
     unknown_weight: float = Field(0.8, ge=0, le=1, description="Weight with no dates")
@@ -161,6 +162,14 @@ class RetrievalSettings(Section):
     chunks_per_doc: int = Field(2, ge=1, le=10, description="Snippets kept per document")
     min_relevance: float = Field(0.0, ge=0, description="Drop documents whose relevance is "
                                  "below this (0 = keep all)")
+    cosine_floor: float = Field(0.2, ge=-1, lt=1, description="Cosine similarity that counts "
+                                "as unrelated (relevance 0)")
+    cosine_full: float = Field(0.8, gt=-1, le=1, description="Cosine similarity that counts "
+                               "as fully relevant (relevance 1)")
+    lexical_weight: float = Field(0.3, ge=0, le=1, description="Share of BM25 in relevance "
+                                  "when both retrievers run")
+    on_topic_ratio: float = Field(0.5, ge=0, le=1, description="Documents with relevance at "
+                                  "least this times the best are ranked before the rest")
 
 
 class TokenEntry(Section):
@@ -244,6 +253,9 @@ class AlertSettings(Section):
     signing_key_env: str = Field("KB_SIGNING_KEY", description="Env var with the review-link "
                                  "signing key")
     link_ttl_days: int = Field(14, ge=1, description="Review links expire after this")
+    webhook_timeout_s: float = Field(10.0, gt=0, description="Timeout of Slack/JSON webhook POSTs")
+    lock_ttl_minutes: int = Field(30, ge=1, description="Lease of the runner lock: a crashed "
+                                  "runner's lock is taken over after this")
     smtp: SMTPSettings = Field(default_factory=SMTPSettings)
     routes: list[AlertRoute] = Field(default_factory=list, description="Per-owner routing")
 

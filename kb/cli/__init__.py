@@ -17,6 +17,8 @@ app = typer.Typer(
 # Each module defines ``register(app: typer.Typer) -> None``.
 COMMAND_MODULES = [
     "kb.cli.ingest",
+    "kb.cli.alerts",
+    "kb.cli.evals",
 ]
 
 for _name in COMMAND_MODULES:

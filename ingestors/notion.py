@@ -1,0 +1,250 @@
+"""Reads a Notion "Markdown & CSV" export (zip, outer zip of parts, or folder) into a SourceBatch.
+
+One document per page (``Title <32hex>.md``), including database row pages, whose properties are
+the Markdown property block merged with the database's ``_all.csv`` row (which keeps properties
+hidden from the Markdown). Properties map to lifecycle fields through ``settings.notion``; owners
+resolve to emails through ``kb.people``. Exports carry no permissions: ``acl`` stays empty and
+``kb.rules`` fills it. Bad entries become ``IngestIssue``s naming them; the rest is ingested.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kb.config import Settings
+from kb.errors import IngestError
+from kb.people import People
+from kb.records import Document, IngestIssue, SourceBatch
+
+from .archive import Entry, ExportArchive
+from .dates import NotionDates
+from .links import LinkResolver
+from .notion_db import Table, match_rows, read_table
+from .notion_page import ParsedPage, parse_page, split_id
+from .notion_props import PropertyMapper
+
+_DOC_SUFFIXES = (".md", ".html")
+_SLUG_RE = re.compile(r"[^\W_]+")
+
+
+@dataclass
+class _Page:
+    entry: Entry
+    markdown: str
+    hex_id: str | None
+    doc_id: str
+    file_title: str
+    db_hex: str | None = None
+    parsed: ParsedPage = field(default_factory=lambda: ParsedPage(title=None))
+    props: dict[str, str] = field(default_factory=dict)
+    resolution: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return self.parsed.title or self.file_title
+
+
+@dataclass
+class _Database:
+    title: str
+    table: Table | None = None
+    label: str = ""
+    is_all: bool = False
+
+
+def _stem(name: str) -> str:
+    return name.rsplit(".", 1)[0]
+
+
+def _parent_hex(path: str) -> str | None:
+    parts = path.split("/")
+    return split_id(parts[-2])[1] if len(parts) > 1 else None
+
+
+class NotionIngestor:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.notion = settings.notion
+        self.mapper = PropertyMapper(settings.notion, People(settings.people),
+                                     NotionDates(settings.notion.locale, settings.notion.timezone))
+
+    def read(self, path: Path) -> SourceBatch:
+        """Read one export; raises ``IngestError`` only when ``path`` does not exist."""
+        batch = SourceBatch(source="notion")
+        with ExportArchive(path, self.settings.ingest) as archive:
+            run = _Run(self, archive, batch)
+            run.go()
+            batch.complete = archive.complete and run.complete
+        return batch
+
+
+class _Run:
+    """State of one ``read``: the export's pages and databases, and what went wrong."""
+
+    def __init__(self, ingestor: NotionIngestor, archive: ExportArchive, batch: SourceBatch) -> None:
+        self.ing = ingestor
+        self.archive = archive
+        self.batch = batch
+        self.complete = not any(p.lower().endswith(_DOC_SUFFIXES) for p in archive.rejected)
+        self.pages: list[_Page] = []
+        self.databases: dict[str, _Database] = {}
+        batch.issues.extend(archive.issues)
+
+    def issue(self, input: str, reason: str, *, warning: bool = False, doc_id: str | None = None) -> None:
+        self.batch.issues.append(IngestIssue(input=input, reason=reason, doc_id=doc_id,
+                                             severity="warning" if warning else "error"))
+
+    def go(self) -> None:
+        md_entries: list[Entry] = []
+        for entry in self.archive.entries:
+            lower = entry.name.lower()
+            if lower.endswith(".md"):
+                md_entries.append(entry)
+            elif lower.endswith(".csv"):
+                self._read_csv(entry)
+            elif lower == "index.html" and "/" not in entry.path.split("/", 1)[-1]:
+                continue  # the export's page tree, not a page
+            elif lower.endswith(".html"):
+                self.issue(entry.label, "HTML page exports are not supported; export as Markdown & CSV")
+                self.complete = False
+            else:
+                self.issue(entry.label, f"attachment not indexed: unsupported file type "
+                           f"'{Path(entry.name).suffix or entry.name}'", warning=True)
+        seen: set[str] = set()
+        for entry in md_entries:
+            page = self._read_page(entry)
+            if page is None:
+                continue
+            if page.doc_id in seen:
+                self.issue(entry.label, f"duplicate page id {page.doc_id}; kept the first", warning=True)
+                continue
+            seen.add(page.doc_id)
+            self.pages.append(page)
+        self._parse_pages()
+        self._merge_rows()
+        self._build_documents()
+
+    # -- reading ------------------------------------------------------------------------------
+    def _read_csv(self, entry: Entry) -> None:
+        stem = _stem(entry.name)
+        is_all = stem.endswith("_all")
+        title, hex_id = split_id(stem[:-4] if is_all else stem)
+        if hex_id is None:
+            self.issue(entry.label, "CSV without a Notion id in its name; not a database export",
+                       warning=True)
+            return
+        db = self.databases.setdefault(hex_id, _Database(title=title))
+        if db.is_all:
+            return  # the _all.csv already has every property: a view adds nothing
+        try:
+            table = read_table(self.archive.read(entry), entry.label)
+        except IngestError as err:
+            # Rows still come from the row pages; only CSV-only properties are lost.
+            self.issue(entry.label, err.message)
+            return
+        db.table, db.label, db.is_all = table, entry.name, is_all
+
+    def _read_page(self, entry: Entry) -> _Page | None:
+        try:
+            data = self.archive.read(entry)
+        except IngestError as err:
+            self.issue(entry.label, err.message)
+            self.complete = False
+            return None
+        try:
+            markdown = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            self.issue(entry.label, f"page is not valid UTF-8 ({err.reason} at byte {err.start}); "
+                       "not ingested")
+            self.complete = False
+            return None
+        file_title, hex_id = split_id(_stem(entry.name))
+        if hex_id is None:
+            # No id in the name (hand-made or renamed export): a stable id from the path instead.
+            derived = hashlib.sha256(entry.path.encode()).hexdigest()[:32]
+            self.issue(entry.label, "no Notion id in the file name; id derived from its path",
+                       warning=True, doc_id=f"notion:{derived}")
+            return _Page(entry, markdown, None, f"notion:{derived}", file_title)
+        return _Page(entry, markdown, hex_id, f"notion:{hex_id}", file_title)
+
+    # -- properties ---------------------------------------------------------------------------
+    def _parse_pages(self) -> None:
+        for page in self.pages:
+            parent = _parent_hex(page.entry.path)
+            db = self.databases.get(parent) if parent else None
+            if db is None:
+                accept = self.ing.mapper.configured  # plain page: only configured names
+            elif db.table is None or not db.is_all:
+                page.db_hex = parent
+                accept = _any_name
+            else:
+                page.db_hex = parent
+                columns = {c.casefold() for c in db.table.columns}
+                accept = lambda n, cols=columns: n.casefold() in cols or self.ing.mapper.configured(n)  # noqa: E731
+            page.parsed = parse_page(page.markdown, accept)
+            page.props = dict(page.parsed.properties)
+            if page.props:
+                page.resolution["properties"] = "property block"
+
+    def _merge_rows(self) -> None:
+        for hex_id, db in self.databases.items():
+            if db.table is None:
+                continue
+            rows = [p for p in self.pages if p.db_hex == hex_id]
+            matched = match_rows(db.table, {p.doc_id: (p.title, p.props) for p in rows})
+            for page in rows:
+                row = matched.get(page.doc_id)
+                if row is None:
+                    continue
+                merged = {k: v for k, v in row.items() if v}
+                merged.update(page.props)  # the page's own block wins over the CSV cell
+                page.props = merged
+                page.resolution["properties"] = ("property block + " if page.parsed.properties else "") \
+                    + f"row of '{db.label}'"
+
+    # -- documents ----------------------------------------------------------------------------
+    def _titles_by_hex(self) -> dict[str, str]:
+        titles = {hex_id: db.title for hex_id, db in self.databases.items()}
+        titles.update({p.hex_id: p.title for p in self.pages if p.hex_id})
+        return titles
+
+    def _breadcrumb(self, path: str, titles: dict[str, str]) -> list[str]:
+        crumbs = []
+        for folder in path.split("/")[:-1]:
+            folder_title, hex_id = split_id(folder)
+            if hex_id is not None:  # folders without an id (Export-<uuid>/) are not pages
+                crumbs.append(titles.get(hex_id, folder_title))
+        return crumbs
+
+    def _url(self, page: _Page) -> str | None:
+        if page.hex_id is None:
+            return None
+        slug = "-".join(_SLUG_RE.findall(page.title))
+        base = self.ing.notion.base_url.rstrip("/")
+        return f"{base}/{slug}-{page.hex_id}" if slug else f"{base}/{page.hex_id}"
+
+    def _build_documents(self) -> None:
+        titles = self._titles_by_hex()
+        resolver = LinkResolver({p.entry.path: p.doc_id for p in self.pages},
+                                {p.doc_id: p.title for p in self.pages})
+        for page in self.pages:
+            source = page.entry.path
+            fields = self.ing.mapper.map(page.props, label=page.entry.label, doc_id=page.doc_id,
+                                         relation=lambda v, s=source: resolver.relation(v, s))
+            self.batch.issues.extend(fields.issues)
+            doc = Document(
+                doc_id=page.doc_id, source="notion", title=page.title,
+                path=self._breadcrumb(source, titles), url=self._url(page),
+                text=page.parsed.text, properties=page.props, source_path=source,
+                links=resolver.links(page.parsed.text, source, page.doc_id),
+                resolution={**page.resolution, **fields.resolution}, **fields.values,
+            )
+            doc.content_hash = doc.compute_content_hash()
+            self.batch.documents.append(doc)
+
+
+def _any_name(name: str) -> bool:
+    return True

@@ -1,0 +1,178 @@
+"""Notion page properties -> Document lifecycle fields, through ``settings.notion.properties``.
+
+Each field has a list of candidate property names (case-insensitive, first non-empty wins). The
+mapper records in ``resolution`` which property gave each value, and reports values it cannot read
+(dates, intervals, relations) as warnings naming the file and property: the field stays empty and
+the document is still ingested. It never applies rules or defaults (that is ``kb.rules``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kb.config import NotionSettings
+from kb.errors import IngestError
+from kb.people import People
+from kb.records import ACTIVE, IngestIssue
+
+from .dates import NotionDates
+
+_INTERVAL_WORDS = {
+    "daily": 1, "weekly": 7, "biweekly": 14, "fortnightly": 14, "monthly": 30, "quarterly": 90,
+    "semiannually": 182, "semi-annually": 182, "half-yearly": 182, "yearly": 365, "annually": 365,
+    "annual": 365,
+}
+_INTERVAL_UNITS = {"day": 1, "week": 7, "month": 30, "quarter": 90, "year": 365}
+_INTERVAL_RE = re.compile(r"^(?:every\s+)?(?P<n>\d+(?:\.\d+)?)?\s*(?P<unit>day|week|month|quarter|year)?s?$")
+_VERIFY_UNTIL_RE = re.compile(r"\b(?P<kind>until|till|on)\b\s*(?P<date>.*)$", re.IGNORECASE)
+_NOT_VERIFIED = ("unverified", "not verified", "expired", "verification expired")
+
+RelationResolver = Callable[[str], list[str]]
+"""Relation cell text -> doc ids it points to (empty when none resolve)."""
+
+
+@dataclass
+class Fields:
+    values: dict[str, Any] = field(default_factory=dict)
+    resolution: dict[str, str] = field(default_factory=dict)
+    issues: list[IngestIssue] = field(default_factory=list)
+
+
+def parse_interval_days(value: str) -> int | None:
+    """'90', '90 days', '3 months', '1 year', 'weekly', 'every 2 weeks' -> days; None if unreadable."""
+    text = " ".join(value.strip().lower().split())
+    if text in _INTERVAL_WORDS:
+        return _INTERVAL_WORDS[text]
+    m = _INTERVAL_RE.match(text)
+    if not m or not (m.group("n") or m.group("unit")):
+        return None
+    days = float(m.group("n") or 1) * _INTERVAL_UNITS[m.group("unit") or "day"]
+    return round(days) if days >= 1 else None
+
+
+def first_person(value: str) -> str:
+    """People cells are comma-joined display names; the first one is the owner."""
+    return value.split(",")[0].strip().lstrip("@").strip()
+
+
+class PropertyMapper:
+    def __init__(self, settings: NotionSettings, people: People, dates: NotionDates) -> None:
+        self.settings = settings
+        self.names = settings.properties
+        self.people = people
+        self.dates = dates
+        self.status_map = {k.strip().lower(): v for k, v in settings.status_map.items()}
+        self._wanted = {n.casefold() for names in self.names.model_dump().values() for n in names}
+
+    def configured(self, name: str) -> bool:
+        """True for a property name any field is configured to read (case-insensitive)."""
+        return name.casefold() in self._wanted
+
+    def map(self, props: dict[str, str], *, label: str, doc_id: str,
+            relation: RelationResolver) -> Fields:
+        out = Fields()
+        ctx = _Context(props, label, doc_id, out)
+        if picked := ctx.pick(self.names.owner):
+            name, value = picked
+            out.values["owner"] = self.people.resolve(first_person(value))
+            out.resolution["owner"] = f"property '{name}'"
+        if picked := ctx.pick(self.names.last_edited_by):
+            name, value = picked
+            out.values["last_edited_by"] = self.people.resolve(first_person(value))
+            out.resolution["last_edited_by"] = f"property '{name}'"
+        if picked := ctx.pick(self.names.last_edited):
+            self._date(ctx, "last_edited_at", *picked)
+        if picked := ctx.pick(self.names.last_reviewed):
+            self._reviewed(ctx, *picked)
+        if picked := ctx.pick(self.names.review_interval):
+            name, value = picked
+            days = parse_interval_days(value)
+            if days is None:
+                ctx.warn(name, f"review interval {value!r} is not a number of days, weeks, months "
+                         "or years")
+            else:
+                out.values["review_interval_days"] = days
+                out.resolution["review_interval_days"] = f"property '{name}'"
+        if picked := ctx.pick(self.names.status):
+            name, value = picked
+            mapped = self.status_map.get(value.strip().lower())
+            out.values["status"] = mapped or ACTIVE
+            out.resolution["status"] = (f"property '{name}'" if mapped else
+                                        f"property '{name}' ({value!r} is not in notion.status_map)")
+        if picked := ctx.pick(self.names.superseded_by):
+            name, value = picked
+            if ids := self._relation(ctx, name, value, relation, doc_id):
+                out.values["superseded_by"] = ids[0]
+                out.resolution["superseded_by"] = f"property '{name}'"
+        if picked := ctx.pick(self.names.supersedes):
+            name, value = picked
+            if ids := self._relation(ctx, name, value, relation, doc_id):
+                out.values["supersedes"] = ids
+                out.resolution["supersedes"] = f"property '{name}'"
+        return out
+
+    def _parse_date(self, ctx: _Context, name: str, text: str) -> datetime | None:
+        try:
+            rng = self.dates.parse(text)
+        except IngestError as err:
+            ctx.warn(name, f"unparseable date {text!r}: {err.message}")
+            return None
+        # For a range, the later end is the most recent edit or review.
+        return rng.end or rng.start
+
+    def _date(self, ctx: _Context, fieldname: str, name: str, value: str) -> None:
+        if (at := self._parse_date(ctx, name, value)) is not None:
+            ctx.out.values[fieldname] = at
+            ctx.out.resolution[fieldname] = f"property '{name}'"
+
+    def _reviewed(self, ctx: _Context, name: str, value: str) -> None:
+        """A review date, or a wiki ``Verification`` value ('Verified by X until <date>', ...)."""
+        lower = value.strip().lower()
+        if lower.startswith(_NOT_VERIFIED):
+            ctx.out.resolution["last_reviewed_at"] = f"property '{name}' ({value!r}: not verified)"
+            return
+        if not lower.startswith("verified"):
+            self._date(ctx, "last_reviewed_at", name, value)
+            return
+        rest = value.strip()[len("verified"):].strip(" :,-–")
+        m = _VERIFY_UNTIL_RE.search(rest)
+        date_text = m.group("date") if m else ("" if rest.lower().startswith("by ") else rest)
+        if not date_text.strip():
+            ctx.out.resolution["last_reviewed_at"] = f"property '{name}' ({value!r}: verified, no date)"
+            return
+        if (at := self._parse_date(ctx, name, date_text)) is not None:
+            ctx.out.values["last_reviewed_at"] = at
+            how = f"verified {m.group('kind').lower()} date" if m else "verified date"
+            ctx.out.resolution["last_reviewed_at"] = f"property '{name}' ({how})"
+
+    @staticmethod
+    def _relation(ctx: _Context, name: str, value: str, relation: RelationResolver,
+                  doc_id: str) -> list[str]:
+        ids = [i for i in relation(value) if i != doc_id]
+        if not ids:
+            ctx.warn(name, f"relation {value!r} does not point to a page in this export")
+        return ids
+
+
+@dataclass
+class _Context:
+    props: dict[str, str]
+    label: str
+    doc_id: str
+    out: Fields
+
+    def pick(self, names: list[str]) -> tuple[str, str] | None:
+        by_key = {k.casefold(): k for k in self.props}
+        for wanted in names:
+            key = by_key.get(wanted.casefold())
+            if key is not None and self.props[key].strip():
+                return key, self.props[key].strip()
+        return None
+
+    def warn(self, name: str, reason: str) -> None:
+        self.out.issues.append(IngestIssue(input=f"{self.label}: property '{name}'", reason=reason,
+                                           doc_id=self.doc_id, severity="warning"))

@@ -1,0 +1,193 @@
+"""The alert job: gather state, build digests, drop what was already said, deliver, record.
+
+Guarantees (state lives in ``kb.store.alerts`` so it survives restarts):
+- only one runner sends at a time: a lease lock in the store; a second runner reports ``locked``;
+- the same document is not re-alerted to the same recipient before ``alerts.realert_after_days``;
+- a digest is not re-sent within one period (the UTC date of the run, or the period given, e.g.
+  the cron fire time), so a repeated run sends nothing new;
+- one recipient's failed delivery does not stop the others, and is not recorded as sent, so the
+  next run retries it;
+- a dry run renders exactly what would be sent to whom and neither sends nor records anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from kb.alerts.channels import Channel, make_channel, redact_target, route_for
+from kb.alerts.digest import Digest, DigestBatch, DigestItem, build_digests
+from kb.alerts.links import ReviewLinks
+from kb.alerts.render import render
+from kb.errors import KBError
+from kb.freshness import Freshness, assess
+from kb.records import Document
+from kb.rules import fallback_owner_for
+from kb.runtime import Runtime
+from kb.store.alerts import AlertHistory, RunnerLock, SentItem
+from kb.store.audit import AuditLog
+from kb.store.reviews import Review, ReviewStore
+from kb.store.secrets import SecretFindings, StoredFinding
+
+log = logging.getLogger(__name__)
+
+
+class Delivery(BaseModel):
+    recipient: str
+    channel: str | None = None
+    target: str | None = Field(None, description="redacted: webhook URLs without their path")
+    status: Literal["sent", "failed", "skipped", "would_send"]
+    reason: str = ""
+    subject: str = ""
+    items: list[str] = Field(default_factory=list, description="doc ids of own documents")
+    escalations: list[str] = Field(default_factory=list, description="doc ids escalated")
+    secrets: int = 0
+    body: str | None = Field(None, description="text body (dry runs only)")
+
+
+class RunReport(BaseModel):
+    period: str
+    started_at: datetime
+    dry_run: bool
+    locked: bool = Field(False, description="another runner held the lock: nothing was sent")
+    deliveries: list[Delivery] = Field(default_factory=list)
+    unassigned: list[DigestItem] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for d in self.deliveries if d.status == status)
+
+
+class AlertRunner:
+    def __init__(self, runtime: Runtime, *, channels: Mapping[str, Channel] | None = None,
+                 env: Mapping[str, str] | None = None, holder: str | None = None) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.history = AlertHistory(runtime.db)
+        self.lock = RunnerLock(runtime.db)
+        self._channels = dict(channels or {})
+        self._env = env if env is not None else os.environ
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    # -- gathering ------------------------------------------------------------------------
+    def assessments(self, now: datetime) -> tuple[list[Document], dict[str, Freshness],
+                                                  dict[str, Review]]:
+        docs = self.runtime.documents.list(with_text=True)  # in-text markers affect freshness
+        store = ReviewStore(self.runtime.db)
+        reviewed = store.latest_all()
+        latest = {d: r for d in reviewed if (r := store.latest(d)) is not None}
+        successor = {pred: d.doc_id for d in docs for pred in d.supersedes}
+        fresh = {d.doc_id: assess(d, now, self.settings, reviewed_at=reviewed.get(d.doc_id),
+                                  superseded_by=successor.get(d.doc_id)) for d in docs}
+        return docs, fresh, latest
+
+    def collect(self, now: datetime, warnings: list[str] | None = None) -> DigestBatch:
+        """Every digest as of ``now``, before de-duplication against what was already sent."""
+        docs, fresh, latest = self.assessments(now)
+        window = timedelta(days=self.settings.audit.usage_window_days)
+        findings: dict[str, list[StoredFinding]] = {}
+        for f in SecretFindings(self.runtime.db).all():
+            findings.setdefault(f.doc_id, []).append(f)
+        link_for = None
+        try:
+            links = ReviewLinks(self.settings, self._env)
+            link_for = lambda doc_id, who: links.url_for(doc_id, who, now)  # noqa: E731
+        except KBError as err:
+            if warnings is not None:
+                warnings.append(f"review links disabled: {err}")
+        return build_digests(
+            docs, fresh, now=now, settings=self.settings, people=self.runtime.people,
+            usage=AuditLog(self.runtime.db).usage_counts(now - window), reviews=latest,
+            secrets=findings, link_for=link_for,
+            fallback_for=lambda d: fallback_owner_for(d, self.settings),
+        )
+
+    def _unsent(self, digest: Digest, now: datetime,
+                last: Mapping[tuple[str, str, str], datetime]) -> Digest:
+        """The digest without what this recipient was told less than realert_after_days ago."""
+        gap = timedelta(days=self.settings.alerts.realert_after_days)
+
+        def due(doc_id: str, kind: str) -> bool:
+            at = last.get((doc_id, digest.recipient, kind))
+            return at is None or now - at >= gap
+
+        return digest.model_copy(update={
+            "items": [i for i in digest.items if due(i.doc_id, "stale")],
+            "escalations": [i for i in digest.escalations if due(i.doc_id, "stale")],
+            "secrets": [s for s in digest.secrets if due(s.doc_id, "secret")],
+        })
+
+    # -- the run --------------------------------------------------------------------------
+    def run(self, dry_run: bool = False, period: str | None = None) -> RunReport:
+        now = self.runtime.clock.now()
+        report = RunReport(period=period or now.date().isoformat(), started_at=now, dry_run=dry_run)
+        if not dry_run:
+            ttl = timedelta(minutes=self.settings.alerts.lock_ttl_minutes)
+            if not self.lock.acquire(self.holder, now, ttl):
+                report.locked = True
+                report.warnings.append("another alert runner holds the lock; nothing sent")
+                return report
+        try:
+            batch = self.collect(now, report.warnings)
+            report.unassigned = batch.unassigned
+            if batch.unassigned:
+                report.warnings.append(f"{len(batch.unassigned)} document(s) have no owner and no "
+                                       "fallback owner (set alerts.fallback_owner)")
+            last = self.history.last_alerted()
+            for digest in batch.digests:
+                report.deliveries.append(self._deliver(self._unsent(digest, now, last), report,
+                                                       now))
+        finally:
+            if not dry_run:
+                self.lock.release(self.holder)
+        return report
+
+    def _deliver(self, digest: Digest, report: RunReport, now: datetime) -> Delivery:
+        out = Delivery(recipient=digest.recipient, status="skipped",
+                       items=[i.doc_id for i in digest.items],
+                       escalations=[i.doc_id for i in digest.escalations],
+                       secrets=len(digest.secrets))
+        if digest.is_empty():
+            out.reason = (f"nothing new: already alerted within "
+                          f"{self.settings.alerts.realert_after_days} days")
+            return out
+        if self.history.digest_sent(digest.recipient, report.period):
+            out.reason = f"digest already sent for period {report.period}"
+            return out
+        route = route_for(digest.recipient, self.settings.alerts)
+        if route is None:
+            out.reason = "no route: not an email address and no [[alerts.routes]] entry or '*'"
+            return out
+        message = render(digest)
+        out.channel, out.target, out.subject = route.channel, redact_target(route.target), message.subject
+        if report.dry_run:
+            out.status, out.body = "would_send", message.text
+            return out
+        try:
+            self._channel(route.channel).send(route.target, message)
+        except KBError as err:
+            log.warning("alert delivery to %s failed: %s", digest.recipient, err)
+            self.history.record_failure(recipient=digest.recipient, period=report.period,
+                                        channel=route.channel, target=out.target, error=str(err),
+                                        at=now)
+            out.status, out.reason = "failed", str(err)
+            return out
+        items = [SentItem(doc_id=i.doc_id, status=i.status, reason=i.escalation or "")
+                 for i in digest.all_items]
+        items += [SentItem(doc_id=s.doc_id, status="secret", reason=s.kind) for s in digest.secrets]
+        self.history.record_sent(recipient=digest.recipient, period=report.period,
+                                 channel=route.channel, target=out.target, items=items, at=now)
+        out.status = "sent"
+        return out
+
+    def _channel(self, name: str) -> Channel:
+        if name not in self._channels:
+            self._channels[name] = make_channel(name, self.settings.alerts)
+        return self._channels[name]

@@ -1,0 +1,68 @@
+"""``create_app(runtime)``: the FastAPI application, wired from one ``Runtime``.
+
+Routers come from ``kb.api.routes.ROUTERS``; errors are mapped in ``kb.api.errors``. At startup
+the lifespan purges old audit rows and warms the model, the index and the lexical index, so the
+first real request is not the slow one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from time import perf_counter
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from kb.api import errors
+from kb.api.audit import AuditRecorder
+from kb.api.metrics import Metrics, MetricsMiddleware
+from kb.api.routes import ROUTERS
+from kb.auth import Authenticator
+from kb.errors import KBError
+from kb.records import Principal
+from kb.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Search and ask FreshKB, the knowledge base that ranks by relevance **and** freshness.
+
+Every route except `/healthz` and the web page `/` needs `Authorization: Bearer <token>`
+(a static token or an OIDC JWT). Errors share one body: `{"error": {"type", "message"}}`.
+"""
+
+
+def warm_up(runtime: Runtime) -> None:
+    """Load the model and open the index and lexical index by running one throwaway search."""
+    started = perf_counter()
+    try:
+        runtime.retriever.search("warm up", Principal(user="warmup@freshkb.invalid"), top_k=1,
+                                 now=runtime.clock.now())
+    except KBError as err:
+        # An empty or unreachable index must not stop the service: requests will report it.
+        log.warning("warm-up search failed: %s", err)
+    log.info("warm-up took %.1fs", perf_counter() - started)
+
+
+def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        removed = await run_in_threadpool(app.state.audit.purge)
+        if removed:
+            log.info("purged %d audit rows past retention", removed)
+        if warm:
+            await run_in_threadpool(warm_up, runtime)
+        yield
+
+    app = FastAPI(title="FreshKB", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.authenticator = Authenticator(runtime.settings.auth)
+    app.state.audit = AuditRecorder(runtime)
+    app.state.answerer = None
+    app.state.metrics = Metrics()
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,112 @@
+"""Reviews: ``POST /v1/docs/{doc_id}/review`` (owner or admin, bearer token) and the one-click
+link from digests, ``GET /v1/review?token=...`` (a confirm page) + ``POST`` to the same URL.
+
+The link's GET only shows a page, so mail scanners that prefetch links record nothing; the POST
+records the review as the person the link was signed for. Bad links get a plain page that says
+the link is expired or invalid and nothing else.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from kb.alerts.links import LinkExpired, ReviewClaim, ReviewLinks
+from kb.alerts.review import ReviewOutcome, confirm_review, freshness_now, load_doc, may_review
+from kb.api.deps import CurrentPrincipal, RuntimeDep
+from kb.errors import ConfigError, KBError, NotFoundError, PermissionDenied
+from kb.records import Document
+from kb.runtime import Runtime
+
+router = APIRouter(prefix="/v1", tags=["reviews"])
+
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # the token is in the URL
+    "X-Robots-Tag": "noindex",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+}
+
+
+class ReviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field("", description="Optional note, e.g. what was checked")
+
+
+@router.post("/docs/{doc_id}/review", response_model=ReviewOutcome)
+def review_doc(doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal,
+               body: ReviewRequest | None = None) -> ReviewOutcome:
+    """Confirm the document is still accurate. Owner or admin only (others get 403)."""
+    try:
+        doc = load_doc(runtime, doc_id)
+    except NotFoundError:
+        raise NotFoundError("no such document", subject=doc_id) from None
+    if not principal.can_read(doc.acl):
+        raise NotFoundError("no such document", subject=doc_id)  # same 404 as a missing doc
+    if not may_review(principal, doc):
+        raise PermissionDenied("only the document's owner or an admin may review it", subject=doc_id)
+    return confirm_review(runtime, doc, principal.user, note=body.note if body else "", via="api")
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    html = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
+            "<meta name=\"viewport\" content=\"width=device-width\"></head>"
+            "<body style=\"font-family:sans-serif;max-width:40em;margin:3em auto\">"
+            f"<h1>{escape(title)}</h1>{body}</body></html>")
+    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+
+
+def _error_page(err: KBError) -> HTMLResponse:
+    if isinstance(err, LinkExpired):
+        return _page("Review link expired", "<p>This review link has expired. Use the link in "
+                     "your latest FreshKB digest, or review the document in FreshKB.</p>", 400)
+    if isinstance(err, NotFoundError):
+        return _page("Document not found", "<p>This document is no longer in FreshKB.</p>", 404)
+    if isinstance(err, ConfigError):
+        return _page("Review links unavailable", "<p>Review links are not configured on this "
+                     "FreshKB service.</p>", 503)
+    return _page("Invalid review link", "<p>This review link is not valid.</p>", 403)
+
+
+def _claim(runtime: Runtime, token: str) -> tuple[ReviewClaim, Document]:
+    links = ReviewLinks(runtime.settings)
+    claim = links.verify(token, runtime.clock.now())
+    return claim, load_doc(runtime, claim.doc_id)
+
+
+TokenQuery = Annotated[str, Query(max_length=4096, description="Signed token from a digest")]
+
+
+@router.get("/review", response_class=HTMLResponse, include_in_schema=False)
+def review_page(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
+    try:
+        claim, doc = _claim(runtime, token)
+    except KBError as err:
+        return _error_page(err)
+    fr = freshness_now(runtime, doc)
+    body = (f"<p><strong>{escape(doc.title)}</strong><br>{escape(doc.breadcrumb)}</p>"
+            f"<p>Status: {escape(fr.status.replace('_', ' '))}. {escape('; '.join(fr.reasons))}</p>"
+            f"<p>Confirm as <strong>{escape(claim.owner)}</strong> that this document is still "
+            "accurate?</p>"
+            "<form method=\"post\"><button type=\"submit\">Yes, still accurate</button></form>")
+    return _page("Confirm review", body)
+
+
+@router.post("/review", response_class=HTMLResponse, include_in_schema=False)
+def review_confirm(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
+    try:
+        claim, doc = _claim(runtime, token)
+    except KBError as err:
+        return _error_page(err)
+    outcome = confirm_review(runtime, doc, claim.owner, via="link")
+    due = f" Next review due {outcome.freshness.due_at:%Y-%m-%d}." if outcome.freshness.due_at else ""
+    return _page("Thanks: review recorded",
+                 f"<p><strong>{escape(doc.title)}</strong> is marked "
+                 f"{escape(outcome.freshness.status.replace('_', ' '))}.{escape(due)}</p>")

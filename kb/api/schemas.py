@@ -1,0 +1,147 @@
+"""Request and response bodies of the API. Requests refuse unknown fields (``extra="forbid"``);
+responses never carry a document's full text except ``GET /v1/docs/{id}``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
+
+from kb.answer import Citation, SourceRef
+from kb.config import APISettings
+from kb.store.reviews import Review
+
+if TYPE_CHECKING:
+    from kb.freshness import Freshness
+    from kb.records import Document
+    from kb.retrieval import SearchHit
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _not_blank(value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise ValueError("must not be empty or only whitespace")
+    return value
+
+
+class AskRequest(Request):
+    question: StrictStr = Field(description="The question, in plain words")
+    top_k: StrictInt | None = Field(None, ge=1, description="Documents to consider (1..api.max_top_k)")
+
+    _blank = field_validator("question")(_not_blank)
+
+
+class SearchRequest(Request):
+    question: StrictStr | None = Field(None, description="What to search for")
+    query: StrictStr | None = Field(None, description="Alias of 'question'")
+    top_k: StrictInt | None = Field(None, ge=1, description="Documents returned (1..api.max_top_k)")
+
+    _blank = field_validator("question", "query")(_not_blank)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SearchRequest:
+        if self.question is None and self.query is None:
+            raise ValueError("'question' (or 'query') is required")
+        if self.question is not None and self.query is not None:
+            raise ValueError("give 'question' or 'query', not both")
+        return self
+
+    @property
+    def text(self) -> str:
+        return (self.question if self.question is not None else self.query) or ""
+
+
+def check_limits(field: str, text: str, top_k: int | None, settings: APISettings) -> None:
+    """Limits that come from configuration, so they cannot live in the static models."""
+    from kb.api.errors import InvalidField
+
+    if len(text) > settings.max_question_chars:
+        raise InvalidField(f"'{field}' is {len(text)} characters; the limit is "
+                           f"{settings.max_question_chars}", subject=field)
+    if top_k is not None and top_k > settings.max_top_k:
+        raise InvalidField(f"'top_k' must be between 1 and {settings.max_top_k}", subject="top_k")
+
+
+class FreshnessOut(BaseModel):
+    status: str
+    weight: float
+    reasons: list[str]
+    due_at: datetime | None
+    overdue_days: int | None
+    reviewed_basis: str
+    basis_at: datetime | None
+
+
+class DocSummary(BaseModel):
+    doc_id: str
+    title: str
+    url: str | None
+    source: str
+    owner: str | None
+    path: list[str]
+    doc_status: str = Field(description="status from the source or configuration")
+    status: str = Field(description="freshness status")
+    freshness: FreshnessOut
+    last_reviewed_at: datetime | None
+    last_edited_at: datetime | None
+    due_at: datetime | None
+    overdue_days: int | None
+
+    @classmethod
+    def build(cls, doc: Document, fr: Freshness) -> DocSummary:
+        return cls(doc_id=doc.doc_id, title=doc.title, url=doc.url, source=doc.source,
+                   owner=doc.owner, path=doc.path, doc_status=doc.status, status=fr.status,
+                   freshness=FreshnessOut.model_validate(fr.model_dump()),
+                   last_reviewed_at=doc.last_reviewed_at, last_edited_at=doc.last_edited_at,
+                   due_at=fr.due_at, overdue_days=fr.overdue_days)
+
+
+class SearchHitOut(DocSummary):
+    rank: int
+    relevance: float
+    score: float
+    snippets: list[str]
+    successor: SourceRef | None
+
+    @classmethod
+    def from_hit(cls, hit: SearchHit) -> SearchHitOut:
+        base = DocSummary.build(hit.doc, hit.freshness).model_dump()
+        successor = None
+        if hit.successor is not None:
+            successor = SourceRef(doc_id=hit.successor.doc_id, title=hit.successor.title,
+                                  url=getattr(hit.successor, "url", None))
+        return cls(**base, rank=hit.rank, relevance=hit.relevance, score=hit.score,
+                   snippets=hit.snippets, successor=successor)
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[SearchHitOut]
+    warnings: list[str]
+    took_ms: float
+
+
+class AskResponse(BaseModel):
+    answer: str
+    citations: list[Citation]
+    warnings: list[str]
+    answerer: str
+    took_ms: float
+
+
+class DocList(BaseModel):
+    count: int
+    counts_by_status: dict[str, int] = Field(description="freshness status -> documents")
+    documents: list[DocSummary]
+
+
+class DocDetail(DocSummary):
+    record: dict[str, Any] = Field(description="the full document record, text included")
+    resolution: dict[str, str]
+    successor: SourceRef | None
+    reviews: list[Review]
+    alerts: list[dict[str, Any]] = Field(default_factory=list)

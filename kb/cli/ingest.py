@@ -1,0 +1,93 @@
+"""``kb ingest <notion|drive> PATH`` and ``kb docs``: load an export, list what is stored and why."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from tqdm import tqdm
+
+from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
+from kb.ingest import Ingester, source_name
+from kb.records import IngestReport
+from kb.store.reviews import ReviewStore
+
+
+def _print_report(report: IngestReport) -> None:
+    rows = [("added", len(report.added)), ("updated", len(report.updated)),
+            ("unchanged", len(report.unchanged)), ("removed", len(report.removed)),
+            ("failed", len(report.failed)), ("chunks embedded", report.chunks_embedded)]
+    typer.echo(f"{report.source} export {report.input} ({report.seconds:.1f}s)")
+    for name, n in rows:
+        typer.echo(f"  {name:<16}{n:>6}")
+    if report.removal_skipped:
+        typer.echo("  removals skipped: part of the export could not be read")
+    for issue in report.failed:
+        typer.echo(f"  {issue.severity}: {issue.input}: {issue.reason}")
+
+
+def ingest(
+    source: Annotated[str, typer.Argument(help="notion or drive (gdrive)")],
+    path: Annotated[Path, typer.Argument(help="The export: a zip or a folder")],
+    config: ConfigOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Ingest an export; only documents whose content changed are re-embedded."""
+    src = source_name(source)
+    rt = runtime(config)
+    bar: tqdm[Any] | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, leave=False)
+        bar.update(done - bar.n)
+
+    try:
+        report = Ingester(rt).ingest(src, path, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+        rt.close()
+    if json:
+        emit_json(report)
+    else:
+        _print_report(report)
+    if not report.read_anything:
+        typer.echo(f"error: nothing could be read from {path}", err=True)
+        raise typer.Exit(1)
+
+
+def docs(
+    source: Annotated[str | None, typer.Option(help="notion or drive")] = None,
+    owner: Annotated[str | None, typer.Option(help="Owner email")] = None,
+    status: Annotated[str | None, typer.Option(help="active, deprecated, archived, draft")] = None,
+    config: ConfigOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """List stored documents with their resolved owner, review interval, ACL and why."""
+    rt = runtime(config)
+    try:
+        records = rt.documents.list(source=source_name(source) if source else None,
+                                    owner=owner.lower() if owner else None, status=status)
+        if json:
+            reviews = ReviewStore(rt.db)
+            emit_json([{**d.model_dump(mode="json", exclude={"text"}),
+                        "reviews": reviews.history(d.doc_id)} for d in records])
+            return
+    finally:
+        rt.close()
+    for d in records:
+        typer.echo(f"{d.doc_id}  {d.breadcrumb}")
+        typer.echo(f"    owner={d.owner or '-'}  status={d.status}  review every "
+                   f"{d.review_interval_days}d  acl={','.join(d.acl)}")
+        for fieldname, why in sorted(d.resolution.items()):
+            typer.echo(f"    {fieldname}: {why}")
+    typer.echo(f"{len(records)} document(s)", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(handle_errors(ingest))
+    app.command("docs")(handle_errors(docs))

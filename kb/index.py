@@ -1,0 +1,204 @@
+"""The vector index: a Chroma collection (embedded, or a ``chroma run`` server) behind llama-index's
+``ChromaVectorStore``.
+
+Vectors are always computed by FreshKB's embedder and passed in; the collection is created with
+no embedding function, so Chroma's default model is never downloaded or used. Records are written
+in llama-index's node format (``_node_content``, ``document_id``), so ``self.vector_store`` works
+with llama-index retrievers too. Writes and similarity queries go to the collection directly:
+``ChromaVectorStore.add`` inserts only (an existing id is not overwritten, and deterministic chunk
+ids need upserts), and its similarity is ``exp(-distance)`` while ``ChunkHit.score`` is the cosine
+similarity ``1 - distance``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.vector_stores.utils import node_to_metadata_dict
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from kb.config import Settings
+from kb.errors import ConfigError, StoreError
+from kb.records import Chunk
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    chunk_id: str
+    doc_id: str
+    score: float  # cosine similarity, higher is better
+
+
+def acl_key(acl: Iterable[str]) -> str:
+    """Stable key of an ACL set: lets a query filter to the ACL sets a principal can read."""
+    joined = "\n".join(sorted({a.strip().lower() for a in acl}))
+    return hashlib.sha1(joined.encode()).hexdigest()[:16]
+
+
+def _guard(fn: Callable[P, R]) -> Callable[P, R]:
+    """Any failure of Chroma (server down, corrupt data) becomes a StoreError naming the index."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except StoreError:
+            raise
+        except Exception as err:
+            where = args[0].location if args and isinstance(args[0], VectorIndex) else "chroma"
+            raise StoreError(f"vector index failed: {type(err).__name__}: {err}", subject=where) from err
+
+    return wrapper
+
+
+def _client(settings: Settings) -> tuple[Any, str]:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    url = settings.index.chroma_url.strip()
+    if not url:
+        path = settings.chroma_path
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path), settings=chroma_settings), str(path)
+        except Exception as err:
+            raise StoreError(f"cannot open embedded Chroma: {err}", subject=str(path)) from err
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError("expected http(s)://host:port", subject=f"index.chroma_url={url!r}")
+    ssl = parsed.scheme == "https"
+    port = parsed.port or (443 if ssl else 8000)
+    try:
+        client = chromadb.HttpClient(host=parsed.hostname, port=port, ssl=ssl, settings=chroma_settings)
+        client.heartbeat()
+    except Exception as err:
+        raise StoreError(f"cannot reach Chroma server: {err}", subject=url) from err
+    return client, url
+
+
+def _with_acl_key(meta: Any, key: str) -> dict[str, Any]:
+    """``meta`` with a new acl_key, also inside llama-index's ``_node_content`` copy."""
+    out = dict(meta)
+    out["acl_key"] = key
+    if "_node_content" in out:
+        node = json.loads(str(out["_node_content"]))
+        node.setdefault("metadata", {})["acl_key"] = key
+        out["_node_content"] = json.dumps(node, ensure_ascii=False)
+    return out
+
+
+def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class VectorIndex:
+    def __init__(self, settings: Settings) -> None:
+        self._client, self.location = _client(settings)
+        self._open(settings.index.collection)
+
+    @_guard
+    def _open(self, name: str) -> None:
+        self._collection = self._client.get_or_create_collection(
+            name=name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+        self.vector_store = ChromaVectorStore(chroma_collection=self._collection)
+        self._max_batch = int(self._client.get_max_batch_size())
+
+    @staticmethod
+    def _metadata(chunk: Chunk) -> dict[str, Any]:
+        meta: dict[str, Any] = {"title": "", "source": "", "acl_key": "", **chunk.metadata,
+                                "doc_id": chunk.doc_id, "index": chunk.index, "heading": chunk.heading}
+        node = TextNode(id_=chunk.chunk_id, text=chunk.text, metadata=meta,
+                        relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=chunk.doc_id)},
+                        excluded_embed_metadata_keys=list(meta), excluded_llm_metadata_keys=list(meta))
+        return node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
+
+    @_guard
+    def upsert(self, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
+        """Write chunks (metadata ``title``/``source``/``acl_key`` from ``chunk.metadata``)."""
+        if len(chunks) != len(embeddings):
+            raise StoreError(f"{len(chunks)} chunks but {len(embeddings)} embeddings",
+                             subject=self.location)
+        pairs = list(zip(chunks, embeddings, strict=True))
+        for batch in _batches(pairs, self._max_batch):
+            self._collection.upsert(
+                ids=[c.chunk_id for c, _ in batch],
+                embeddings=[e for _, e in batch],
+                metadatas=[self._metadata(c) for c, _ in batch],
+                documents=[c.text for c, _ in batch],
+            )
+
+    @_guard
+    def delete_chunks(self, chunk_ids: Iterable[str]) -> None:
+        ids = sorted(set(chunk_ids))
+        for batch in _batches(ids, self._max_batch):  # never delete(ids=[]): that is not a no-op
+            self.vector_store.delete_nodes(node_ids=batch)
+
+    @_guard
+    def delete_docs(self, doc_ids: Iterable[str]) -> None:
+        for doc_id in sorted(set(doc_ids)):
+            self.vector_store.delete(ref_doc_id=doc_id)
+
+    def _ids_where(self, where: dict[str, Any] | None) -> list[str]:
+        ids: list[str] = []
+        offset = 0
+        while True:
+            page = self._collection.get(where=where, include=[], limit=self._max_batch, offset=offset)
+            ids.extend(page["ids"])
+            if len(page["ids"]) < self._max_batch:
+                return ids
+            offset += self._max_batch
+
+    @_guard
+    def chunk_ids(self) -> set[str]:
+        return set(self._ids_where(None))
+
+    @_guard
+    def chunk_ids_for(self, doc_id: str) -> set[str]:
+        return set(self._ids_where({"doc_id": doc_id}))
+
+    @_guard
+    def update_acl(self, doc_id: str, acl: Iterable[str]) -> int:
+        """Change a document's ``acl_key`` in place (no re-embedding); returns chunks updated."""
+        key = acl_key(acl)
+        ids = self._ids_where({"doc_id": doc_id})
+        for batch in _batches(ids, self._max_batch):
+            got = self._collection.get(ids=batch, include=["metadatas"])
+            metas = [_with_acl_key(m, key) for m in got["metadatas"]]
+            self._collection.update(ids=got["ids"], metadatas=metas)
+        return len(ids)
+
+    @_guard
+    def query(self, embedding: list[float], k: int, acl_keys: list[str] | None = None) -> list[ChunkHit]:
+        """The ``k`` nearest chunks; with ``acl_keys``, only chunks whose ACL key is listed."""
+        if k <= 0 or acl_keys == []:
+            return []
+        kwargs: dict[str, Any] = {"query_embeddings": [embedding], "n_results": k,
+                                  "include": ["distances", "metadatas"]}
+        if acl_keys is not None:
+            kwargs["where"] = {"acl_key": {"$in": list(acl_keys)}}
+        res = self._collection.query(**kwargs)
+        return [
+            ChunkHit(chunk_id=cid, doc_id=str(meta["doc_id"]), score=1.0 - float(dist))
+            for cid, meta, dist in zip(res["ids"][0], res["metadatas"][0], res["distances"][0],
+                                       strict=True)
+        ]
+
+    @_guard
+    def metadata(self, chunk_id: str) -> dict[str, Any] | None:
+        res = self._collection.get(ids=[chunk_id], include=["metadatas"])
+        return dict(res["metadatas"][0]) if res["ids"] else None
+
+    @_guard
+    def count(self) -> int:
+        return int(self._collection.count())

@@ -1,0 +1,151 @@
+"""Ranking, pure: fuse the dense and BM25 chunk rankings, collapse chunks to documents, score
+documents by relevance x freshness.
+
+No Chroma, no model, no store: chunk scores and freshness weights in, an ordered list out, so
+every rule here is tested by value. docs/ranking.md explains the choices.
+
+- **Fusion**: reciprocal rank fusion (``1 / (rrf_k + rank)`` summed over the retrievers) orders
+  chunks; a document is represented by its best fused chunks (its snippets).
+- **Relevance** (0..1, absolute, comparable across queries): a blend of the document's best
+  cosine similarity, calibrated between ``cosine_floor`` (unrelated text) and ``cosine_full``
+  (a near paraphrase), and its best BM25 score relative to the query's best, times the share of
+  query terms that chunk contains. RRF is rank-only, so it cannot say whether the top hit is
+  relevant at all; the answerer's threshold and the freshness prior both need that.
+- **Score** = relevance x freshness weight (when freshness is on): a multiplicative prior.
+- **Order**: documents whose relevance is at least ``on_topic_ratio`` x the best relevance are
+  on topic and come first, by score; the rest follow, by score. Freshness re-orders documents
+  that answer the question, but a fresh off-topic page never pushes out the only on-topic one.
+  Ties go to the higher fused score, then to the lower doc id (deterministic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from kb.config import RetrievalSettings
+
+
+@dataclass(frozen=True)
+class LexicalScore:
+    score: float
+    coverage: float  # share of the query's terms found in the chunk, 0..1
+
+
+@dataclass(frozen=True)
+class DocScore:
+    doc_id: str
+    chunk_ids: tuple[str, ...]  # best fused first, at most chunks_per_doc
+    fused: float
+    relevance: float
+
+
+@dataclass(frozen=True)
+class Ranked:
+    doc_id: str
+    chunk_ids: tuple[str, ...]
+    fused: float
+    relevance: float
+    weight: float
+    score: float
+    on_topic: bool
+    rank: int
+
+
+def rrf(rankings: Sequence[Sequence[str]], k: int) -> dict[str, float]:
+    """Reciprocal rank fusion: each id scores ``sum(1 / (k + rank))`` over the rankings it is
+    in (rank 1 = best). An id missing from a ranking gets nothing from it."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def ordered(scores: Mapping[str, float]) -> list[str]:
+    """Ids by descending score, ties by id: the same input always gives the same order."""
+    return sorted(scores, key=lambda i: (-scores[i], i))
+
+
+def dense_relevance(cosine: float, settings: RetrievalSettings) -> float:
+    """Cosine similarity mapped to 0..1: 0 at or below ``cosine_floor``, 1 at ``cosine_full``."""
+    span = settings.cosine_full - settings.cosine_floor
+    return min(1.0, max(0.0, (cosine - settings.cosine_floor) / span))
+
+
+def lexical_relevance(hit: LexicalScore, best: float) -> float:
+    if best <= 0 or hit.score <= 0:
+        return 0.0
+    return min(1.0, hit.score / best) * min(1.0, max(0.0, hit.coverage))
+
+
+def blend(dense: float | None, lexical: float | None, settings: RetrievalSettings) -> float:
+    """One relevance from whichever retrievers ran (None = that retriever is off)."""
+    if dense is None and lexical is None:
+        return 0.0
+    if lexical is None:
+        return dense or 0.0
+    if dense is None:
+        return lexical
+    w = settings.lexical_weight
+    return (1 - w) * dense + w * lexical
+
+
+def collapse(
+    dense: Mapping[str, float],
+    lexical: Mapping[str, LexicalScore],
+    chunk_doc: Mapping[str, str],
+    settings: RetrievalSettings,
+    *,
+    dense_missing: float = 0.0,
+) -> list[DocScore]:
+    """Fuse chunk rankings and collapse to documents, best first.
+
+    ``dense``: chunk id -> cosine similarity; ``lexical``: chunk id -> BM25 score and coverage
+    (each ignored when ``settings`` turns that retriever off).
+    ``dense_missing``: the cosine assumed for a chunk BM25 found but dense did not (at most the
+    lowest dense candidate's, when the dense list was cut at candidate_k).
+    """
+    rankings = []
+    if settings.dense:
+        rankings.append(ordered(dense))
+    if settings.bm25:
+        rankings.append(ordered({c: s.score for c, s in lexical.items()}))
+    fused = rrf(rankings, settings.rrf_k)
+    best_lex = max((s.score for s in lexical.values()), default=0.0)
+
+    by_doc: dict[str, list[str]] = {}
+    for chunk_id in ordered(fused):
+        doc_id = chunk_doc.get(chunk_id)
+        if doc_id is not None:
+            by_doc.setdefault(doc_id, []).append(chunk_id)
+
+    out = []
+    for doc_id, chunks in by_doc.items():
+        d_rel = lex_rel = None
+        if settings.dense:
+            d_rel = max(dense_relevance(dense.get(c, dense_missing), settings) for c in chunks)
+        if settings.bm25:
+            lex_rel = max(lexical_relevance(lexical[c], best_lex) if c in lexical else 0.0
+                          for c in chunks)
+        out.append(DocScore(doc_id=doc_id, chunk_ids=tuple(chunks[: settings.chunks_per_doc]),
+                            fused=fused[chunks[0]], relevance=round(blend(d_rel, lex_rel, settings), 6)))
+    out.sort(key=lambda s: (-s.relevance, -s.fused, s.doc_id))
+    return out
+
+
+def rank(docs: Sequence[DocScore], weights: Mapping[str, float], settings: RetrievalSettings,
+         top_k: int) -> list[Ranked]:
+    """Order documents by relevance x freshness weight (weight 1 when freshness is off or the
+    document has no weight), on-topic documents first; keep ``top_k``."""
+    kept = [d for d in docs if d.relevance >= settings.min_relevance]
+    best = max((d.relevance for d in kept), default=0.0)
+    scored = []
+    for d in kept:
+        weight = weights.get(d.doc_id, 1.0) if settings.freshness else 1.0
+        on_topic = best > 0 and d.relevance >= settings.on_topic_ratio * best
+        scored.append((d, weight, round(d.relevance * weight, 6), on_topic))
+    scored.sort(key=lambda t: (not t[3], -t[2], -t[0].fused, t[0].doc_id))
+    return [Ranked(doc_id=d.doc_id, chunk_ids=d.chunk_ids, fused=d.fused, relevance=d.relevance,
+                   weight=w, score=s, on_topic=on, rank=i)
+            for i, (d, w, s, on) in enumerate(scored[:top_k], start=1)]

@@ -1,0 +1,233 @@
+"""Hybrid retrieval: dense (Chroma) + BM25, permission-filtered, freshness-ranked search.
+
+``Retriever.search`` is the one search engine behind the API, the CLI, the answerer and the
+evals. Order of work, and why:
+
+1. **Permissions first.** The principal's readable documents (and their Chroma ``acl_key``\\ s)
+   are computed from the in-memory document map before anything is retrieved. When the principal
+   cannot read every ACL set, the dense query is filtered in Chroma by ``acl_key $in [...]`` (so
+   unreadable chunks never take one of the ``candidate_k`` slots and there is no re-query), and
+   BM25 runs on an index of the readable chunks only. Every hit is checked against the record's
+   ACL once more. Nothing about an unreadable document reaches results, snippets, warnings,
+   successor references or counts, and no score depends on its text.
+2. **Fuse and collapse** (``kb.ranking``): RRF over chunk rankings, best chunks per document,
+   relevance 0..1.
+3. **Freshness** (``kb.freshness``) per candidate as of ``now``, including reviews recorded
+   through FreshKB and successors named by readable documents; score = relevance x weight.
+4. **Warnings** about stale documents in the results, pointing to the current one.
+
+The document map (records without text, plus the top of each text for freshness markers) and
+the BM25 index are rebuilt only when the store's generation changes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, Field
+
+from kb.clock import utc
+from kb.config import RetrievalSettings
+from kb.errors import BadRequest, ConfigError
+from kb.freshness import LIFECYCLE, Freshness, assess, marker_excerpt, successor_hint
+from kb.lexical import LexicalIndex
+from kb.ranking import Ranked, collapse, rank
+from kb.records import Document, Principal
+from kb.store.reviews import ReviewStore
+
+if TYPE_CHECKING:
+    from kb.runtime import Runtime
+
+SNIPPET_CHARS = 600
+CURRENT = frozenset({"fresh", "due_soon", "unknown"})
+
+
+class DocRef(BaseModel):
+    doc_id: str
+    title: str
+    url: str | None = None
+
+
+class SearchHit(BaseModel):
+    doc: Document = Field(description="the record, text excluded")
+    freshness: Freshness
+    snippets: list[str] = Field(default_factory=list, description="best matching chunks")
+    relevance: float = Field(description="0..1, how well the document matches the query")
+    score: float = Field(description="relevance x freshness weight (relevance when off)")
+    rank: int
+    successor: DocRef | None = Field(None, description="the current document, when this one is "
+                                     "superseded and the principal may read its successor")
+
+
+class SearchResult(BaseModel):
+    query: str
+    hits: list[SearchHit] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    took_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class _DocMap:
+    generation: int
+    docs: dict[str, Document]  # text = only the part freshness markers are read from
+    acl_keys: dict[str, str]
+    superseded_by: dict[str, list[str]]  # doc id -> ids of documents listing it in supersedes
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    return text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+class Retriever:
+    def __init__(self, runtime: Runtime, retrieval: RetrievalSettings | None = None) -> None:
+        self.runtime = runtime
+        self.settings = retrieval or runtime.settings.retrieval
+        if not (self.settings.dense or self.settings.bm25):
+            raise ConfigError("at least one of dense and bm25 must be on", subject="retrieval")
+        self._reviews = ReviewStore(runtime.db)
+        self._map: _DocMap | None = None
+        self._lock = threading.Lock()
+        self._lexical = LexicalIndex(runtime.documents, self._title)
+
+    # -- caches -----------------------------------------------------------------------------
+    def _title(self, doc_id: str) -> str | None:
+        doc = self._map.docs.get(doc_id) if self._map else None
+        return doc.title if doc else None
+
+    def _docmap(self) -> _DocMap:
+        from kb.index import acl_key  # Chroma is imported only when the index is used
+
+        store = self.runtime.documents
+        generation = store.generation()
+        with self._lock:
+            if self._map is None or self._map.generation != generation:
+                docs, keys, rev = {}, {}, {}
+                for doc in store.list(with_text=True):
+                    docs[doc.doc_id] = doc.model_copy(update={"text": marker_excerpt(doc.text)})
+                    keys[doc.doc_id] = acl_key(doc.acl)
+                    for old in doc.supersedes:
+                        rev.setdefault(old, []).append(doc.doc_id)
+                self._map = _DocMap(generation, docs, keys, rev)
+            return self._map
+
+    # -- search -----------------------------------------------------------------------------
+    def search(self, query: str, principal: Principal, top_k: int | None = None,
+               now: datetime | None = None) -> SearchResult:
+        started = time.perf_counter()
+        if not query or not query.strip():
+            raise BadRequest("the query is empty", subject="query")
+        top_k = top_k or self.settings.top_k
+        if top_k < 1:
+            raise BadRequest(f"top_k must be at least 1, got {top_k}", subject="top_k")
+        now = utc(now or self.runtime.clock.now())
+        dm = self._docmap()
+        readable = {d for d, doc in dm.docs.items() if principal.can_read(doc.acl)}
+        keys = {dm.acl_keys[d] for d in readable}
+        restricted = keys != set(dm.acl_keys.values())
+
+        dense, dense_missing = self._dense(query, sorted(keys) if restricted else None, readable)
+        lexical = {}
+        if self.settings.bm25:
+            lexical = self._lexical.scores(query, self.settings.candidate_k,
+                                           readable if restricted else None)
+            lexical = {c: s for c, s in lexical.items() if c.rsplit("#", 1)[0] in readable}
+        chunk_doc = {c: c.rsplit("#", 1)[0] for c in (*dense, *lexical)}
+        docs = [d for d in collapse(dense, lexical, chunk_doc, self.settings,
+                                    dense_missing=dense_missing) if d.doc_id in readable]
+
+        reviews = self._reviews.latest_all()
+        fresh = {d.doc_id: self._assess(d.doc_id, dm, readable, reviews, now) for d in docs}
+        ranked = rank(docs, {d: f.weight for d, f in fresh.items()}, self.settings, top_k)
+        hits = [self._hit(r, dm, readable, fresh[r.doc_id]) for r in ranked]
+        warnings = self._warnings(hits) if self.settings.freshness else []
+        return SearchResult(query=query, hits=hits, warnings=warnings,
+                            took_ms=round((time.perf_counter() - started) * 1000, 3))
+
+    def _dense(self, query: str, acl_keys: list[str] | None,
+               readable: set[str]) -> tuple[dict[str, float], float]:
+        """chunk id -> cosine for the readable nearest chunks, and the cosine to assume for a
+        chunk dense did not return (the lowest returned one when the list was cut at k)."""
+        if not self.settings.dense:
+            return {}, 0.0
+        k = self.settings.candidate_k
+        vector = self.runtime.embedder.embed_query(query)
+        hits = self.runtime.index.query(vector, k, acl_keys)
+        out = {h.chunk_id: h.score for h in hits if h.doc_id in readable}
+        missing = min(out.values()) if len(hits) >= k and out else 0.0
+        return out, missing
+
+    def _successor_ids(self, doc_id: str, dm: _DocMap, readable: set[str]) -> list[str]:
+        """Readable documents that replace ``doc_id``: its own ``superseded_by``, readable
+        documents listing it in ``supersedes``, or a linked page named after a "superseded by"
+        phrase in its text."""
+        doc = dm.docs[doc_id]
+        out = [doc.superseded_by] if doc.superseded_by in readable else []
+        out += sorted(d for d in dm.superseded_by.get(doc_id, []) if d in readable)
+        hint = successor_hint(doc, self.runtime.settings)
+        if hint:
+            out += [d for d in doc.links if d in readable and dm.docs[d].title.lower() in hint]
+        return [d for d in dict.fromkeys(out) if d != doc_id]
+
+    def _assess(self, doc_id: str, dm: _DocMap, readable: set[str],
+                reviews: dict[str, datetime], now: datetime) -> Freshness:
+        # Only a *readable* document may demote another by claiming to supersede it.
+        named = sorted(d for d in dm.superseded_by.get(doc_id, []) if d in readable)
+        return assess(dm.docs[doc_id], now, self.runtime.settings, reviewed_at=reviews.get(doc_id),
+                      superseded_by=named[0] if named else None)
+
+    def _hit(self, r: Ranked, dm: _DocMap, readable: set[str], fr: Freshness) -> SearchHit:
+        doc = dm.docs[r.doc_id]
+        texts = {c.chunk_id: c.text for c in self.runtime.documents.chunks_for(r.doc_id)}
+        successor = None
+        if fr.status == "superseded":
+            ids = self._successor_ids(r.doc_id, dm, readable)
+            if ids:
+                s = dm.docs[ids[0]]
+                successor = DocRef(doc_id=s.doc_id, title=s.title, url=s.url)
+        return SearchHit(doc=doc.model_copy(update={"text": ""}), freshness=fr,
+                         snippets=[_snippet(texts[c]) for c in r.chunk_ids if c in texts],
+                         relevance=r.relevance, score=r.score, rank=r.rank, successor=successor)
+
+    @staticmethod
+    def _warnings(hits: list[SearchHit]) -> list[str]:
+        """One line per stale result: how stale, and which result (or successor) is current."""
+        out = []
+        for hit in hits:
+            why = staleness(hit.freshness)
+            if why is None:
+                continue
+            title = hit.doc.title
+            current = next((h for h in hits if h.rank < hit.rank
+                            and h.freshness.status in CURRENT), None)
+            if hit.successor is not None:
+                out.append(f"'{title}' {'also matches but ' if current else ''}{why}; the current "
+                           f"doc is '{hit.successor.title}'")
+            elif current is not None:
+                out.append(f"'{title}' also matches but {why}; the current doc is "
+                           f"'{current.doc.title}'")
+            else:
+                owner = f" (owner: {hit.doc.owner})" if hit.doc.owner else ""
+                out.append(f"'{title}' is the best match but {why}: check it with its owner{owner} "
+                           "before relying on it")
+        return out
+
+
+def staleness(fr: Freshness) -> str | None:
+    """'is superseded and was last reviewed 2021-03-01 (overdue by 1725 days)', or None."""
+    parts = []
+    if fr.status in LIFECYCLE:
+        parts.append(f"is {fr.status}")
+    if fr.overdue_days is not None and fr.basis_at is not None:
+        verb = "reviewed" if fr.reviewed_basis == "review" else "edited"
+        parts.append(f"was last {verb} {fr.basis_at.date().isoformat()} "
+                     f"(overdue by {fr.overdue_days} days)")
+    elif fr.status == "overdue":
+        parts.append("says it may be out of date")
+    return " and ".join(parts) or None
