@@ -16,6 +16,7 @@ just an entry. ``__MACOSX/`` and ``.DS_Store`` are skipped silently.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -165,7 +166,7 @@ class ExportArchive:
                     self._reject(rel, rel, "symlink points outside the export; not read")
                     continue
                 if here == root and PART_RE.match(name):
-                    self._list_part_bytes(name, lambda f=file, n=name: self._read_capped_file(f, n))
+                    self._list_part_bytes(name, functools.partial(self._read_capped_file, file, name))
                     continue
                 try:
                     size = file.stat().st_size
@@ -194,8 +195,8 @@ class ExportArchive:
             if info.is_dir() or not rel or is_junk(rel):
                 continue
             if top_level and PART_RE.match(rel):
-                self._list_part_bytes(rel, lambda zf=zf, info=info, rel=rel: self._read_capped_member(
-                    zf, info, rel, self.limits.max_total_bytes))
+                self._list_part_bytes(rel, functools.partial(
+                    self._read_capped_member, zf, info, rel, self.limits.max_total_bytes))
                 continue
             self._admit(Entry(rel, info.file_size, f"{prefix}{rel}", _zip=zf, _info=info))
 

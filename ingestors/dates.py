@@ -137,7 +137,7 @@ def _dateparser(text: str, language: str, order: str) -> datetime | str:
         "RETURN_AS_TIMEZONE_AWARE": False,
     }
     try:
-        parsed = dateparser.parse(text, languages=[language], settings=settings)  # type: ignore[arg-type]
+        parsed: datetime | None = dateparser.parse(text, languages=[language], settings=settings)
     except (ValueError, TypeError, OverflowError) as err:
         return f"not a date in locale language {language!r}: {text!r} ({err})"
     if parsed is None:

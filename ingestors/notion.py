@@ -9,8 +9,11 @@ resolve to emails through ``kb.people``. Exports carry no permissions: ``acl`` s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from .archive import Entry, ExportArchive
 from .dates import NotionDates
 from .links import LinkResolver
 from .notion_db import Table, match_rows, read_table
+from .notion_html import parse_html_page
 from .notion_page import ParsedPage, parse_page, split_id
 from .notion_props import PropertyMapper
 
@@ -38,6 +42,8 @@ class _Page:
     doc_id: str
     file_title: str
     db_hex: str | None = None
+    html: ParsedPage | None = None
+    """Set for HTML pages, which are parsed when read (their properties table is explicit)."""
     parsed: ParsedPage = field(default_factory=lambda: ParsedPage(title=None))
     props: dict[str, str] = field(default_factory=dict)
     resolution: dict[str, str] = field(default_factory=dict)
@@ -73,7 +79,7 @@ class NotionIngestor:
 
     def read(self, path: Path) -> SourceBatch:
         """Read one export; raises ``IngestError`` only when ``path`` does not exist."""
-        batch = SourceBatch(source="notion")
+        batch = SourceBatch(source="notion", complete=True)
         with ExportArchive(path, self.settings.ingest) as archive:
             run = _Run(self, archive, batch)
             run.go()
@@ -101,20 +107,18 @@ class _Run:
         md_entries: list[Entry] = []
         for entry in self.archive.entries:
             lower = entry.name.lower()
-            if lower.endswith(".md"):
+            if lower == "index.html" and "/" not in entry.path.split("/", 1)[-1]:
+                continue  # the export's page tree, not a page
+            if lower.endswith(_DOC_SUFFIXES):
                 md_entries.append(entry)
             elif lower.endswith(".csv"):
                 self._read_csv(entry)
-            elif lower == "index.html" and "/" not in entry.path.split("/", 1)[-1]:
-                continue  # the export's page tree, not a page
-            elif lower.endswith(".html"):
-                self.issue(entry.label, "HTML page exports are not supported; export as Markdown & CSV")
-                self.complete = False
             else:
                 self.issue(entry.label, f"attachment not indexed: unsupported file type "
                            f"'{Path(entry.name).suffix or entry.name}'", warning=True)
         seen: set[str] = set()
-        for entry in md_entries:
+        # Path order: the same export gives the same batch whether zipped, split or unpacked.
+        for entry in sorted(md_entries, key=lambda e: e.path):
             page = self._read_page(entry)
             if page is None:
                 continue
@@ -155,20 +159,25 @@ class _Run:
             self.complete = False
             return None
         try:
-            markdown = data.decode("utf-8-sig")
+            # NFC so titles and text compare equal however the exporting OS normalised them.
+            markdown = unicodedata.normalize("NFC", data.decode("utf-8-sig"))
         except UnicodeDecodeError as err:
             self.issue(entry.label, f"page is not valid UTF-8 ({err.reason} at byte {err.start}); "
                        "not ingested")
             self.complete = False
             return None
         file_title, hex_id = split_id(_stem(entry.name))
+        parsed: ParsedPage | None = None
+        if entry.name.lower().endswith(".html"):
+            parsed, article_id = parse_html_page(markdown)
+            hex_id = hex_id or article_id
         if hex_id is None:
             # No id in the name (hand-made or renamed export): a stable id from the path instead.
             derived = hashlib.sha256(entry.path.encode()).hexdigest()[:32]
             self.issue(entry.label, "no Notion id in the file name; id derived from its path",
                        warning=True, doc_id=f"notion:{derived}")
-            return _Page(entry, markdown, None, f"notion:{derived}", file_title)
-        return _Page(entry, markdown, hex_id, f"notion:{hex_id}", file_title)
+            return _Page(entry, markdown, None, f"notion:{derived}", file_title, html=parsed)
+        return _Page(entry, markdown, hex_id, f"notion:{hex_id}", file_title, html=parsed)
 
     # -- properties ---------------------------------------------------------------------------
     def _parse_pages(self) -> None:
@@ -182,9 +191,9 @@ class _Run:
                 accept = _any_name
             else:
                 page.db_hex = parent
-                columns = {c.casefold() for c in db.table.columns}
-                accept = lambda n, cols=columns: n.casefold() in cols or self.ing.mapper.configured(n)  # noqa: E731
-            page.parsed = parse_page(page.markdown, accept)
+                accept = functools.partial(_in_columns, {c.casefold() for c in db.table.columns},
+                                           self.ing.mapper.configured)
+            page.parsed = page.html or parse_page(page.markdown, accept)
             page.props = dict(page.parsed.properties)
             if page.props:
                 page.resolution["properties"] = "property block"
@@ -233,7 +242,7 @@ class _Run:
         for page in self.pages:
             source = page.entry.path
             fields = self.ing.mapper.map(page.props, label=page.entry.label, doc_id=page.doc_id,
-                                         relation=lambda v, s=source: resolver.relation(v, s))
+                                         relation=functools.partial(_relation, resolver, source))
             self.batch.issues.extend(fields.issues)
             doc = Document(
                 doc_id=page.doc_id, source="notion", title=page.title,
@@ -248,3 +257,11 @@ class _Run:
 
 def _any_name(name: str) -> bool:
     return True
+
+
+def _in_columns(columns: set[str], configured: Callable[[str], bool], name: str) -> bool:
+    return name.casefold() in columns or configured(name)
+
+
+def _relation(resolver: LinkResolver, source: str, value: str) -> list[str]:
+    return resolver.relation(value, source)

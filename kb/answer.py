@@ -31,6 +31,14 @@ STALE = frozenset({"deprecated", "archived", "superseded"})
 MIN_SENTENCE_SIMILARITY = 0.2
 # Sentence ends, line breaks, and list bullets / table cells (snippets arrive whitespace-folded).
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|\s+[-*•]\s+|\s*\|\s*")
+# A sentence scoring below this share of the best one is left out: answers stay short.
+KEEP_RATIO = 0.85
+_WORD = re.compile(r"[a-z0-9]+")
+_STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "did", "for", "from",
+    "has", "have", "how", "i", "in", "is", "it", "its", "of", "on", "or", "our", "should", "so",
+    "that", "the", "their", "then", "there", "these", "this", "to", "was", "we", "what", "when",
+    "where", "which", "who", "why", "will", "with", "you", "your"})
 _MARKDOWN_NOISE = re.compile(r"^[#>*\-\s|]+|[*_`]+")
 
 
@@ -103,6 +111,11 @@ def stale_warnings(citations: list[Citation], existing: list[str]) -> list[str]:
     return out
 
 
+def content_terms(text: str) -> set[str]:
+    """Crudely stemmed content words: 'Invoices' and 'invoice' meet as 'invoi'."""
+    return {w.rstrip("s")[:5] for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 2}
+
+
 def split_sentences(snippet: str) -> list[str]:
     """Sentences of a snippet, without markdown markers or fragments cut by the snippet edge."""
     out = []
@@ -134,13 +147,20 @@ class ExtractiveAnswerer:
             return Answer(text=NOTHING_FOUND, warnings=list(result.warnings), answerer=self.name)
         q = self._embedder.embed_query(question)
         vectors = self._embedder.embed([s for _, s in candidates])
+        terms = content_terms(question)
+        best_relevance = max(h.relevance for h in sources) or 1.0
         scored = []
         for (i, sentence), v in zip(candidates, vectors, strict=True):
             similarity = sum(a * b for a, b in zip(q, v, strict=True))
-            # A mild freshness preference among sentences that are about equally relevant.
-            weight = 0.75 + 0.25 * sources[i].freshness.weight
-            scored.append((similarity * weight, similarity, i, sentence))
-        chosen = [c for c in sorted(scored, key=lambda c: -c[0]) if c[1] >= MIN_SENTENCE_SIMILARITY]
+            overlap = len(terms & content_terms(sentence)) / len(terms) if terms else 0.0
+            # Similarity alone favours any sentence on the topic ("invoices"); the question's own
+            # words and the source's rank pull the sentence that actually answers it up.
+            source = (sources[i].relevance / best_relevance) ** 0.5
+            score = (similarity * source + 0.15 * overlap) * (0.75 + 0.25 * sources[i].freshness.weight)
+            scored.append((score, similarity, i, sentence))
+        scored.sort(key=lambda c: -c[0])
+        top = scored[0][0] if scored else 0.0
+        chosen = [c for c in scored if c[1] >= MIN_SENTENCE_SIMILARITY and c[0] >= KEEP_RATIO * top]
         chosen = chosen[: self._settings.max_sentences]
         if not chosen:
             return Answer(text=NOTHING_FOUND, warnings=list(result.warnings), answerer=self.name)

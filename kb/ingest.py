@@ -108,6 +108,8 @@ class Ingester:
 
         pending = self._chunk_all(changed, stored, run.report)
         run.total = sum(len(p.chunks) for p in pending)
+        if progress and run.total:
+            progress(0, run.total)
         for item in pending:
             run.group.append(item)
             if sum(len(p.chunks) for p in run.group) >= self.group_chunks:

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 SNIPPET_CHARS = 600
 CURRENT = frozenset({"fresh", "due_soon", "unknown"})
+SUPERSEDED_BY = "superseded by "  # the reason kb.freshness.assess gives for a known successor
 
 
 class DocRef(BaseModel):
@@ -75,6 +76,7 @@ class _DocMap:
     generation: int
     docs: dict[str, Document]  # text = only the part freshness markers are read from
     acl_keys: dict[str, str]
+    by_key: dict[str, tuple[list[str], list[str]]]  # acl_key -> (the ACL, its documents)
     superseded_by: dict[str, list[str]]  # doc id -> ids of documents listing it in supersedes
 
 
@@ -109,12 +111,14 @@ class Retriever:
         with self._lock:
             if self._map is None or self._map.generation != generation:
                 docs, keys, rev = {}, {}, {}
+                by_key: dict[str, tuple[list[str], list[str]]] = {}
                 for doc in store.list(with_text=True):
                     docs[doc.doc_id] = doc.model_copy(update={"text": marker_excerpt(doc.text)})
-                    keys[doc.doc_id] = acl_key(doc.acl)
+                    keys[doc.doc_id] = key = acl_key(doc.acl)
+                    by_key.setdefault(key, (doc.acl, []))[1].append(doc.doc_id)
                     for old in doc.supersedes:
                         rev.setdefault(old, []).append(doc.doc_id)
-                self._map = _DocMap(generation, docs, keys, rev)
+                self._map = _DocMap(generation, docs, keys, by_key, rev)
             return self._map
 
     # -- search -----------------------------------------------------------------------------
@@ -128,9 +132,10 @@ class Retriever:
             raise BadRequest(f"top_k must be at least 1, got {top_k}", subject="top_k")
         now = utc(now or self.runtime.clock.now())
         dm = self._docmap()
-        readable = {d for d, doc in dm.docs.items() if principal.can_read(doc.acl)}
-        keys = {dm.acl_keys[d] for d in readable}
-        restricted = keys != set(dm.acl_keys.values())
+        # Readability is a function of the ACL set: decide it once per distinct set.
+        keys = {k for k, (acl, _) in dm.by_key.items() if principal.can_read(acl)}
+        readable = {d for k in keys for d in dm.by_key[k][1]}
+        restricted = len(keys) != len(dm.by_key)
 
         dense, dense_missing = self._dense(query, sorted(keys) if restricted else None, readable)
         lexical = {}
@@ -146,7 +151,8 @@ class Retriever:
         fresh = {d.doc_id: self._assess(d.doc_id, dm, readable, reviews, now) for d in docs}
         ranked = rank(docs, {d: f.weight for d, f in fresh.items()}, self.settings, top_k)
         hits = [self._hit(r, dm, readable, fresh[r.doc_id]) for r in ranked]
-        warnings = self._warnings(hits) if self.settings.freshness else []
+        on_topic = [h for h, r in zip(hits, ranked, strict=True) if r.on_topic]
+        warnings = self._warnings(on_topic) if self.settings.freshness else []
         return SearchResult(query=query, hits=hits, warnings=warnings,
                             took_ms=round((time.perf_counter() - started) * 1000, 3))
 
@@ -191,13 +197,41 @@ class Retriever:
             if ids:
                 s = dm.docs[ids[0]]
                 successor = DocRef(doc_id=s.doc_id, title=s.title, url=s.url)
-        return SearchHit(doc=doc.model_copy(update={"text": ""}), freshness=fr,
+        return SearchHit(doc=self._visible(doc, readable), freshness=self._explained(fr, dm, readable),
                          snippets=[_snippet(texts[c]) for c in r.chunk_ids if c in texts],
                          relevance=r.relevance, score=r.score, rank=r.rank, successor=successor)
 
+    def _visible(self, doc: Document, readable: set[str]) -> Document:
+        """The record as this principal may see it: no text, and no reference (id, or a
+        relation property naming it) to a document they cannot read."""
+        st = self.runtime.settings
+        relation_keys = {k.lower() for k in (*st.notion.properties.superseded_by,
+                                             *st.notion.properties.supersedes,
+                                             *st.drive.superseded_by_keys, *st.drive.supersedes_keys)}
+        return doc.model_copy(update={
+            "text": "",
+            "superseded_by": doc.superseded_by if doc.superseded_by in readable else None,
+            "supersedes": [d for d in doc.supersedes if d in readable],
+            "links": [d for d in doc.links if d in readable],
+            "properties": {k: v for k, v in doc.properties.items() if k.lower() not in relation_keys},
+        })
+
+    @staticmethod
+    def _explained(fr: Freshness, dm: _DocMap, readable: set[str]) -> Freshness:
+        """Reasons name a successor by title when readable, and never by id otherwise."""
+        reasons = []
+        for r in fr.reasons:
+            if r.startswith(SUPERSEDED_BY):
+                succ = r.removeprefix(SUPERSEDED_BY)
+                r = (f"superseded by '{dm.docs[succ].title}'" if succ in readable
+                     else "superseded by a newer document")
+            reasons.append(r)
+        return fr.model_copy(update={"reasons": reasons})
+
     @staticmethod
     def _warnings(hits: list[SearchHit]) -> list[str]:
-        """One line per stale result: how stale, and which result (or successor) is current."""
+        """One line per stale on-topic result: how stale, and which on-topic result (or its
+        successor) is current. Off-topic results are noise, not worth a warning."""
         out = []
         for hit in hits:
             why = staleness(hit.freshness)
@@ -213,9 +247,10 @@ class Retriever:
                 out.append(f"'{title}' also matches but {why}; the current doc is "
                            f"'{current.doc.title}'")
             else:
-                owner = f" (owner: {hit.doc.owner})" if hit.doc.owner else ""
-                out.append(f"'{title}' is the best match but {why}: check it with its owner{owner} "
-                           "before relying on it")
+                lead = "is the best match" if hit is hits[0] else "also matches"
+                owner = f" ({hit.doc.owner})" if hit.doc.owner else ""
+                out.append(f"'{title}' {lead} but {why}: check it with its owner{owner} before "
+                           "relying on it")
         return out
 
 

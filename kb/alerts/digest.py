@@ -60,12 +60,12 @@ class DigestItem(BaseModel):
     status: str = Field(description="overdue | due_soon")
     overdue_days: int | None = None
     due_in_days: int | None = None
-    last_reviewer: str | None = Field(None, description="last editor or FreshKB reviewer, "
+    last_reviewer: str | None = Field(default=None, description="last editor or FreshKB reviewer, "
                                       "whichever is more recent")
     last_reviewed_at: datetime | None = None
-    usage: int = Field(0, description="times returned in the last usage window")
+    usage: int = Field(default=0, description="times returned in the last usage window")
     review_url: str | None = None
-    escalation: str | None = Field(None, description="why a non-owner receives this item")
+    escalation: str | None = Field(default=None, description="why a non-owner receives this item")
 
     @property
     def lateness(self) -> int:

@@ -12,6 +12,7 @@ Guarantees (state lives in ``kb.store.alerts`` so it survives restarts):
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -25,7 +26,7 @@ from pydantic import BaseModel, Field
 from kb.alerts.channels import Channel, make_channel, redact_target, route_for
 from kb.alerts.digest import Digest, DigestBatch, DigestItem, build_digests
 from kb.alerts.links import ReviewLinks
-from kb.alerts.render import render
+from kb.alerts.render import Rendered, render
 from kb.errors import KBError
 from kb.freshness import Freshness, assess
 from kb.records import Document
@@ -42,27 +43,39 @@ log = logging.getLogger(__name__)
 class Delivery(BaseModel):
     recipient: str
     channel: str | None = None
-    target: str | None = Field(None, description="redacted: webhook URLs without their path")
+    target: str | None = Field(default=None, description="redacted: webhook URLs without their path")
     status: Literal["sent", "failed", "skipped", "would_send"]
     reason: str = ""
     subject: str = ""
     items: list[str] = Field(default_factory=list, description="doc ids of own documents")
     escalations: list[str] = Field(default_factory=list, description="doc ids escalated")
     secrets: int = 0
-    body: str | None = Field(None, description="text body (dry runs only)")
+    body: str | None = Field(default=None, description="what would be delivered, as text (dry runs "
+                             "only): the email's text part, Slack's mrkdwn or the webhook's JSON")
 
 
 class RunReport(BaseModel):
     period: str
     started_at: datetime
     dry_run: bool
-    locked: bool = Field(False, description="another runner held the lock: nothing was sent")
+    locked: bool = Field(default=False, description="another runner held the lock: nothing was sent")
     deliveries: list[Delivery] = Field(default_factory=list)
     unassigned: list[DigestItem] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for d in self.deliveries if d.status == status)
+
+
+def preview(channel: str, message: Rendered) -> str:
+    """What the channel would deliver, as text: the email body, Slack's mrkdwn, the JSON."""
+    if channel == "slack":
+        texts = [b["text"]["text"] if "text" in b else b["elements"][0]["text"]
+                 for b in message.slack["blocks"]]
+        return "\n\n".join(texts) + "\n"
+    if channel == "webhook":
+        return json.dumps(message.json_payload, indent=2, ensure_ascii=False) + "\n"
+    return message.text
 
 
 class AlertRunner:
@@ -168,7 +181,7 @@ class AlertRunner:
         message = render(digest)
         out.channel, out.target, out.subject = route.channel, redact_target(route.target), message.subject
         if report.dry_run:
-            out.status, out.body = "would_send", message.text
+            out.status, out.body = "would_send", preview(route.channel, message)
             return out
         try:
             self._channel(route.channel).send(route.target, message)

@@ -25,15 +25,59 @@ log = logging.getLogger(__name__)
 JOB_ID = "freshkb-alerts"
 
 
+_DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+
+
+def _day_number(token: str) -> int:
+    token = token.strip().lower()
+    if token[:3] in _DAY_NAMES:
+        return _DAY_NAMES.index(token[:3])
+    value = int(token)
+    if not 0 <= value <= 7:
+        raise ValueError(f"day of week {value} is not in 0-7")
+    return value % 7
+
+
+def crontab_weekdays(field: str) -> str:
+    """The crontab day-of-week field (0 or 7 = Sunday) as APScheduler day names.
+
+    APScheduler 3.x numbers weekdays from Monday = 0, so ``from_crontab("0 9 * * 1")`` would fire
+    on Tuesdays; names mean the same thing in both.
+    """
+    if field == "*":
+        return field
+    days: set[int] = set()
+    for term in field.split(","):
+        span, _, step_text = term.partition("/")
+        step = int(step_text) if step_text else 1
+        if step < 1:
+            raise ValueError(f"bad step in '{term}'")
+        if span == "*":
+            first, last = 0, 6
+        elif "-" in span:
+            a, b = span.split("-", 1)
+            first, last = _day_number(a), int(b) if b.strip() == "7" else _day_number(b)
+        else:
+            first = last = _day_number(span)
+        if last < first:
+            raise ValueError(f"range '{span}' runs backwards")
+        days.update(d % 7 for d in range(first, last + 1, step))
+    return ",".join(_DAY_NAMES[d] for d in sorted(days))
+
+
 def make_trigger(settings: AlertSettings) -> CronTrigger:
-    """``alerts.cron`` in ``alerts.timezone``; a bad value is a ``ConfigError`` naming the key."""
+    """``alerts.cron`` (standard crontab) in ``alerts.timezone``; a bad value is a ``ConfigError``."""
     try:
         tz = ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError) as err:
         raise ConfigError(f"unknown time zone '{settings.timezone}'",
                           subject="alerts.timezone") from err
     try:
-        return CronTrigger.from_crontab(settings.cron, timezone=tz)
+        fields = settings.cron.split()
+        if len(fields) != 5:
+            raise ValueError(f"expected 5 fields, got {len(fields)}")
+        fields[4] = crontab_weekdays(fields[4])
+        return CronTrigger.from_crontab(" ".join(fields), timezone=tz)
     except ValueError as err:
         raise ConfigError(f"invalid cron expression '{settings.cron}': {err}",
                           subject="alerts.cron") from err

@@ -53,7 +53,13 @@ def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
             log.info("purged %d audit rows past retention", removed)
         if warm:
             await run_in_threadpool(warm_up, runtime)
-        yield
+        from kb.alerts.scheduler import start_scheduler, stop_scheduler  # alerts.enabled only
+
+        scheduler = start_scheduler(runtime)
+        try:
+            yield
+        finally:
+            stop_scheduler(scheduler)
 
     app = FastAPI(title="FreshKB", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime

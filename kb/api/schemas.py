@@ -144,4 +144,5 @@ class DocDetail(DocSummary):
     resolution: dict[str, str]
     successor: SourceRef | None
     reviews: list[Review]
-    alerts: list[dict[str, Any]] = Field(default_factory=list)
+    alerts: list[dict[str, Any]] = Field(default_factory=list, description="staleness alerts sent "
+                                         "about the document, newest first")

@@ -19,6 +19,9 @@ COMMAND_MODULES = [
     "kb.cli.ingest",
     "kb.cli.alerts",
     "kb.cli.evals",
+    "kb.cli.serve",
+    "kb.cli.audit",
+    "kb.cli.search",
 ]
 
 for _name in COMMAND_MODULES:

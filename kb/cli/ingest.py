@@ -62,7 +62,7 @@ def ingest(
 
 def docs(
     source: Annotated[str | None, typer.Option(help="notion or drive")] = None,
-    owner: Annotated[str | None, typer.Option(help="Owner email")] = None,
+    owner: Annotated[str | None, typer.Option(help="Owner email or name")] = None,
     status: Annotated[str | None, typer.Option(help="active, deprecated, archived, draft")] = None,
     config: ConfigOpt = None,
     json: JsonOpt = False,
@@ -71,7 +71,7 @@ def docs(
     rt = runtime(config)
     try:
         records = rt.documents.list(source=source_name(source) if source else None,
-                                    owner=owner.lower() if owner else None, status=status)
+                                    owner=rt.people.resolve(owner) if owner else None, status=status)
         if json:
             reviews = ReviewStore(rt.db)
             emit_json([{**d.model_dump(mode="json", exclude={"text"}),

@@ -112,5 +112,5 @@ def test_unreachable_server_names_the_url(tmp_path: Path) -> None:
 
 def test_bad_chroma_url_is_a_config_error(tmp_path: Path) -> None:
     settings = settings_from_dict({"data": {"dir": str(tmp_path)}, "index": {"chroma_url": "localhost"}})
-    with pytest.raises(ConfigError, match="index.chroma_url"):
+    with pytest.raises(ConfigError, match=r"index\.chroma_url"):
         VectorIndex(settings)

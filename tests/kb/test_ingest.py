@@ -258,7 +258,9 @@ def _big_corpus(folder: Path, version: int, n: int) -> None:
         write_page(folder, f"page{i:03d}", f"Topic {i}", body)
 
 
-def test_kill_mid_ingest_then_rerun_converges(runtime: Runtime, tmp_path: Path) -> None:
+@pytest.mark.parametrize("delay", [0.0, 0.6])
+def test_kill_mid_ingest_then_rerun_converges(runtime: Runtime, tmp_path: Path, delay: float) -> None:
+    """Killed right after its first commit, or a little later (often mid-write to Chroma)."""
     n = 90
     corpus = tmp_path / "corpus"
     _big_corpus(corpus, 1, n)
@@ -277,6 +279,7 @@ def test_kill_mid_ingest_then_rerun_converges(runtime: Runtime, tmp_path: Path) 
             if updated > 0:
                 break
             time.sleep(0.02)
+    time.sleep(delay)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"

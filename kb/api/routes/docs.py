@@ -20,6 +20,7 @@ from kb.errors import NotFoundError
 from kb.freshness import assess
 from kb.records import Document, Principal
 from kb.runtime import Runtime
+from kb.store.alerts import AlertHistory
 from kb.store.reviews import ReviewStore
 
 router = APIRouter(prefix="/v1", tags=["docs"])
@@ -93,5 +94,5 @@ def get_doc(doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal) -> Do
 
 
 def _alert_history(runtime: Runtime, doc_id: str) -> list[dict[str, Any]]:
-    """Alerts sent about the document, when the alerts store offers a history."""
-    return []
+    """Staleness alerts delivered about the document, newest first."""
+    return [a.model_dump(mode="json") for a in AlertHistory(runtime.db).for_doc(doc_id)]

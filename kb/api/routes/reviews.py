@@ -37,7 +37,7 @@ _HEADERS = {
 class ReviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field("", description="Optional note, e.g. what was checked")
+    note: str = Field(default="", description="Optional note, e.g. what was checked")
 
 
 @router.post("/docs/{doc_id}/review", response_model=ReviewOutcome)

@@ -18,11 +18,14 @@ The store is filled directly (alerts need records, not embeddings). Judged at EX
 
 from __future__ import annotations
 
+import email
 import json
 import socket
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -72,6 +75,17 @@ class Mailbox:
 
     def to(self, address: str) -> list[Envelope]:
         return [m for m in self.messages if address in m.rcpt_tos]
+
+    def texts_to(self, address: str) -> list[str]:
+        """The decoded text/plain parts of the messages to ``address``."""
+        out = []
+        for env in self.to(address):
+            msg = email.message_from_bytes(env.content, policy=default_policy)  # type: ignore[arg-type]
+            assert isinstance(msg, EmailMessage)
+            part = msg.get_body(("plain",))
+            assert part is not None
+            out.append(str(part.get_content()))
+        return out
 
 
 @pytest.fixture
@@ -141,26 +155,27 @@ def company_settings(data_dir: Path, smtp_port: int = 25, hook_base: str = "http
 
 
 def _doc(doc_id: str, title: str, owner: str | None, reviewed_days_ago: int | None,
-         interval: int = 180, **extra: Any) -> Document:
-    reviewed = EXAMPLE_NOW - timedelta(days=reviewed_days_ago) if reviewed_days_ago is not None else None
+         interval: int = 180, now: datetime = EXAMPLE_NOW, **extra: Any) -> Document:
+    reviewed = now - timedelta(days=reviewed_days_ago) if reviewed_days_ago is not None else None
     return Document(doc_id=doc_id, source="notion", title=title, path=["Acme"], owner=owner,
                     url=f"https://notion.test/{doc_id}", last_reviewed_at=reviewed,
                     last_edited_at=reviewed, last_edited_by="editor@acme.test" if reviewed else None,
                     review_interval_days=interval, acl=["everyone"], text=f"{title} body.", **extra)
 
 
-def company_docs() -> list[Document]:
+def company_docs(now: datetime = EXAMPLE_NOW) -> list[Document]:
+    """The company's documents, dated relative to ``now``."""
     return [
-        _doc("a-runbook", "Deploy runbook", "alice@acme.test", 180 + 23),
-        _doc("a-vpn", "VPN setup", "alice@acme.test", 90 + 202, interval=90),
-        _doc("a-oncall", "On-call guide", "alice@acme.test", 180 - 6, interval=180),
-        _doc("a-fresh", "Fresh notes", "alice@acme.test", 10),
-        _doc("b-old-api", "Old API", "bob@acme.test", 900, status="deprecated"),
-        _doc("c-payroll", "Payroll", "carol@acme.test", 180 + 30),
-        _doc("n-orphan", "Orphan page", None, 180 + 10),
-        _doc("s-incident", "Incident process", "sre-team", 180 + 10),
-        _doc("d-schema", "Warehouse schema", "data-team", 180 - 3),
-        _doc("z-unknown", "Zed notes", "zed@acme.test", 180 + 5),
+        _doc("a-runbook", "Deploy runbook", "alice@acme.test", 180 + 23, now=now),
+        _doc("a-vpn", "VPN setup", "alice@acme.test", 90 + 202, interval=90, now=now),
+        _doc("a-oncall", "On-call guide", "alice@acme.test", 180 - 6, now=now),
+        _doc("a-fresh", "Fresh notes", "alice@acme.test", 10, now=now),
+        _doc("b-old-api", "Old API", "bob@acme.test", 900, now=now, status="deprecated"),
+        _doc("c-payroll", "Payroll", "carol@acme.test", 180 + 30, now=now),
+        _doc("n-orphan", "Orphan page", None, 180 + 10, now=now),
+        _doc("s-incident", "Incident process", "sre-team", 180 + 10, now=now),
+        _doc("d-schema", "Warehouse schema", "data-team", 180 - 3, now=now),
+        _doc("z-unknown", "Zed notes", "zed@acme.test", 180 + 5, now=now),
     ]
 
 
@@ -168,7 +183,7 @@ USAGE = {"a-runbook": 5, "a-vpn": 5, "a-fresh": 9, "c-payroll": 2, "s-incident":
 
 
 def fill_store(rt: Runtime, now: datetime = EXAMPLE_NOW) -> None:
-    for doc in company_docs():
+    for doc in company_docs(now):
         rt.documents.upsert(doc)
     audit = AuditLog(rt.db)
     for doc_id, n in USAGE.items():

@@ -133,7 +133,8 @@ def test_render_text_html_and_slack(tmp_path: Path) -> None:
     assert msg.html.count("<li>") == 4
     blocks = msg.slack["blocks"]
     assert blocks[1]["text"]["type"] == "mrkdwn"
-    assert blocks[1]["text"]["text"].startswith("*<https://notion.test/a-vpn|VPN setup>* — overdue by 202 days")
+    assert blocks[1]["text"]["text"].startswith(
+        "*<https://notion.test/a-vpn|VPN setup>* — overdue by 202 days")
     assert msg.json_payload["recipient"] == "alice@acme.test"
 
 

@@ -1,0 +1,91 @@
+"""``kb search "question" [--as USER] [--top-k N] [--json]``: the API's search engine from a shell.
+
+The principal is the ``[[auth.tokens]]`` entry for ``--as`` (its groups and admin flag, plus
+``auth.admin_groups``), or a plain user with no groups when the config does not know them; with
+no ``--as``, a user who can read only documents open to everyone.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Annotated
+
+import typer
+
+from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
+from kb.config import AuthSettings
+from kb.records import Principal
+from kb.retrieval import SearchHit, SearchResult
+
+ANONYMOUS = "cli@localhost"
+BADGES = {"fresh": "FRESH", "due_soon": "DUE SOON", "overdue": "OVERDUE", "unknown": "UNDATED",
+          "deprecated": "DEPRECATED", "archived": "ARCHIVED", "superseded": "SUPERSEDED"}
+
+
+def principal_for(user: str | None, auth: AuthSettings) -> Principal:
+    """The principal a ``--as`` user runs as, from the config's token entries."""
+    if not user:
+        return Principal(user=ANONYMOUS)
+    name = user.strip().lower()
+    entry = next((t for t in auth.tokens if t.user.strip().lower() == name), None)
+    if entry is None:
+        return Principal(user=name)
+    groups = frozenset(g.lower() for g in entry.groups)
+    admin = entry.admin or bool(groups & {g.lower() for g in auth.admin_groups})
+    return Principal(user=name, groups=groups, admin=admin)
+
+
+def _hit_lines(hit: SearchHit) -> list[str]:
+    fr = hit.freshness
+    badge = BADGES.get(fr.status, fr.status.upper())
+    if fr.overdue_days is not None:
+        badge += f" {fr.overdue_days}d"
+    lines = [f"{hit.rank}. {hit.doc.title}  [{badge}]",
+             f"   owner: {hit.doc.owner or 'unknown'}   score {hit.score:.3f} "
+             f"(relevance {hit.relevance:.2f} x freshness {fr.weight:.2f})   {hit.doc.doc_id}"]
+    if hit.doc.url:
+        lines.append(f"   {hit.doc.url}")
+    if hit.successor is not None:
+        lines.append(f"   current version: {hit.successor.title} ({hit.successor.doc_id})")
+    if hit.snippets:
+        snippet = textwrap.shorten(hit.snippets[0], width=220, placeholder=" …")
+        lines.extend(textwrap.wrap(snippet, width=100, initial_indent="   > ",
+                                   subsequent_indent="     "))
+    return lines
+
+
+def print_result(result: SearchResult) -> None:
+    if not result.hits:
+        typer.echo("No documents you can read match this query.")
+    for hit in result.hits:
+        typer.echo("\n".join(_hit_lines(hit)))
+        typer.echo("")
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}")
+    typer.echo(f"({len(result.hits)} results in {result.took_ms:.0f} ms)")
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="The question or keywords")],
+    as_user: Annotated[str | None, typer.Option("--as", help="Search as this user (email); "
+                                                "groups come from [[auth.tokens]]")] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=50,
+                                              help="Documents to return")] = None,
+    config: ConfigOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Search the knowledge base, ranked by relevance and freshness, as a given user."""
+    rt = runtime(config)
+    try:
+        principal = principal_for(as_user, rt.settings.auth)
+        result = rt.retriever.search(query, principal, top_k=top_k, now=rt.clock.now())
+    finally:
+        rt.close()
+    if json:
+        emit_json(result)
+    else:
+        print_result(result)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("search")(handle_errors(search))
