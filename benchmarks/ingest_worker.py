@@ -21,12 +21,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from benchmarks.embedders import CachedEmbedder, EmbeddingCache, TimedEmbedder  # noqa: E402
-from benchmarks.synth import queries  # noqa: E402
-from kb.clock import FixedClock  # noqa: E402
-from kb.config import settings_from_dict  # noqa: E402
-from kb.embedding import load_embedder  # noqa: E402
-from kb.runtime import Runtime  # noqa: E402
+from benchmarks.embedders import CachedEmbedder, EmbeddingCache, TimedEmbedder
+from benchmarks.synth import queries
+from kb.clock import FixedClock
+from kb.config import settings_from_dict
+from kb.embedding import load_embedder
+from kb.runtime import Runtime
 
 
 def _percentile(values: list[float], q: float) -> float:

@@ -20,12 +20,17 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import Document as LIDocument
 from llama_index.vector_stores.chroma import ChromaVectorStore
-from pydantic import PrivateAttr
+from pydantic import BaseModel, PrivateAttr
 
 from kb.config import Settings
 from kb.embedding import Embedder
 
 COLLECTION = "naive"
+
+
+class Query(BaseModel):
+    query: str
+    top_k: int = 5
 
 
 class KBEmbedding(BaseEmbedding):
@@ -79,17 +84,12 @@ def naive_ingest(settings: Settings, export: Path, embedder: Embedder) -> dict[s
 
 def naive_app(settings: Settings) -> Any:
     from fastapi import FastAPI
-    from pydantic import BaseModel
 
     from kb.embedding import load_embedder
 
     index = VectorStoreIndex.from_vector_store(
         _store(settings), embed_model=KBEmbedding(load_embedder(settings.model),
                                                   settings.model.batch_size))
-
-    class Query(BaseModel):
-        query: str
-        top_k: int = 5
 
     app = FastAPI(title="naive baseline")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import shutil
 import subprocess
@@ -37,7 +38,8 @@ USERS = ["eng-1@acme.test", "eng-2@acme.test", "sec-1@acme.test", "eng-3@acme.te
 
 
 def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"[{time.strftime('%H:%M:%S')} load {load}] {msg}", file=sys.stderr, flush=True)
 
 
 def run_worker(config: Path, export: Path, args: argparse.Namespace, *, pipeline: str = "ours",
@@ -53,6 +55,7 @@ def run_worker(config: Path, export: Path, args: argparse.Namespace, *, pipeline
         raise RuntimeError(f"ingest worker failed ({proc.returncode}): {err[-3000:]}")
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     result["rss_mb"] = peak.mb
+    result["loadavg_1m"] = round(os.getloadavg()[0], 1)  # other processes share the 2 cores
     return result
 
 
@@ -75,7 +78,7 @@ def serve_and_load(config: Path, port: int, args: argparse.Namespace, tokens: li
                 for clients in args.clients:
                     res = run_load(url, bodies, clients=clients, max_requests=args.requests,
                                    max_seconds=args.seconds, headers=headers)
-                    loads[name].append(res.summary())
+                    loads[name].append({**res.summary(), "loadavg_1m": round(os.getloadavg()[0], 1)})
                     log(f"  {'naive' if naive else 'ours'} {name} x{clients}: {loads[name][-1]}")
         return {"startup_s": round(startup, 1), "rss_mb": peak.mb, "load": loads}
     finally:

@@ -99,10 +99,14 @@ def chart_png(report: dict[str, Any]) -> bytes:
             values = [m.get(k) if m.get(k) is not None else 0.0 for k in CHART_METRICS]
             xs = [x + i * width for x in range(len(CHART_METRICS))]
             ax.bar(xs, values, width=width, label=name)
+            # A metric that does not apply to this group is marked, so it is not read as 0.
+            for x, k in zip(xs, CHART_METRICS, strict=True):
+                if m.get(k) is None:
+                    ax.text(x, 0.02, "n/a", ha="center", fontsize=6, rotation=90)
         ax.set_title(group)
         ax.set_ylim(0, 1.05)
         ax.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(CHART_METRICS))])
-        ax.set_xticklabels(CHART_METRICS, fontsize=8)
+        ax.set_xticklabels(CHART_METRICS, fontsize=8, rotation=15)
         ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     buf = io.BytesIO()

@@ -160,7 +160,7 @@ def index_html(roots: list[Node], part: int) -> bytes:
         f'<ul id="id::{WORKSPACE_ID}"><li><h3>Workspace details:</h3>'
         f"<p>Workspace identifier: {WORKSPACE_ID}</p><p>Workspace name: Acme</p></li>"
         f"{body}</ul>\n\t\t\t\t\n\t\t\t\t</body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def build(sources: list[Source], out_zip: Path) -> int:

@@ -50,6 +50,7 @@ class _Built:
     doc_ids: list[str]
     corpus: list[list[str]]  # tokens per chunk
     tokens: list[frozenset[str]]  # the same as sets, for query-term coverage
+    docs: frozenset[str]  # the distinct doc_ids, so a view check is not O(chunks) per query
 
 
 def _index(chunk_ids: list[str], doc_ids: list[str], corpus: list[list[str]]) -> _Built:
@@ -57,7 +58,7 @@ def _index(chunk_ids: list[str], doc_ids: list[str], corpus: list[list[str]]) ->
     if chunk_ids:
         model = bm25s.BM25()
         model.index(corpus, show_progress=False)
-    return _Built(model, chunk_ids, doc_ids, corpus, [frozenset(t) for t in corpus])
+    return _Built(model, chunk_ids, doc_ids, corpus, [frozenset(t) for t in corpus], frozenset(doc_ids))
 
 
 class LexicalIndex:
@@ -102,8 +103,8 @@ class LexicalIndex:
             full = self._refresh()
             if allowed_docs is None:
                 return full
-            key = frozenset(allowed_docs)
-            if set(full.doc_ids) <= key:
+            key = frozenset(allowed_docs)  # free when the caller passes a frozenset
+            if len(key) >= len(full.docs) and full.docs <= key:
                 return full
             view = self._views.get(key)
             if view is None:
@@ -131,6 +132,11 @@ class LexicalIndex:
             return {}
         scores = np.asarray(built.model.get_scores(terms), dtype=float)
         candidates = np.flatnonzero(scores > 0)
+        if len(candidates) > n:
+            # Keep only scores >= the n-th best before the Python sort (a common term matches
+            # most chunks); ties at the cut stay in, so the order is the same as sorting all.
+            kth = np.partition(scores[candidates], len(candidates) - n)[len(candidates) - n]
+            candidates = candidates[scores[candidates] >= kth]
         order = sorted(candidates, key=lambda i: (-scores[i], built.chunk_ids[i]))[:n]
         unique = set(terms)
         return {built.chunk_ids[i]: LexicalScore(float(scores[i]),

@@ -66,3 +66,10 @@ def live_url(api_runtime: Runtime) -> Iterator[str]:
     """A real uvicorn serving the example data on a loopback port."""
     with serve(create_app(api_runtime)) as base:
         yield base
+
+
+def doc_id(runtime: Runtime, title: str) -> str:
+    """The id of the example document titled ``title`` (ids are derived, so look them up)."""
+    ids = [d.doc_id for d in runtime.documents.list() if d.title == title]
+    assert len(ids) == 1, f"expected one example document titled {title!r}, found {ids}"
+    return ids[0]
