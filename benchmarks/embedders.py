@@ -1,9 +1,9 @@
 """Embedders for the benchmarks: timing, an on-disk cache keyed by text hash, and pooled vectors.
 
 The real model embeds ~15-50 chunks/s on this 2-core machine, so a 50k-chunk index would take
-most of an hour per build. ``CachedEmbedder(mode="real")`` always runs the model and keeps every embedding in SQLite
-(keyed by sha256 of the exact text embedded), so the chunks of document ``i`` (identical in every
-export size, see ``synth``) are embedded once across runs and sizes.
+most of an hour per build. ``CachedEmbedder(mode="real")`` always runs the model (it is what is
+measured) and keeps every embedding in SQLite, keyed by sha256 of the exact text embedded; the
+chunks of document ``i`` are identical in every export size (see ``synth``).
 
 ``mode="pooled"`` is for the scale sizes only, and is reported as such: a text whose real
 embedding is cached gets it; any other text gets a *real* cached vector chosen by its hash plus

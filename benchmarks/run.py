@@ -128,7 +128,8 @@ def bench_size(docs: int, args: argparse.Namespace, port: int) -> dict[str, Any]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000", help="comma-separated document counts")
     parser.add_argument("--out", type=Path, default=Path("reports/bench"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/freshkb-bench"))

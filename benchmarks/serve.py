@@ -23,7 +23,8 @@ HOST = "127.0.0.1"
 class Server:
     def __init__(self, config: Path, port: int, *, naive: bool = False, log: Path | None = None) -> None:
         self.url = f"http://{HOST}:{port}"
-        cmd = [sys.executable, "-m", "benchmarks.serve", str(config), str(port)] + (["--naive"] if naive else [])
+        cmd = [sys.executable, "-m", "benchmarks.serve", str(config), str(port)]
+        cmd += ["--naive"] if naive else []
         self._log = open(log or os.devnull, "wb")  # noqa: SIM115 - closed in stop()
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                "ANONYMIZED_TELEMETRY": "False"}

@@ -109,7 +109,9 @@ def find_marker(text: str, markers: list[str]) -> str | None:
     """The first marker phrase found in ``text`` (already lower-case), on word boundaries."""
     for marker in markers:
         m = marker.lower().strip()
-        if m and re.search(rf"(?<!\w){re.escape(m)}(?!\w)" if m[-1].isalnum() else
+        # The substring test is what rules out nearly every document; the regex (word
+        # boundaries) runs only when the phrase is there. Retrieval calls this per candidate.
+        if m and m in text and re.search(rf"(?<!\w){re.escape(m)}(?!\w)" if m[-1].isalnum() else
                            rf"(?<!\w){re.escape(m)}", text):
             return m
     return None

@@ -35,6 +35,7 @@ from kb.config import RetrievalSettings
 from kb.errors import BadRequest, ConfigError
 from kb.freshness import LIFECYCLE, Freshness, assess, marker_excerpt, successor_hint
 from kb.lexical import LexicalIndex
+from kb.query_batch import QueryBatcher
 from kb.ranking import Ranked, collapse, rank
 from kb.records import Document, Principal
 from kb.store.reviews import ReviewStore
@@ -97,6 +98,8 @@ class Retriever:
         self._map: _DocMap | None = None
         self._lock = threading.Lock()
         self._lexical = LexicalIndex(runtime.documents, self._title)
+        # Concurrent searches share one model call for their query embeddings.
+        self._queries = QueryBatcher(lambda: runtime.embedder)
 
     # -- caches -----------------------------------------------------------------------------
     def _title(self, doc_id: str) -> str | None:
@@ -163,7 +166,7 @@ class Retriever:
         if not self.settings.dense:
             return {}, 0.0
         k = self.settings.candidate_k
-        vector = self.runtime.embedder.embed_query(query)
+        vector = self._queries.embed_query(query)
         hits = self.runtime.index.query(vector, k, acl_keys)
         out = {h.chunk_id: h.score for h in hits if h.doc_id in readable}
         missing = min(out.values()) if len(hits) >= k and out else 0.0

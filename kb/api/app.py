@@ -1,8 +1,8 @@
 """``create_app(runtime)``: the FastAPI application, wired from one ``Runtime``.
 
 Routers come from ``kb.api.routes.ROUTERS``; errors are mapped in ``kb.api.errors``. At startup
-the lifespan purges old audit rows and warms the model, the index and the lexical index, so the
-first real request is not the slow one.
+the lifespan purges old audit rows, warms the model, the index and the lexical index (so the
+first real request is not the slow one) and starts the alert scheduler when ``alerts.enabled``.
 """
 
 from __future__ import annotations

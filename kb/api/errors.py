@@ -1,5 +1,6 @@
 """One place that turns errors into HTTP responses with the same envelope:
-``{"error": {"type": ..., "message": ...}}`` (plus ``field`` for a bad request field).
+``{"error": {"type": ..., "message": ...}}``, plus ``field`` for a bad request field or
+``subject`` naming the input another error is about (the doc id, the answer endpoint).
 
 ``KBError`` subclasses map by their ``http_status``; FastAPI's request validation errors become
 400 (body is not JSON) or 422 (a field is wrong, named in the message); anything unexpected is a
@@ -30,10 +31,12 @@ class InvalidField(BadRequest):
 
 
 def envelope(status: int, type_: str, message: str, *, field: str | None = None,
-             headers: dict[str, str] | None = None) -> JSONResponse:
+             subject: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
     body: dict[str, Any] = {"type": type_, "message": message}
     if field:
         body["field"] = field
+    elif subject:
+        body["subject"] = subject
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
@@ -53,7 +56,8 @@ async def kb_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.http_status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc)
     field = exc.subject if isinstance(exc, InvalidField) else None
-    return envelope(exc.http_status, type(exc).__name__, exc.message, field=field, headers=headers)
+    return envelope(exc.http_status, type(exc).__name__, exc.message, field=field,
+                    subject=exc.subject, headers=headers)
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:

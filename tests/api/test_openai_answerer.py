@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 
 from kb.answer_openai import OpenAIAnswerer, cited_numbers
 from kb.config import AnswerSettings
 from kb.errors import AnswerError, ConfigError
 from kb.retrieval import SearchResult
 from tests.api.chat_server import ChatServer, Script, chat_server
+from tests.api.conftest import auth
 from tests.kb.test_answer import BILLING, SPEC_2021
 
 KEY = "sk-test-do-not-leak-0123456789"
@@ -110,3 +112,32 @@ def test_missing_endpoint_configuration_is_a_config_error() -> None:
 
 def test_cited_numbers_accepts_lists_and_drops_unknown_numbers() -> None:
     assert cited_numbers("A [2, 1]. B [3]. C [9] .", 3) == ("A [2][1]. B [3]. C.", [2, 1, 3])
+
+
+@pytest.mark.slow
+def test_api_ask_with_openai_sends_only_readable_sources(server: ChatServer, client: TestClient) -> None:
+    """Through the API: the engineer's prompt holds the open handbook but not the HR-only draft
+    policy, while the HR user's prompt holds both; citations come back with freshness."""
+    app = client.app
+    previous = app.state.answerer  # type: ignore[attr-defined]
+    app.state.answerer = answerer(server)  # type: ignore[attr-defined]
+    try:
+        server.script = Script(content="The bands are listed per level [1].")
+        question = "How many weeks of parental leave do parents get?"
+        resp = client.post("/v1/ask", json={"question": question}, headers=auth("engineer"))
+        assert resp.status_code == 200, resp.text
+        assert len(server.requests) == 1
+        assert "Employee Handbook 2026" in server.last_prompt
+        assert "Parental Leave Policy (Draft)" not in server.last_prompt
+        assert resp.json()["answerer"] == "openai"
+        resp = client.post("/v1/ask", json={"question": question}, headers=auth("hr"))
+        assert "Parental Leave Policy (Draft)" in server.last_prompt
+        assert resp.json()["citations"][0]["status"]
+
+        server.script = Script(status=503)
+        resp = client.post("/v1/ask", json={"question": question}, headers=auth("hr"))
+        assert resp.status_code == 502
+        assert resp.json()["error"]["type"] == "AnswerError"
+        assert KEY not in resp.text and server.base_url in resp.text
+    finally:
+        app.state.answerer = previous  # type: ignore[attr-defined]

@@ -96,7 +96,8 @@ def test_every_search_is_audited_and_kb_audit_shows_it(client: TestClient, api_r
                                    "--limit", "1", "--json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)[0]["query"] == question
-    text = CliRunner().invoke(app, ["audit", "--config", str(config), "--since", "2026-11-19", "--limit", "5"])
+    text = CliRunner().invoke(app, ["audit", "--config", str(config), "--since", "2026-11-19",
+                                    "--limit", "5"])
     assert text.exit_code == 0 and "alice.chen@acme.com" in text.output
     bad = CliRunner().invoke(app, ["audit", "--config", str(config), "--since", "last tuesday"])
     assert bad.exit_code == 2 and "--since last tuesday" in bad.output

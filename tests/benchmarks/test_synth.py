@@ -17,7 +17,7 @@ def _read(path: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_zip_export_parses_with_the_notion_ingestor_at_the_requested_size(tmp_path: Path) -> None:
     export = generate(tmp_path / "export.zip", 60)
-    settings, batch = _read(export.path, tmp_path)
+    _settings, batch = _read(export.path, tmp_path)
     assert batch.complete and not [i for i in batch.issues if i.severity == "error"]
     rows = [d for d in batch.documents if d.path and d.path[-1].endswith(" Wiki")]
     assert len(rows) == 60

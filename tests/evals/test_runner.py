@@ -48,7 +48,7 @@ def test_baseline_from_a_toml_file(tmp_path):
     system = baseline_system(str(path), RetrievalSettings())
     assert system.name == "lexical" and not system.retrieval.dense and system.retrieval.bm25
     path.write_text("[retrieval]\nrrf_k = 0\n")
-    with pytest.raises(ConfigError, match="lexical.toml"):
+    with pytest.raises(ConfigError, match=r"lexical\.toml"):
         baseline_system(str(path), RetrievalSettings())
 
 

@@ -8,14 +8,17 @@ import time
 import numpy as np
 import pytest
 
+from kb.embedding import SentenceTransformerEmbedder
 from kb.errors import StoreError
 from kb.query_batch import QueryBatcher
 
 
-class _Gated:
-    """The real embedder, with its first call held until the test opens the gate."""
+class _Gated(SentenceTransformerEmbedder):
+    """The real embedder (same class, so the batcher batches it), with its calls held until the
+    test opens the gate."""
 
     def __init__(self, inner, fail_on: str | None = None) -> None:  # type: ignore[no-untyped-def]
+        # No super().__init__: the model is the session's, already loaded in ``inner``.
         self.inner, self.fail_on = inner, fail_on
         self.dimension, self.name = inner.dimension, inner.name
         self.gate, self.entered = threading.Event(), threading.Event()
