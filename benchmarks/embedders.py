@@ -57,8 +57,10 @@ class EmbeddingCache:
 
     def put_many(self, items: dict[str, np.ndarray]) -> None:
         with self._lock, self._conn:
-            self._conn.executemany("INSERT OR REPLACE INTO vec (key, v) VALUES (?, ?)",
-                                   [(k, v.astype(np.float32).tobytes()) for k, v in items.items()])
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO vec (key, v) VALUES (?, ?)",
+                [(k, v.astype(np.float32).tobytes()) for k, v in items.items()],
+            )
 
     def pool(self, limit: int = 20000) -> np.ndarray:
         with self._lock:
@@ -101,8 +103,10 @@ class CachedEmbedder:
         if self._pool is None:
             self._pool = self.cache.pool()
             if not len(self._pool):
-                raise RuntimeError("pooled embeddings need a cache with real vectors: run a "
-                                   "smaller size with real embeddings first")
+                raise RuntimeError(
+                    "pooled embeddings need a cache with real vectors: run a "
+                    "smaller size with real embeddings first"
+                )
         rng = np.random.default_rng(int(key[:16], 16))
         base = self._pool[int(key[16:24], 16) % len(self._pool)]
         v = base + rng.normal(0.0, NOISE, size=base.shape).astype(np.float32)

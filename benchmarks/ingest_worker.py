@@ -68,11 +68,16 @@ def main() -> None:
 
         rt = Runtime(settings, embedder=embedder, clock=FixedClock(time_now()))
         report = Ingester(rt).ingest("notion", args.export)
-        out.update(documents=len(report.added) + len(report.updated) + len(report.unchanged),
-                   added=len(report.added), updated=len(report.updated),
-                   unchanged=len(report.unchanged), removed=len(report.removed),
-                   failed=len(report.failed), chunks_embedded=report.chunks_embedded,
-                   index_chunks=rt.index.count())
+        out.update(
+            documents=len(report.added) + len(report.updated) + len(report.unchanged),
+            added=len(report.added),
+            updated=len(report.updated),
+            unchanged=len(report.unchanged),
+            removed=len(report.removed),
+            failed=len(report.failed),
+            chunks_embedded=report.chunks_embedded,
+            index_chunks=rt.index.count(),
+        )
         rt.close()
     else:
         from benchmarks.naive import naive_ingest

@@ -36,15 +36,26 @@ class LoadResult:
 
     def summary(self) -> dict[str, Any]:
         n = len(self.latencies_ms)
-        return {"clients": self.clients, "requests": n + self.errors, "errors": self.errors,
-                "p50_ms": round(self.percentile(50), 1), "p95_ms": round(self.percentile(95), 1),
-                "p99_ms": round(self.percentile(99), 1),
-                "rps": round(n / self.seconds, 1) if self.seconds else 0.0,
-                "error_samples": self.error_samples[:3]}
+        return {
+            "clients": self.clients,
+            "requests": n + self.errors,
+            "errors": self.errors,
+            "p50_ms": round(self.percentile(50), 1),
+            "p95_ms": round(self.percentile(95), 1),
+            "p99_ms": round(self.percentile(99), 1),
+            "rps": round(n / self.seconds, 1) if self.seconds else 0.0,
+            "error_samples": self.error_samples[:3],
+        }
 
 
-async def _run(url: str, bodies: list[dict[str, Any]], headers: list[dict[str, str]], clients: int,
-               max_requests: int, max_seconds: float) -> LoadResult:
+async def _run(
+    url: str,
+    bodies: list[dict[str, Any]],
+    headers: list[dict[str, str]],
+    clients: int,
+    max_requests: int,
+    max_seconds: float,
+) -> LoadResult:
     result = LoadResult(clients)
     counter = itertools.count()
     deadline = time.monotonic() + max_seconds
@@ -75,8 +86,15 @@ async def _run(url: str, bodies: list[dict[str, Any]], headers: list[dict[str, s
     return result
 
 
-def run_load(url: str, bodies: list[dict[str, Any]], *, clients: int, max_requests: int,
-             max_seconds: float, headers: list[dict[str, str]] | None = None) -> LoadResult:
+def run_load(
+    url: str,
+    bodies: list[dict[str, Any]],
+    *,
+    clients: int,
+    max_requests: int,
+    max_seconds: float,
+    headers: list[dict[str, str]] | None = None,
+) -> LoadResult:
     host = urlparse(url).hostname
     if host not in LOOPBACK:
         raise ValueError(f"load is only sent to loopback, not {host!r}")

@@ -59,8 +59,9 @@ def _store(settings: Settings) -> ChromaVectorStore:
     path = settings.data_dir / "naive-chroma"
     path.mkdir(parents=True, exist_ok=True)
     client = chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
-    collection = client.get_or_create_collection(COLLECTION, metadata={"hnsw:space": "cosine"},
-                                                 embedding_function=None)
+    collection = client.get_or_create_collection(
+        COLLECTION, metadata={"hnsw:space": "cosine"}, embedding_function=None
+    )
     return ChromaVectorStore(chroma_collection=collection)
 
 
@@ -68,15 +69,21 @@ def naive_ingest(settings: Settings, export: Path, embedder: Embedder) -> dict[s
     from ingestors.notion import NotionIngestor
 
     batch = NotionIngestor(settings).read(export)
-    docs = [LIDocument(text=d.text, id_=d.doc_id, metadata={"title": d.title, "doc_id": d.doc_id})
-            for d in batch.documents]
+    docs = [
+        LIDocument(text=d.text, id_=d.doc_id, metadata={"title": d.title, "doc_id": d.doc_id})
+        for d in batch.documents
+    ]
     store = _store(settings)
-    splitter = SentenceSplitter(chunk_size=settings.index.chunk_size,
-                                chunk_overlap=settings.index.chunk_overlap)
+    splitter = SentenceSplitter(
+        chunk_size=settings.index.chunk_size, chunk_overlap=settings.index.chunk_overlap
+    )
     index = VectorStoreIndex.from_documents(
-        docs, storage_context=StorageContext.from_defaults(vector_store=store),
-        embed_model=KBEmbedding(embedder, settings.model.batch_size), transformations=[splitter],
-        show_progress=False)
+        docs,
+        storage_context=StorageContext.from_defaults(vector_store=store),
+        embed_model=KBEmbedding(embedder, settings.model.batch_size),
+        transformations=[splitter],
+        show_progress=False,
+    )
     count = store._collection.count()
     del index
     return {"documents": len(docs), "chunks_embedded": count, "index_chunks": count}
@@ -88,8 +95,8 @@ def naive_app(settings: Settings) -> Any:
     from kb.embedding import load_embedder
 
     index = VectorStoreIndex.from_vector_store(
-        _store(settings), embed_model=KBEmbedding(load_embedder(settings.model),
-                                                  settings.model.batch_size))
+        _store(settings), embed_model=KBEmbedding(load_embedder(settings.model), settings.model.batch_size)
+    )
 
     app = FastAPI(title="naive baseline")
 
@@ -100,8 +107,17 @@ def naive_app(settings: Settings) -> Any:
     @app.post("/v1/search")
     def search(body: Query) -> dict[str, Any]:
         nodes = index.as_retriever(similarity_top_k=body.top_k).retrieve(body.query)
-        return {"results": [{"doc_id": n.node.metadata.get("doc_id"), "title": n.node.metadata.get("title"),
-                             "score": n.score, "snippet": n.node.get_content()[:600]} for n in nodes]}
+        return {
+            "results": [
+                {
+                    "doc_id": n.node.metadata.get("doc_id"),
+                    "title": n.node.metadata.get("title"),
+                    "score": n.score,
+                    "snippet": n.node.get_content()[:600],
+                }
+                for n in nodes
+            ]
+        }
 
     index.as_retriever(similarity_top_k=1).retrieve("warm up")
     return app

@@ -41,14 +41,18 @@ def main() -> None:
         export = generate(work / "export.zip", args.docs)
         started = time.perf_counter()
         report = Ingester(rt).ingest("notion", export.path)
-        print(f"built {len(report.added)} docs, {report.chunks_embedded} chunks in "
-              f"{time.perf_counter() - started:.1f}s")
+        print(
+            f"built {len(report.added)} docs, {report.chunks_embedded} chunks in "
+            f"{time.perf_counter() - started:.1f}s"
+        )
         (work / "built").write_text(json.dumps({"chunks": report.chunks_embedded}))
     print(f"index: {rt.index.count()} chunks")
     qs = queries(args.n, seed=2)
-    principals = {"restricted": Principal(user="eng-1@acme.test"),
-                  "security": Principal(user="sec-1@acme.test", groups=frozenset({"security"})),
-                  "admin": Principal(user="admin@acme.test", admin=True)}
+    principals = {
+        "restricted": Principal(user="eng-1@acme.test"),
+        "security": Principal(user="sec-1@acme.test", groups=frozenset({"security"})),
+        "admin": Principal(user="admin@acme.test", admin=True),
+    }
     retriever = rt.retriever
     for p in principals.values():
         retriever.search("warm up", p)
@@ -60,8 +64,10 @@ def main() -> None:
             started = time.perf_counter()
             retriever.search(q, p)
             times.append((time.perf_counter() - started) * 1000)
-        print(f"{name}: search without query embedding p50 {statistics.median(times):.1f} ms, "
-              f"max {max(times):.1f} ms")
+        print(
+            f"{name}: search without query embedding p50 {statistics.median(times):.1f} ms, "
+            f"max {max(times):.1f} ms"
+        )
     try:
         from pyinstrument import Profiler
     except ImportError:

@@ -6,11 +6,11 @@ from typing import Any
 
 TARGET_CHUNKS = 50_000
 TARGETS = {
-    "overhead_pct": 15.0,          # ingestion time beyond embedding alone
-    "unchanged_10k_s": 10.0,       # re-ingest of an unchanged 10k-document export
-    "search_p50_ms": 30.0,         # /v1/search at 50k chunks, 8 clients
+    "overhead_pct": 15.0,  # ingestion time beyond embedding alone
+    "unchanged_10k_s": 10.0,  # re-ingest of an unchanged 10k-document export
+    "search_p50_ms": 30.0,  # /v1/search at 50k chunks, 8 clients
     "search_p95_ms": 80.0,
-    "serve_rss_mb": 1536.0,        # serving RSS at 50k chunks
+    "serve_rss_mb": 1536.0,  # serving RSS at 50k chunks
 }
 
 
@@ -23,10 +23,12 @@ def _fmt(v: Any, unit: str = "") -> str:
 
 
 def ingest_rows(sizes: list[dict[str, Any]]) -> list[str]:
-    out = ["| docs | chunks | embeddings | ours docs/s | ours chunks/s | model in pipeline chunks/s "
-           "| model alone chunks/s | overhead | pipeline s outside model | naive docs/s (chunks) "
-           "| unchanged re-ingest | 1% changed re-ingest | ingest RSS ours / naive |",
-           "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = [
+        "| docs | chunks | embeddings | ours docs/s | ours chunks/s | model in pipeline chunks/s "
+        "| model alone chunks/s | overhead | pipeline s outside model | naive docs/s (chunks) "
+        "| unchanged re-ingest | 1% changed re-ingest | ingest RSS ours / naive |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for s in sizes:
         ing = s["ingest"]
         ours, naive = ing["ours"], ing.get("naive") or {}
@@ -45,24 +47,32 @@ def ingest_rows(sizes: list[dict[str, Any]]) -> list[str]:
             f"| {outside:.1f} | {naive_txt} "
             f"| {unch['seconds']:.1f}s ({unch['chunks_embedded']} embedded) "
             f"| {chg['seconds']:.1f}s ({chg['updated']} docs, {chg['chunks_embedded']} chunks) "
-            f"| {_fmt(ours.get('rss_mb'))} / {_fmt(naive.get('rss_mb'))} MB |")
+            f"| {_fmt(ours.get('rss_mb'))} / {_fmt(naive.get('rss_mb'))} MB |"
+        )
     return out
 
 
 def query_rows(sizes: list[dict[str, Any]]) -> list[str]:
-    out = ["| docs | chunks | server | endpoint | clients | requests | errors | p50 ms | p95 ms | p99 ms "
-           "| req/s | serve RSS MB |", "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = [
+        "| docs | chunks | server | endpoint | clients | requests | errors | p50 ms | p95 ms | p99 ms "
+        "| req/s | serve RSS MB |",
+        "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for s in sizes:
         for server, data in s.get("serve", {}).items():
             for endpoint, runs in data.get("load", {}).items():
                 for r in runs:
-                    out.append(f"| {s['docs']:,} | {s['chunks']:,} | {server} | {endpoint} | {r['clients']} "
-                               f"| {r['requests']} | {r['errors']} | {r['p50_ms']} | {r['p95_ms']} "
-                               f"| {r['p99_ms']} | {r['rps']} | {_fmt(data.get('rss_mb'))} |")
+                    out.append(
+                        f"| {s['docs']:,} | {s['chunks']:,} | {server} | {endpoint} | {r['clients']} "
+                        f"| {r['requests']} | {r['errors']} | {r['p50_ms']} | {r['p95_ms']} "
+                        f"| {r['p99_ms']} | {r['rps']} | {_fmt(data.get('rss_mb'))} |"
+                    )
         floor = s.get("query_floor")
         if floor:
-            out.append(f"| {s['docs']:,} | {s['chunks']:,} | model | query embedding alone | 1 | - | - "
-                       f"| {floor['p50_ms']} | {floor['p95_ms']} | - | - | - |")
+            out.append(
+                f"| {s['docs']:,} | {s['chunks']:,} | model | query embedding alone | 1 | - | - "
+                f"| {floor['p50_ms']} | {floor['p95_ms']} | - | - | - |"
+            )
     return out
 
 
@@ -78,16 +88,26 @@ def verdicts(sizes: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     if real:
         worst = max(real, key=lambda s: s["ingest"]["overhead_pct"])
         pct = worst["ingest"]["overhead_pct"]
-        out.append(("ingestion overhead beyond embedding <= 15%", _pf(pct <= TARGETS["overhead_pct"]),
-                    f"{pct:.1f}% at {worst['docs']:,} docs (real embeddings)"))
+        out.append(
+            (
+                "ingestion overhead beyond embedding <= 15%",
+                _pf(pct <= TARGETS["overhead_pct"]),
+                f"{pct:.1f}% at {worst['docs']:,} docs (real embeddings)",
+            )
+        )
     else:
         out.append(("ingestion overhead beyond embedding <= 15%", "NOT MEASURED", "no real-embedding size"))
     big = [s for s in sizes if s["docs"] >= 10_000]
     if big:
         s = big[0]
         sec = s["ingest"]["unchanged"]["seconds"]
-        out.append(("unchanged re-ingest of 10k docs < 10 s", _pf(sec < TARGETS["unchanged_10k_s"]),
-                    f"{sec:.1f}s for {s['docs']:,} docs"))
+        out.append(
+            (
+                "unchanged re-ingest of 10k docs < 10 s",
+                _pf(sec < TARGETS["unchanged_10k_s"]),
+                f"{sec:.1f}s for {s['docs']:,} docs",
+            )
+        )
     else:
         out.append(("unchanged re-ingest of 10k docs < 10 s", "NOT MEASURED", "no size >= 10k docs"))
     at = [s for s in sizes if s["chunks"] >= TARGET_CHUNKS and _load(s, "search", 8)]
@@ -96,8 +116,13 @@ def verdicts(sizes: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         r = _load(s, "search", 8)
         assert r is not None
         ok = r["p50_ms"] <= TARGETS["search_p50_ms"] and r["p95_ms"] <= TARGETS["search_p95_ms"]
-        out.append(("/v1/search at 50k chunks, 8 clients: p50 <= 30 ms, p95 <= 80 ms", _pf(ok),
-                    f"p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms at {s['chunks']:,} chunks"))
+        out.append(
+            (
+                "/v1/search at 50k chunks, 8 clients: p50 <= 30 ms, p95 <= 80 ms",
+                _pf(ok),
+                f"p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms at {s['chunks']:,} chunks",
+            )
+        )
         rss = s["serve"]["ours"].get("rss_mb")
         ok = rss is not None and rss <= TARGETS["serve_rss_mb"]
         out.append(("serving RSS at 50k chunks <= 1.5 GB", _pf(ok), f"{rss} MB at {s['chunks']:,} chunks"))
@@ -119,8 +144,18 @@ def _pf(ok: bool) -> str:
 
 def render(results: dict[str, Any]) -> str:
     sizes = results["sizes"]
-    lines = ["## Ingestion", "", *ingest_rows(sizes), "", "## Query latency (loopback HTTP)", "",
-             *query_rows(sizes), "", "## Targets", ""]
+    lines = [
+        "## Ingestion",
+        "",
+        *ingest_rows(sizes),
+        "",
+        "## Query latency (loopback HTTP)",
+        "",
+        *query_rows(sizes),
+        "",
+        "## Targets",
+        "",
+    ]
     lines += [f"- {verdict}: {name} — {numbers}" for name, verdict, numbers in verdicts(sizes)]
     return "\n".join(lines) + "\n"
 

@@ -42,10 +42,29 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')} load {load}] {msg}", file=sys.stderr, flush=True)
 
 
-def run_worker(config: Path, export: Path, args: argparse.Namespace, *, pipeline: str = "ours",
-               mode: str = "real", raw: bool = False, floor: int = 0) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "benchmarks.ingest_worker", str(config), str(export),
-           "--pipeline", pipeline, "--mode", mode, "--cache", str(args.cache)]
+def run_worker(
+    config: Path,
+    export: Path,
+    args: argparse.Namespace,
+    *,
+    pipeline: str = "ours",
+    mode: str = "real",
+    raw: bool = False,
+    floor: int = 0,
+) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.ingest_worker",
+        str(config),
+        str(export),
+        "--pipeline",
+        pipeline,
+        "--mode",
+        mode,
+        "--cache",
+        str(args.cache),
+    ]
     cmd += ["--raw"] if raw else []
     cmd += ["--floor", str(floor)] if floor else []
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, text=True)
@@ -59,8 +78,9 @@ def run_worker(config: Path, export: Path, args: argparse.Namespace, *, pipeline
     return result
 
 
-def serve_and_load(config: Path, port: int, args: argparse.Namespace, tokens: list[str], *,
-                   naive: bool, log_path: Path) -> dict[str, Any]:
+def serve_and_load(
+    config: Path, port: int, args: argparse.Namespace, tokens: list[str], *, naive: bool, log_path: Path
+) -> dict[str, Any]:
     server = Server(config, port, naive=naive, log=log_path)
     try:
         with PeakRSS(server.proc.pid) as peak:
@@ -76,8 +96,14 @@ def serve_and_load(config: Path, port: int, args: argparse.Namespace, tokens: li
                 run_load(url, bodies, clients=2, max_requests=6, max_seconds=30, headers=headers)  # warm
                 loads[name] = []
                 for clients in args.clients:
-                    res = run_load(url, bodies, clients=clients, max_requests=args.requests,
-                                   max_seconds=args.seconds, headers=headers)
+                    res = run_load(
+                        url,
+                        bodies,
+                        clients=clients,
+                        max_requests=args.requests,
+                        max_seconds=args.seconds,
+                        headers=headers,
+                    )
                     loads[name].append({**res.summary(), "loadavg_1m": round(os.getloadavg()[0], 1)})
                     log(f"  {'naive' if naive else 'ours'} {name} x{clients}: {loads[name][-1]}")
         return {"startup_s": round(startup, 1), "rss_mb": peak.mb, "load": loads}
@@ -96,8 +122,11 @@ def bench_size(docs: int, args: argparse.Namespace, port: int) -> dict[str, Any]
     from kb.auth import hash_token
 
     config = work / "config.json"
-    config.write_text(json.dumps(bench_config(work / "data", {hash_token(t): u for t, u in
-                                                              zip(tokens, USERS, strict=True)})))
+    config.write_text(
+        json.dumps(
+            bench_config(work / "data", {hash_token(t): u for t, u in zip(tokens, USERS, strict=True)})
+        )
+    )
     mode = "real" if docs <= args.real_max else "pooled"
     log(f"{docs} docs: ingest ({mode} embeddings)")
     ours = run_worker(config, base.path, args, mode=mode, raw=mode == "real", floor=args.queries)
@@ -114,22 +143,34 @@ def bench_size(docs: int, args: argparse.Namespace, port: int) -> dict[str, Any]
     if ours.get("raw_seconds"):
         overhead = round((ours["seconds"] / ours["raw_seconds"] - 1) * 100, 1)
     result: dict[str, Any] = {
-        "docs": ours["documents"], "generated_docs": docs, "chunks": chg["index_chunks"],
-        "ingest": {"ours": ours, "unchanged": unchanged, "changed": chg, "naive": naive,
-                   "overhead_pct": overhead},
-        "query_floor": ours.get("query_floor"), "serve": {}}
+        "docs": ours["documents"],
+        "generated_docs": docs,
+        "chunks": chg["index_chunks"],
+        "ingest": {
+            "ours": ours,
+            "unchanged": unchanged,
+            "changed": chg,
+            "naive": naive,
+            "overhead_pct": overhead,
+        },
+        "query_floor": ours.get("query_floor"),
+        "serve": {},
+    }
     log(f"{docs} docs: serving")
-    result["serve"]["ours"] = serve_and_load(config, port, args, tokens, naive=False,
-                                             log_path=work / "serve-ours.log")
+    result["serve"]["ours"] = serve_and_load(
+        config, port, args, tokens, naive=False, log_path=work / "serve-ours.log"
+    )
     if naive is not None:
-        result["serve"]["naive"] = serve_and_load(config, port + 1, args, tokens, naive=True,
-                                                  log_path=work / "serve-naive.log")
+        result["serve"]["naive"] = serve_and_load(
+            config, port + 1, args, tokens, naive=True, log_path=work / "serve-naive.log"
+        )
     return result
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1000", help="comma-separated document counts")
     parser.add_argument("--out", type=Path, default=Path("reports/bench"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/freshkb-bench"))
@@ -146,8 +187,11 @@ def main() -> None:
     args.cache = args.cache or args.work / "embed-cache.sqlite"
     args.work.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    results: dict[str, Any] = {"command": " ".join(sys.argv), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                               "sizes": []}
+    results: dict[str, Any] = {
+        "command": " ".join(sys.argv),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "sizes": [],
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     for i, size in enumerate(int(s) for s in args.sizes.split(",")):
         results["sizes"].append(bench_size(size, args, args.port + 10 * i))

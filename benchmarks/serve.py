@@ -26,10 +26,19 @@ class Server:
         cmd = [sys.executable, "-m", "benchmarks.serve", str(config), str(port)]
         cmd += ["--naive"] if naive else []
         self._log = open(log or os.devnull, "wb")  # noqa: SIM115 - closed in stop()
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-               "ANONYMIZED_TELEMETRY": "False"}
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env,
-                                     cwd=Path(__file__).resolve().parent.parent)
+        env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "ANONYMIZED_TELEMETRY": "False",
+        }
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
 
     def wait(self, timeout: float = 300) -> float:
         started = time.monotonic()

@@ -28,37 +28,179 @@ from pathlib import Path
 from typing import Any
 
 SPACES: list[tuple[str, str | None]] = [  # (space, readers group or None = everyone)
-    ("Engineering", None), ("Platform", None), ("Product", None), ("Support", None),
-    ("Security", "security"), ("HR", "hr"), ("Finance", "finance"), ("Data", None),
+    ("Engineering", None),
+    ("Platform", None),
+    ("Product", None),
+    ("Support", None),
+    ("Security", "security"),
+    ("HR", "hr"),
+    ("Finance", "finance"),
+    ("Data", None),
 ]
-SERVICES = ("orders-api", "billing-db", "payments-gateway", "search-indexer", "auth-service",
-            "notification-worker", "ledger", "inventory-sync", "feature-flags", "edge-proxy",
-            "analytics-pipeline", "customer-portal", "mobile-backend", "invoice-renderer",
-            "kafka-cluster", "postgres-primary", "redis-cache", "s3-archive", "vpn-gateway",
-            "ci-runners", "sso-bridge", "email-relay", "pricing-engine", "fraud-scorer")
-KINDS = ("Runbook", "Design Doc", "FAQ", "Onboarding Guide", "Postmortem", "How-to", "Policy",
-         "Spec", "Architecture Overview", "Troubleshooting", "Release Checklist", "Playbook")
-SECTIONS = ("Overview", "When to use this", "Prerequisites", "Steps", "Rollback", "Monitoring",
-            "Escalation", "Known issues", "Background", "Decisions", "Open questions", "Contacts",
-            "Access", "Costs", "Limits", "Testing")
-VERBS = ("restart", "fail over", "rotate", "scale", "drain", "migrate", "back up", "restore",
-         "deploy", "roll back", "page", "audit", "throttle", "reindex", "archive")
-NOUNS = ("replica", "certificate", "credential", "queue", "shard", "bucket", "cron job", "webhook",
-         "dashboard", "alert", "runbook", "index", "quota", "connection pool", "retention policy",
-         "access review", "invoice", "refund", "payroll export", "expense report", "on-call rotation")
+SERVICES = (
+    "orders-api",
+    "billing-db",
+    "payments-gateway",
+    "search-indexer",
+    "auth-service",
+    "notification-worker",
+    "ledger",
+    "inventory-sync",
+    "feature-flags",
+    "edge-proxy",
+    "analytics-pipeline",
+    "customer-portal",
+    "mobile-backend",
+    "invoice-renderer",
+    "kafka-cluster",
+    "postgres-primary",
+    "redis-cache",
+    "s3-archive",
+    "vpn-gateway",
+    "ci-runners",
+    "sso-bridge",
+    "email-relay",
+    "pricing-engine",
+    "fraud-scorer",
+)
+KINDS = (
+    "Runbook",
+    "Design Doc",
+    "FAQ",
+    "Onboarding Guide",
+    "Postmortem",
+    "How-to",
+    "Policy",
+    "Spec",
+    "Architecture Overview",
+    "Troubleshooting",
+    "Release Checklist",
+    "Playbook",
+)
+SECTIONS = (
+    "Overview",
+    "When to use this",
+    "Prerequisites",
+    "Steps",
+    "Rollback",
+    "Monitoring",
+    "Escalation",
+    "Known issues",
+    "Background",
+    "Decisions",
+    "Open questions",
+    "Contacts",
+    "Access",
+    "Costs",
+    "Limits",
+    "Testing",
+)
+VERBS = (
+    "restart",
+    "fail over",
+    "rotate",
+    "scale",
+    "drain",
+    "migrate",
+    "back up",
+    "restore",
+    "deploy",
+    "roll back",
+    "page",
+    "audit",
+    "throttle",
+    "reindex",
+    "archive",
+)
+NOUNS = (
+    "replica",
+    "certificate",
+    "credential",
+    "queue",
+    "shard",
+    "bucket",
+    "cron job",
+    "webhook",
+    "dashboard",
+    "alert",
+    "runbook",
+    "index",
+    "quota",
+    "connection pool",
+    "retention policy",
+    "access review",
+    "invoice",
+    "refund",
+    "payroll export",
+    "expense report",
+    "on-call rotation",
+)
 TEAMS = ("platform", "payments", "growth", "security", "people-ops", "finance-ops", "data", "support")
-TOOLS = ("Terraform", "kubectl", "the AWS console", "PagerDuty", "Grafana", "Datadog", "Vault",
-         "GitHub Actions", "Argo CD", "Looker", "Jira", "the admin panel")
-FIRST = ("Ana", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi",
-         "Liam", "Maya", "Nate", "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tariq")
-LAST = ("Ortiz", "Webb", "Okafor", "Martins", "Novak", "Schmidt", "Tanaka", "Haddad", "Kowalski",
-        "Nguyen", "Silva", "Fischer")
+TOOLS = (
+    "Terraform",
+    "kubectl",
+    "the AWS console",
+    "PagerDuty",
+    "Grafana",
+    "Datadog",
+    "Vault",
+    "GitHub Actions",
+    "Argo CD",
+    "Looker",
+    "Jira",
+    "the admin panel",
+)
+FIRST = (
+    "Ana",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kemi",
+    "Liam",
+    "Maya",
+    "Nate",
+    "Olga",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tariq",
+)
+LAST = (
+    "Ortiz",
+    "Webb",
+    "Okafor",
+    "Martins",
+    "Novak",
+    "Schmidt",
+    "Tanaka",
+    "Haddad",
+    "Kowalski",
+    "Nguyen",
+    "Silva",
+    "Fischer",
+)
 STATUSES = (("Active", 84), ("Deprecated", 6), ("Archived", 4), ("Draft", 3), ("Outdated", 3))
 INTERVALS = ("90 days", "180 days", "365 days", "3 months")
 EXPORT_ID = "5f0c1e9a-3b7d-4c2e-9a41-0d6b2f7e8c13"
 ROOT = f"Export-{EXPORT_ID}"
-COLUMNS = ["Name", "Owner", "Status", "Tags", "Last reviewed", "Review interval",
-           "Last edited time", "Last edited by", "Created"]
+COLUMNS = [
+    "Name",
+    "Owner",
+    "Status",
+    "Tags",
+    "Last reviewed",
+    "Review interval",
+    "Last edited time",
+    "Last edited by",
+    "Created",
+]
 VIEW_COLUMNS = ["Name", "Owner", "Status", "Tags"]
 
 
@@ -67,8 +209,13 @@ def people(n: int = 40) -> list[dict[str, Any]]:
     out = []
     for i in range(n):
         first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
-        out.append({"name": f"{first} {last}", "email": f"{first}.{last}{i}@acme.test".lower(),
-                    "active": i % 13 != 12})
+        out.append(
+            {
+                "name": f"{first} {last}",
+                "email": f"{first}.{last}{i}@acme.test".lower(),
+                "active": i % 13 != 12,
+            }
+        )
     return out
 
 
@@ -152,18 +299,20 @@ def _sentence(rng: random.Random, service: str, space: str) -> str:
     verb, noun, tool = rng.choice(VERBS), rng.choice(NOUNS), rng.choice(TOOLS)
     team, n = rng.choice(TEAMS), rng.randint(2, 120)
     other = rng.choice(SERVICES)
-    return rng.choice((
-        f"To {verb} the {noun} of `{service}`, use {tool} and announce it in #{team}-ops first.",
-        f"The {team} team owns the {noun}; expect about {n} minutes before {other} recovers.",
-        f"If the {noun} alert fires more than {n} times a day, {verb} it and open a ticket for {team}.",
-        f"Since the {rng.randint(2019, 2026)} migration, `{service}` no longer depends on {other}.",
-        f"{space} reviews the {noun} every {n} days; the checklist lives in {tool}.",
-        f"Never {verb} a {noun} in production without a second approver from {team}.",
-        f"Latency above {n} ms on `{service}` usually means the {noun} is saturated.",
-        f"Ask in #{team}-help when {tool} shows the {noun} as degraded for {n} minutes or more.",
-        f"The {noun} for `{service}` is kept for {n} days and then moved to cold storage.",
-        f"Step {rng.randint(1, 9)}: {verb} the {noun}, then confirm in {tool} that {other} is healthy.",
-    ))
+    return rng.choice(
+        (
+            f"To {verb} the {noun} of `{service}`, use {tool} and announce it in #{team}-ops first.",
+            f"The {team} team owns the {noun}; expect about {n} minutes before {other} recovers.",
+            f"If the {noun} alert fires more than {n} times a day, {verb} it and open a ticket for {team}.",
+            f"Since the {rng.randint(2019, 2026)} migration, `{service}` no longer depends on {other}.",
+            f"{space} reviews the {noun} every {n} days; the checklist lives in {tool}.",
+            f"Never {verb} a {noun} in production without a second approver from {team}.",
+            f"Latency above {n} ms on `{service}` usually means the {noun} is saturated.",
+            f"Ask in #{team}-help when {tool} shows the {noun} as degraded for {n} minutes or more.",
+            f"The {noun} for `{service}` is kept for {n} days and then moved to cold storage.",
+            f"Step {rng.randint(1, 9)}: {verb} the {noun}, then confirm in {tool} that {other} is healthy.",
+        )
+    )
 
 
 def make_doc(i: int, seed: int = 0, changed: bool = False) -> SynthDoc:
@@ -182,13 +331,21 @@ def make_doc(i: int, seed: int = 0, changed: bool = False) -> SynthDoc:
         sections.append(f"## {name}\n\n{paragraph}")
     if changed:
         edited = datetime(2026, 11, 15, 9, 30, tzinfo=UTC)
-        sections.append(f"## Update\n\nAs of November 2026 `{service}` moved to the new "
-                        f"{rng.choice(NOUNS)} setup; ask {rng.choice(TEAMS)} before changing it.")
-    props = {"Name": title, "Owner": owner if rng.random() > 0.05 else "", "Status": status,
-             "Tags": ", ".join(rng.sample(("Runbook", "Spec", "Policy", "FAQ", space), 2)),
-             "Last reviewed": _date(reviewed, False) if rng.random() > 0.2 else "",
-             "Review interval": rng.choice(INTERVALS), "Last edited time": _date(edited, True),
-             "Last edited by": owner, "Created": _date(edited - timedelta(days=400), True)}
+        sections.append(
+            f"## Update\n\nAs of November 2026 `{service}` moved to the new "
+            f"{rng.choice(NOUNS)} setup; ask {rng.choice(TEAMS)} before changing it."
+        )
+    props = {
+        "Name": title,
+        "Owner": owner if rng.random() > 0.05 else "",
+        "Status": status,
+        "Tags": ", ".join(rng.sample(("Runbook", "Spec", "Policy", "FAQ", space), 2)),
+        "Last reviewed": _date(reviewed, False) if rng.random() > 0.2 else "",
+        "Review interval": rng.choice(INTERVALS),
+        "Last edited time": _date(edited, True),
+        "Last edited by": owner,
+        "Created": _date(edited - timedelta(days=400), True),
+    }
     return SynthDoc(i, space, title, _hex(seed, "doc", i), props, "\n\n".join(sections))
 
 
@@ -206,8 +363,9 @@ def _csv(rows: list[dict[str, str]], columns: list[str]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode()
 
 
-def generate(out: Path, documents: int, *, seed: int = 0, changed_every: int = 0,
-             as_zip: bool = True) -> SynthExport:
+def generate(
+    out: Path, documents: int, *, seed: int = 0, changed_every: int = 0, as_zip: bool = True
+) -> SynthExport:
     """Write an export of ``documents`` row pages (plus one plain page per space) to ``out``
     (a ``.zip`` file, or a folder when ``as_zip`` is False)."""
     by_space: dict[str, list[SynthDoc]] = {s: [] for s, _ in SPACES}
@@ -224,9 +382,13 @@ def generate(out: Path, documents: int, *, seed: int = 0, changed_every: int = 0
                 continue
             writer.start_part()
             space_hex, db_hex = _hex(seed, "space", space), _hex(seed, "db", space)
-            writer.write(f"{space} {space_hex}.md", (
-                f"# {space}\n\nHome of the {space} team. Pages live in the {space} Wiki database; "
-                "ask the space owners for access.\n").encode())
+            writer.write(
+                f"{space} {space_hex}.md",
+                (
+                    f"# {space}\n\nHome of the {space} team. Pages live in the {space} Wiki database; "
+                    "ask the space owners for access.\n"
+                ).encode(),
+            )
             db = f"{space} {space_hex}/{space} Wiki {db_hex}"
             rows = [d.props for d in docs]
             writer.write(f"{db}.csv", _csv(rows, VIEW_COLUMNS))
@@ -242,25 +404,55 @@ def generate(out: Path, documents: int, *, seed: int = 0, changed_every: int = 0
 def bench_config(data_dir: Path, tokens: dict[str, str] | None = None) -> dict[str, Any]:
     """Settings (as a dict) for a benchmark data dir: people, restricted-space rules, tokens
     (``{sha256: user}``; users named ``sec-*`` are in the security group, ``admin-*`` admins)."""
-    rules = [{"source": "notion", "match": f"{space}/**", "readers": [f"group:{group}"],
-              "review_interval_days": 90} for space, group in SPACES if group]
-    token_entries = [{"sha256": sha, "user": user,
-                      "groups": ["security"] if user.startswith("sec-") else [],
-                      "admin": user.startswith("admin-")} for sha, user in (tokens or {}).items()]
-    return {"data": {"dir": str(data_dir)}, "people": people(), "rules": rules,
-            "review": {"default_readers": ["everyone"]}, "auth": {"tokens": token_entries}}
+    rules = [
+        {
+            "source": "notion",
+            "match": f"{space}/**",
+            "readers": [f"group:{group}"],
+            "review_interval_days": 90,
+        }
+        for space, group in SPACES
+        if group
+    ]
+    token_entries = [
+        {
+            "sha256": sha,
+            "user": user,
+            "groups": ["security"] if user.startswith("sec-") else [],
+            "admin": user.startswith("admin-"),
+        }
+        for sha, user in (tokens or {}).items()
+    ]
+    return {
+        "data": {"dir": str(data_dir)},
+        "people": people(),
+        "rules": rules,
+        "review": {"default_readers": ["everyone"]},
+        "auth": {"tokens": token_entries},
+    }
 
 
-QUERY_TEMPLATES = ("how do I {verb} the {noun} of {service}", "{service} {kind}",
-                   "who owns the {noun} for {service}", "{service} latency {noun} saturated",
-                   "{noun} retention {service}", "rollback steps for {service}")
+QUERY_TEMPLATES = (
+    "how do I {verb} the {noun} of {service}",
+    "{service} {kind}",
+    "who owns the {noun} for {service}",
+    "{service} latency {noun} saturated",
+    "{noun} retention {service}",
+    "rollback steps for {service}",
+)
 
 
 def queries(n: int, seed: int = 0) -> list[str]:
     rng = random.Random(f"queries:{seed}")
-    return [rng.choice(QUERY_TEMPLATES).format(verb=rng.choice(VERBS), noun=rng.choice(NOUNS),
-                                               service=rng.choice(SERVICES), kind=rng.choice(KINDS))
-            for _ in range(n)]
+    return [
+        rng.choice(QUERY_TEMPLATES).format(
+            verb=rng.choice(VERBS),
+            noun=rng.choice(NOUNS),
+            service=rng.choice(SERVICES),
+            kind=rng.choice(KINDS),
+        )
+        for _ in range(n)
+    ]
 
 
 def main() -> None:
@@ -273,10 +465,10 @@ def main() -> None:
     parser.add_argument("--changed-every", type=int, default=0, help="edit every Nth page")
     parser.add_argument("--folder", action="store_true", help="write a folder instead of a zip")
     args = parser.parse_args()
-    res = generate(args.out, args.docs, seed=args.seed, changed_every=args.changed_every,
-                   as_zip=not args.folder)
-    print(f"{res.path}: {res.documents} documents in {len(res.spaces)} spaces, "
-          f"{len(res.changed)} changed")
+    res = generate(
+        args.out, args.docs, seed=args.seed, changed_every=args.changed_every, as_zip=not args.folder
+    )
+    print(f"{res.path}: {res.documents} documents in {len(res.spaces)} spaces, {len(res.changed)} changed")
 
 
 if __name__ == "__main__":

@@ -23,8 +23,13 @@ DEFAULT_PERMUTATIONS = 10_000
 _EPS = 1e-12
 
 
-def paired_randomization_test(baseline: Sequence[float], candidate: Sequence[float], *,
-                              permutations: int = DEFAULT_PERMUTATIONS, seed: int = 0) -> float:
+def paired_randomization_test(
+    baseline: Sequence[float],
+    candidate: Sequence[float],
+    *,
+    permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int = 0,
+) -> float:
     """Two-sided p-value that ``candidate`` and ``baseline`` differ in mean on paired values."""
     if len(baseline) != len(candidate):
         raise ValueError("paired samples must have the same length")
@@ -52,8 +57,9 @@ def paired_randomization_test(baseline: Sequence[float], candidate: Sequence[flo
     return (hits + 1) / (permutations + 1)
 
 
-def _paired(base_rows: Sequence[Mapping[str, Any]], cand_rows: Sequence[Mapping[str, Any]],
-            key: str) -> tuple[list[float], list[float]]:
+def _paired(
+    base_rows: Sequence[Mapping[str, Any]], cand_rows: Sequence[Mapping[str, Any]], key: str
+) -> tuple[list[float], list[float]]:
     cand_by_qid = {row["qid"]: row["metrics"].get(key) for row in cand_rows}
     a: list[float] = []
     b: list[float] = []
@@ -65,8 +71,13 @@ def _paired(base_rows: Sequence[Mapping[str, Any]], cand_rows: Sequence[Mapping[
     return a, b
 
 
-def compare_runs(base_rows: Sequence[Mapping[str, Any]], cand_rows: Sequence[Mapping[str, Any]], *,
-                 permutations: int = DEFAULT_PERMUTATIONS, seed: int = 0) -> dict[str, dict[str, Any]]:
+def compare_runs(
+    base_rows: Sequence[Mapping[str, Any]],
+    cand_rows: Sequence[Mapping[str, Any]],
+    *,
+    permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
     """Per metric: both means over the questions where both are defined, diff, p-value.
 
     ``*_rows`` are per-question results: ``{"qid": ..., "metrics": {PER_QUESTION key: value}}``.
@@ -87,8 +98,9 @@ def compare_runs(base_rows: Sequence[Mapping[str, Any]], cand_rows: Sequence[Map
     return out
 
 
-def movers(base_rows: Sequence[Mapping[str, Any]],
-           cand_rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def movers(
+    base_rows: Sequence[Mapping[str, Any]], cand_rows: Sequence[Mapping[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Questions that got better / worse: by nDCG@10, then by reciprocal rank; biggest first."""
     cand_by_qid = {row["qid"]: row["metrics"] for row in cand_rows}
     better: list[tuple[tuple[float, float], dict[str, Any]]] = []
@@ -98,9 +110,14 @@ def movers(base_rows: Sequence[Mapping[str, Any]],
         if after is None or before.get("ndcg@10") is None or after.get("ndcg@10") is None:
             continue
         delta = (after["ndcg@10"] - before["ndcg@10"], after["rr@10"] - before["rr@10"])
-        entry = {"qid": row["qid"], "slice": row.get("slice"),
-                 "baseline_ndcg@10": before["ndcg@10"], "candidate_ndcg@10": after["ndcg@10"],
-                 "baseline_rr@10": before["rr@10"], "candidate_rr@10": after["rr@10"]}
+        entry = {
+            "qid": row["qid"],
+            "slice": row.get("slice"),
+            "baseline_ndcg@10": before["ndcg@10"],
+            "candidate_ndcg@10": after["ndcg@10"],
+            "baseline_rr@10": before["rr@10"],
+            "candidate_rr@10": after["rr@10"],
+        }
         # nDCG decides; reciprocal rank only breaks an nDCG tie.
         moved = next((x for x in delta if abs(x) > 1e-9), 0.0)
         if moved > 0:

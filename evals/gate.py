@@ -121,8 +121,10 @@ def _bounds_failures(metrics: dict[str, Any], bounds: Bounds, where: str) -> tup
 def _configuration(report: dict[str, Any], name: str, which: str) -> dict[str, Any]:
     configs = report.get("configurations", {})
     if name not in configs:
-        raise ConfigError(f"{which} has no configuration '{name}' (has: {', '.join(configs) or 'none'})",
-                          subject="configuration")
+        raise ConfigError(
+            f"{which} has no configuration '{name}' (has: {', '.join(configs) or 'none'})",
+            subject="configuration",
+        )
     return configs[name]  # type: ignore[no-any-return]
 
 
@@ -139,13 +141,16 @@ def _regressions(current: dict[str, Any], saved: dict[str, Any], rules: Regressi
         worse_by = (now - before) if metric in LOWER_IS_BETTER else (before - now)
         if worse_by > tol + 1e-12:
             direction = "rose" if metric in LOWER_IS_BETTER else "fell"
-            failures.append(f"overall {metric} {direction} from {_fmt(before)} to {_fmt(now)} "
-                            f"({_fmt(worse_by)} worse, tolerance {tol})")
+            failures.append(
+                f"overall {metric} {direction} from {_fmt(before)} to {_fmt(now)} "
+                f"({_fmt(worse_by)} worse, tolerance {tol})"
+            )
     return failures, len(rules.metrics)
 
 
-def check_gate(report: dict[str, Any], thresholds: Thresholds,
-               saved_report: dict[str, Any] | None = None) -> GateResult:
+def check_gate(
+    report: dict[str, Any], thresholds: Thresholds, saved_report: dict[str, Any] | None = None
+) -> GateResult:
     """Every failed check, each naming the metric, its value and the limit it broke."""
     config = _configuration(report, thresholds.configuration, "the report")
     metrics = config["metrics"]

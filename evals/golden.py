@@ -52,12 +52,15 @@ class GoldenQuestion(BaseModel):
     qid: str = Field(min_length=1, description="Unique id of the question")
     question: str = Field(min_length=1, description="The question as a user would ask it")
     relevant: dict[str, int] = Field(description="doc id -> grade 1-3 (a list means grade 1)")
-    stale: list[str] = Field(default_factory=list, description="Outdated documents that must not "
-                             "outrank a relevant one")
-    must_contain: list[str] = Field(default_factory=list, description="Strings the /ask answer "
-                                    "must contain (case-insensitive)")
-    must_not_contain: list[str] = Field(default_factory=list, description="Strings the answer "
-                                        "must not contain")
+    stale: list[str] = Field(
+        default_factory=list, description="Outdated documents that must not outrank a relevant one"
+    )
+    must_contain: list[str] = Field(
+        default_factory=list, description="Strings the /ask answer must contain (case-insensitive)"
+    )
+    must_not_contain: list[str] = Field(
+        default_factory=list, description="Strings the answer must not contain"
+    )
     slice: str | None = Field(None, description="Group the question is reported under")
     user: str | None = Field(None, description="Principal the question is asked as")
     line: int = Field(0, description="Line in the golden file (set by the loader)")

@@ -37,16 +37,31 @@ from collections.abc import Iterable, Mapping, Sequence
 FRESH_STATUSES = frozenset({"fresh", "due_soon"})
 
 # Keys of the aggregate metrics, in report order.
-RATE_METRICS = ("hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10", "stale_first_rate",
-                "stale_share@5", "answer_contains_rate", "answer_forbidden_rate")
+RATE_METRICS = (
+    "hit@1",
+    "hit@5",
+    "recall@5",
+    "mrr@10",
+    "ndcg@10",
+    "stale_first_rate",
+    "stale_share@5",
+    "answer_contains_rate",
+    "answer_forbidden_rate",
+)
 COUNT_KEYS = ("n", "n_with_relevant", "n_with_stale", "n_with_must_contain", "n_with_must_not_contain")
 # Metrics where a lower value is better (the gate treats their thresholds as maximums).
 LOWER_IS_BETTER = frozenset({"stale_first_rate", "stale_share@5", "answer_forbidden_rate"})
 # Per-question metric -> aggregate key.
 PER_QUESTION = {
-    "hit@1": "hit@1", "hit@5": "hit@5", "recall@5": "recall@5", "rr@10": "mrr@10",
-    "ndcg@10": "ndcg@10", "stale_first": "stale_first_rate", "stale_share@5": "stale_share@5",
-    "answer_contains": "answer_contains_rate", "answer_forbidden": "answer_forbidden_rate",
+    "hit@1": "hit@1",
+    "hit@5": "hit@5",
+    "recall@5": "recall@5",
+    "rr@10": "mrr@10",
+    "ndcg@10": "ndcg@10",
+    "stale_first": "stale_first_rate",
+    "stale_share@5": "stale_share@5",
+    "answer_contains": "answer_contains_rate",
+    "answer_forbidden": "answer_forbidden_rate",
 }
 
 
@@ -104,8 +119,9 @@ def ndcg_at(ranking: Sequence[str], grades: Mapping[str, int], k: int = 10) -> f
     return dcg / idcg if idcg > 0 else None
 
 
-def stale_first(ranking: Sequence[str], relevant: Iterable[str], stale: Iterable[str],
-                k: int = 10) -> float | None:
+def stale_first(
+    ranking: Sequence[str], relevant: Iterable[str], stale: Iterable[str], k: int = 10
+) -> float | None:
     wanted, outdated = set(relevant), set(stale)
     if not wanted or not outdated:
         return None
@@ -136,9 +152,15 @@ def forbidden_strings(answer: str, must_not_contain: Iterable[str]) -> list[str]
     return [s for s in must_not_contain if _norm(s) in text]
 
 
-def question_metrics(ranking: Sequence[str], statuses: Sequence[str], grades: Mapping[str, int],
-                     stale: Sequence[str], answer: str | None, must_contain: Sequence[str],
-                     must_not_contain: Sequence[str]) -> dict[str, float | None]:
+def question_metrics(
+    ranking: Sequence[str],
+    statuses: Sequence[str],
+    grades: Mapping[str, int],
+    stale: Sequence[str],
+    answer: str | None,
+    must_contain: Sequence[str],
+    must_not_contain: Sequence[str],
+) -> dict[str, float | None]:
     """Every per-question metric (keys of ``PER_QUESTION``) for one question."""
     contains = forbidden = None
     if answer is not None and must_contain:
@@ -176,7 +198,11 @@ def aggregate(rows: Sequence[Mapping[str, float | None]]) -> dict[str, float | i
     def defined(key: str) -> int:
         return sum(1 for row in rows if row.get(key) is not None)
 
-    out.update(n=len(rows), n_with_relevant=defined("hit@1"), n_with_stale=defined("stale_first"),
-               n_with_must_contain=defined("answer_contains"),
-               n_with_must_not_contain=defined("answer_forbidden"))
+    out.update(
+        n=len(rows),
+        n_with_relevant=defined("hit@1"),
+        n_with_stale=defined("stale_first"),
+        n_with_must_contain=defined("answer_contains"),
+        n_with_must_not_contain=defined("answer_forbidden"),
+    )
     return out

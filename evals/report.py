@@ -45,19 +45,34 @@ def metrics_table_md(config: dict[str, Any]) -> str:
 
 
 def comparison_md(comparison: dict[str, Any]) -> str:
-    out = [f"## {comparison['candidate']} vs {comparison['baseline']}", "",
-           f"Paired randomization test, seed {comparison['seed']}, {comparison['permutations']} "
-           "sign-flip permutations (exact when ≤ 16 questions).", "",
-           "| metric | baseline | candidate | diff | p | pairs |", "|---|---|---|---|---|---|"]
+    out = [
+        f"## {comparison['candidate']} vs {comparison['baseline']}",
+        "",
+        f"Paired randomization test, seed {comparison['seed']}, {comparison['permutations']} "
+        "sign-flip permutations (exact when ≤ 16 questions).",
+        "",
+        "| metric | baseline | candidate | diff | p | pairs |",
+        "|---|---|---|---|---|---|",
+    ]
     for key, c in comparison["metrics"].items():
         arrow = "↑" if c["higher_is_better"] else "↓"
-        out.append(f"| {key} ({arrow} better) | {_num(c['baseline'])} | {_num(c['candidate'])} | "
-                   f"{_num(c['diff'])} | {_num(c['p_value'], 4)} | {c['n_pairs']} |")
+        out.append(
+            f"| {key} ({arrow} better) | {_num(c['baseline'])} | {_num(c['candidate'])} | "
+            f"{_num(c['diff'])} | {_num(c['p_value'], 4)} | {c['n_pairs']} |"
+        )
     for label in ("better", "worse"):
         rows = comparison[label]
-        out += ["", f"Questions that got {label} ({len(rows)}): "
-                + (", ".join(f"{r['qid']} (nDCG {_num(r['baseline_ndcg@10'])}→{_num(r['candidate_ndcg@10'])})"
-                             for r in rows) or "none")]
+        out += [
+            "",
+            f"Questions that got {label} ({len(rows)}): "
+            + (
+                ", ".join(
+                    f"{r['qid']} (nDCG {_num(r['baseline_ndcg@10'])}→{_num(r['candidate_ndcg@10'])})"
+                    for r in rows
+                )
+                or "none"
+            ),
+        ]
     return "\n".join(out)
 
 
@@ -69,12 +84,20 @@ def failures_md(name: str, config: dict[str, Any]) -> str:
 
 
 def summary_md(report: dict[str, Any]) -> str:
-    out = [f"# Retrieval eval: {report['golden']}", "",
-           f"Judged at {report['now']}; run at {report['created_at']}.", ""]
+    out = [
+        f"# Retrieval eval: {report['golden']}",
+        "",
+        f"Judged at {report['now']}; run at {report['created_at']}.",
+        "",
+    ]
     for name, config in report["configurations"].items():
         r = config["retrieval"]
-        out += [f"## Configuration `{name}` (dense={r['dense']}, bm25={r['bm25']}, "
-                f"freshness={r['freshness']})", "", metrics_table_md(config), ""]
+        out += [
+            f"## Configuration `{name}` (dense={r['dense']}, bm25={r['bm25']}, freshness={r['freshness']})",
+            "",
+            metrics_table_md(config),
+            "",
+        ]
     if report.get("comparison"):
         out += [comparison_md(report["comparison"]), ""]
     for name, config in report["configurations"].items():
@@ -118,31 +141,45 @@ def chart_png(report: dict[str, Any]) -> bytes:
 def _table_html(config: dict[str, Any]) -> str:
     keys = [*RATE_METRICS, *COUNT_KEYS[:3]]
     head = "".join(f"<th>{html.escape(k)}</th>" for k in ["group", *keys])
-    rows = "".join("<tr><td>" + html.escape(name) + "</td>"
-                   + "".join(f"<td>{_num(m.get(k))}</td>" for k in keys) + "</tr>"
-                   for name, m in _groups(config))
+    rows = "".join(
+        "<tr><td>"
+        + html.escape(name)
+        + "</td>"
+        + "".join(f"<td>{_num(m.get(k))}</td>" for k in keys)
+        + "</tr>"
+        for name, m in _groups(config)
+    )
     return f"<table><tr>{head}</tr>{rows}</table>"
 
 
 def report_html(report: dict[str, Any]) -> str:
     png = base64.b64encode(chart_png(report)).decode("ascii")
-    parts = [f"<h1>Retrieval eval: {html.escape(report['golden'])}</h1>",
-             f"<p>Judged at {html.escape(report['now'])}.</p>",
-             f'<img alt="metrics per configuration and slice" src="data:image/png;base64,{png}">']
+    parts = [
+        f"<h1>Retrieval eval: {html.escape(report['golden'])}</h1>",
+        f"<p>Judged at {html.escape(report['now'])}.</p>",
+        f'<img alt="metrics per configuration and slice" src="data:image/png;base64,{png}">',
+    ]
     for name, config in report["configurations"].items():
         parts += [f"<h2>{html.escape(name)}</h2>", _table_html(config)]
     # The markdown summary carries the comparison and failures; shown verbatim, escaped.
     parts.append(f"<h2>Summary</h2><pre>{html.escape(summary_md(report))}</pre>")
-    style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}img{max-width:100%}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>FreshKB eval</title>"
-            f"<style>{style}</style></head><body>{''.join(parts)}</body></html>\n")
+    style = (
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}img{max-width:100%}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>FreshKB eval</title>"
+        f"<style>{style}</style></head><body>{''.join(parts)}</body></html>\n"
+    )
 
 
 def write_reports(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out_dir / "report.json", "markdown": out_dir / "summary.md",
-             "html": out_dir / "report.html"}
+    paths = {
+        "json": out_dir / "report.json",
+        "markdown": out_dir / "summary.md",
+        "html": out_dir / "report.html",
+    }
     paths["json"].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     paths["markdown"].write_text(summary_md(report), encoding="utf-8")
     paths["html"].write_text(report_html(report), encoding="utf-8")

@@ -103,15 +103,18 @@ def _failed_checks(q: GoldenQuestion, ranking: list[str], answer: str | None) ->
         elif above:
             failed.append(f"stale_first: {', '.join(above)} ranked above the first relevant document")
     if answer is not None:
-        failed += [f"must_contain: '{s}' missing from the answer"
-                   for s in missing_strings(answer, q.must_contain)]
-        failed += [f"must_not_contain: '{s}' in the answer"
-                   for s in forbidden_strings(answer, q.must_not_contain)]
+        failed += [
+            f"must_contain: '{s}' missing from the answer" for s in missing_strings(answer, q.must_contain)
+        ]
+        failed += [
+            f"must_not_contain: '{s}' in the answer" for s in forbidden_strings(answer, q.must_not_contain)
+        ]
     return failed
 
 
-def run_question(runtime: Runtime, retriever: Any, answerer: Answerer | None, q: GoldenQuestion,
-                 now: datetime) -> dict[str, Any]:
+def run_question(
+    runtime: Runtime, retriever: Any, answerer: Answerer | None, q: GoldenQuestion, now: datetime
+) -> dict[str, Any]:
     principal = principal_for(q.user, runtime.settings.auth)
     result = retriever.search(q.question, principal, top_k=DEPTH, now=now)
     by_id = {h.doc.doc_id: h for h in result.hits}
@@ -121,14 +124,27 @@ def run_question(runtime: Runtime, retriever: Any, answerer: Answerer | None, q:
     if answerer is not None and (q.must_contain or q.must_not_contain):
         asked = retriever.search(q.question, principal, top_k=None, now=now)
         answer = answerer.answer(q.question, asked).text
-    metrics = question_metrics(ranking, statuses, q.relevant, q.stale, answer, q.must_contain,
-                               q.must_not_contain)
+    metrics = question_metrics(
+        ranking, statuses, q.relevant, q.stale, answer, q.must_contain, q.must_not_contain
+    )
     return {
-        "qid": q.qid, "question": q.question, "slice": q.slice, "user": principal.user,
+        "qid": q.qid,
+        "question": q.question,
+        "slice": q.slice,
+        "user": principal.user,
         "line": q.line,
-        "ranked": [{"rank": i, "doc_id": d, "title": by_id[d].doc.title, "status": statuses[i - 1],
-                    "score": round(by_id[d].score, 6), "grade": q.relevant.get(d, 0), "stale": d in q.stale}
-                   for i, d in enumerate(ranking, start=1)],
+        "ranked": [
+            {
+                "rank": i,
+                "doc_id": d,
+                "title": by_id[d].doc.title,
+                "status": statuses[i - 1],
+                "score": round(by_id[d].score, 6),
+                "grade": q.relevant.get(d, 0),
+                "stale": d in q.stale,
+            }
+            for i, d in enumerate(ranking, start=1)
+        ],
         "first_relevant_rank": first_relevant_rank(ranking, q.relevant, DEPTH),
         "missing_relevant": sorted(set(q.relevant) - set(ranking)),
         "metrics": metrics,
@@ -151,8 +167,13 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def run_system(runtime: Runtime, system: System, questions: list[GoldenQuestion], now: datetime,
-               answerer: Answerer | None) -> dict[str, Any]:
+def run_system(
+    runtime: Runtime,
+    system: System,
+    questions: list[GoldenQuestion],
+    now: datetime,
+    answerer: Answerer | None,
+) -> dict[str, Any]:
     from kb.retrieval import Retriever
 
     retriever = Retriever(runtime, retrieval=system.retrieval)
@@ -171,9 +192,17 @@ def default_answerer(runtime: Runtime) -> Answerer:
     return ExtractiveAnswerer(runtime.embedder, runtime.settings.answer)
 
 
-def run_eval(runtime: Runtime, golden: Path, questions: list[GoldenQuestion], *, now: datetime,
-             baseline: System | None = None, answerer: Answerer | None = None,
-             seed: int = 0, permutations: int = DEFAULT_PERMUTATIONS) -> dict[str, Any]:
+def run_eval(
+    runtime: Runtime,
+    golden: Path,
+    questions: list[GoldenQuestion],
+    *,
+    now: datetime,
+    baseline: System | None = None,
+    answerer: Answerer | None = None,
+    seed: int = 0,
+    permutations: int = DEFAULT_PERMUTATIONS,
+) -> dict[str, Any]:
     """The full report: the configured retrieval (``freshkb``), optionally a baseline beside it."""
     answerer = answerer or default_answerer(runtime)
     systems = [System(PRIMARY, runtime.settings.retrieval)]
@@ -196,8 +225,12 @@ def run_eval(runtime: Runtime, golden: Path, questions: list[GoldenQuestion], *,
         cand_rows = report["configurations"][PRIMARY]["questions"]
         better, worse = movers(base_rows, cand_rows)
         report["comparison"] = {
-            "baseline": baseline.name, "candidate": PRIMARY, "seed": seed, "permutations": permutations,
+            "baseline": baseline.name,
+            "candidate": PRIMARY,
+            "seed": seed,
+            "permutations": permutations,
             "metrics": compare_runs(base_rows, cand_rows, permutations=permutations, seed=seed),
-            "better": better, "worse": worse,
+            "better": better,
+            "worse": worse,
         }
     return report

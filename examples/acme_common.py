@@ -74,8 +74,9 @@ def zip_bytes(entries: list[tuple[str, bytes]], date_time: tuple[int, ...] = EXP
     return buf.getvalue()
 
 
-def normalize_zip(data: bytes, date_time: tuple[int, ...],
-                  replace: dict[str, tuple[str, str]] | None = None) -> bytes:
+def normalize_zip(
+    data: bytes, date_time: tuple[int, ...], replace: dict[str, tuple[str, str]] | None = None
+) -> bytes:
     """Rewrite an OOXML zip (docx/xlsx) with fixed entry times.
 
     python-docx and openpyxl stamp zip entries (and openpyxl the core 'modified' date) with the

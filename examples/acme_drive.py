@@ -26,20 +26,31 @@ FOLDER_TIME = "2022-01-10T09:00:00.000Z"
 
 # The Drive API reports people with their email; config.toml's [[people]] maps the same names.
 EMAILS = {
-    "Alice Chen": "alice.chen@acme.com", "Ben Ortiz": "ben.ortiz@acme.com",
-    "Priya Nair": "priya.nair@acme.com", "Marcus Webb": "marcus.webb@acme.com",
-    "Lena Fischer": "lena.fischer@acme.com", "Sam Okafor": "sam.okafor@acme.com",
-    "Hana Sato": "hana.sato@acme.com", "Dana Kim": "dana.kim@acme.com",
-    "Raj Patel": "raj.patel@acme.com", "Tom Becker": "tom.becker@acme.com",
-    "Grace Liu": "grace.liu@acme.com", "Omar Haddad": "omar.haddad@acme.com",
+    "Alice Chen": "alice.chen@acme.com",
+    "Ben Ortiz": "ben.ortiz@acme.com",
+    "Priya Nair": "priya.nair@acme.com",
+    "Marcus Webb": "marcus.webb@acme.com",
+    "Lena Fischer": "lena.fischer@acme.com",
+    "Sam Okafor": "sam.okafor@acme.com",
+    "Hana Sato": "hana.sato@acme.com",
+    "Dana Kim": "dana.kim@acme.com",
+    "Raj Patel": "raj.patel@acme.com",
+    "Tom Becker": "tom.becker@acme.com",
+    "Grace Liu": "grace.liu@acme.com",
+    "Omar Haddad": "omar.haddad@acme.com",
 }
 # Folder-level sharing: restricted spaces are shared with their group only.
 FOLDER_SHARE = {"Security": ["group:security@acme.com:writer"], "HR": ["group:hr@acme.com:writer"]}
 
 MIME = {
-    "docx": ("application/vnd.google-apps.document", "https://docs.google.com/document/d/{}/edit?usp=drivesdk"),
-    "xlsx": ("application/vnd.google-apps.spreadsheet",
-             "https://docs.google.com/spreadsheets/d/{}/edit?usp=drivesdk"),
+    "docx": (
+        "application/vnd.google-apps.document",
+        "https://docs.google.com/document/d/{}/edit?usp=drivesdk",
+    ),
+    "xlsx": (
+        "application/vnd.google-apps.spreadsheet",
+        "https://docs.google.com/spreadsheets/d/{}/edit?usp=drivesdk",
+    ),
     "pdf": ("application/pdf", "https://drive.google.com/file/d/{}/view?usp=drivesdk"),
     "md": ("text/markdown", "https://drive.google.com/file/d/{}/view?usp=drivesdk"),
 }
@@ -47,8 +58,13 @@ FOLDER_MIME = "application/vnd.google-apps.folder"
 
 
 def user(name: str) -> dict[str, Any]:
-    return {"kind": "drive#user", "displayName": name, "emailAddress": EMAILS[name], "me": False,
-            "permissionId": perm_id(EMAILS[name])}
+    return {
+        "kind": "drive#user",
+        "displayName": name,
+        "emailAddress": EMAILS[name],
+        "me": False,
+        "permissionId": perm_id(EMAILS[name]),
+    }
 
 
 def perm_id(key: str) -> str:
@@ -59,20 +75,39 @@ def permissions(owner: str | None, share: list[str]) -> list[dict[str, Any]]:
     """Expand ``type:address:role[:deleted]`` shorthands into Drive permission resources."""
     perms: list[dict[str, Any]] = []
     if owner:
-        perms.append({"kind": "drive#permission", "id": perm_id(EMAILS[owner]), "type": "user",
-                      "role": "owner", "emailAddress": EMAILS[owner], "displayName": owner,
-                      "deleted": False})
+        perms.append(
+            {
+                "kind": "drive#permission",
+                "id": perm_id(EMAILS[owner]),
+                "type": "user",
+                "role": "owner",
+                "emailAddress": EMAILS[owner],
+                "displayName": owner,
+                "deleted": False,
+            }
+        )
     for item in share:
         kind, *rest = item.split(":")
         if kind == "anyone":
-            perms.append({"kind": "drive#permission", "id": "anyoneWithLink", "type": "anyone",
-                          "role": rest[0], "allowFileDiscovery": False})
+            perms.append(
+                {
+                    "kind": "drive#permission",
+                    "id": "anyoneWithLink",
+                    "type": "anyone",
+                    "role": rest[0],
+                    "allowFileDiscovery": False,
+                }
+            )
             continue
         address, role = rest[0], rest[1]
         perm: dict[str, Any] = {"kind": "drive#permission", "type": kind, "role": role}
         if kind == "domain":
-            perm |= {"id": hex_id("perm", address, 20) + "k", "domain": address,
-                     "displayName": "Acme", "allowFileDiscovery": True}
+            perm |= {
+                "id": hex_id("perm", address, 20) + "k",
+                "domain": address,
+                "displayName": "Acme",
+                "allowFileDiscovery": True,
+            }
         else:
             perm |= {"id": perm_id(address), "emailAddress": address}
         perm["deleted"] = len(rest) > 2 and rest[2] == "deleted"
@@ -84,10 +119,17 @@ def folder_entries(paths: list[str]) -> tuple[list[dict[str, Any]], dict[str, st
     """Folder resources for every folder the files use, parents first; and path -> id."""
     entries: list[dict[str, Any]] = []
     ids: dict[str, str] = {}
-    shared_root = {"kind": "drive#file", "id": SHARED_DRIVE_ID, "name": SHARED_DRIVE,
-                   "mimeType": FOLDER_MIME, "driveId": SHARED_DRIVE_ID, "createdTime": FOLDER_TIME,
-                   "modifiedTime": FOLDER_TIME, "trashed": False,
-                   "webViewLink": f"https://drive.google.com/drive/folders/{SHARED_DRIVE_ID}"}
+    shared_root = {
+        "kind": "drive#file",
+        "id": SHARED_DRIVE_ID,
+        "name": SHARED_DRIVE,
+        "mimeType": FOLDER_MIME,
+        "driveId": SHARED_DRIVE_ID,
+        "createdTime": FOLDER_TIME,
+        "modifiedTime": FOLDER_TIME,
+        "trashed": False,
+        "webViewLink": f"https://drive.google.com/drive/folders/{SHARED_DRIVE_ID}",
+    }
     root_id = drive_id("", ROOT_FOLDER)
     ids[SHARED_DRIVE], ids[ROOT_FOLDER] = SHARED_DRIVE_ID, root_id
     entries.append(folder(root_id, ROOT_FOLDER, [], None))
@@ -109,8 +151,12 @@ def folder(fid: str, name: str, parents: list[str], drive: str | None) -> dict[s
         entry["parents"] = parents
     if drive:
         entry["driveId"] = drive
-    entry |= {"createdTime": FOLDER_TIME, "modifiedTime": FOLDER_TIME, "trashed": False,
-              "webViewLink": f"https://drive.google.com/drive/folders/{fid}"}
+    entry |= {
+        "createdTime": FOLDER_TIME,
+        "modifiedTime": FOLDER_TIME,
+        "trashed": False,
+        "webViewLink": f"https://drive.google.com/drive/folders/{fid}",
+    }
     if drive is None:
         entry["owners"] = [user(ROOT_OWNER)]
         share = FOLDER_SHARE.get(name, ["domain:acme.com:reader"])
@@ -125,8 +171,9 @@ def file_bytes(src: Source, title: str) -> bytes:
     author = m.get("owner") or m["last_modifying"]
     fmt = m["format"]
     if fmt == "docx":
-        return acme_files.docx_bytes(title, src.body, author, m["last_modifying"], m["created"],
-                                     m["modified"])
+        return acme_files.docx_bytes(
+            title, src.body, author, m["last_modifying"], m["created"], m["modified"]
+        )
     if fmt == "pdf":
         return acme_files.pdf_bytes(title, src.body, author, m["modified"])
     if fmt == "xlsx":
@@ -134,8 +181,7 @@ def file_bytes(src: Source, title: str) -> bytes:
     return acme_files.md_bytes(title, src.body)
 
 
-def file_entry(src: Source, folder_ids: dict[str, str], names: dict[str, str],
-               out: Path) -> dict[str, Any]:
+def file_entry(src: Source, folder_ids: dict[str, str], names: dict[str, str], out: Path) -> dict[str, Any]:
     m = src.meta
     title, fmt, folder_path = m["name"], m["format"], m["folder"]
     fid = names[title]
@@ -145,18 +191,28 @@ def file_entry(src: Source, folder_ids: dict[str, str], names: dict[str, str],
     data = file_bytes(src, title)
     write_if_changed(out / "files" / fid / local_name, data)
     mime, view = MIME[fmt]
-    entry: dict[str, Any] = {"kind": "drive#file", "id": fid, "name": name, "mimeType": mime,
-                             "parents": [folder_ids[folder_path]]}
+    entry: dict[str, Any] = {
+        "kind": "drive#file",
+        "id": fid,
+        "name": name,
+        "mimeType": mime,
+        "parents": [folder_ids[folder_path]],
+    }
     shared = folder_path.startswith(SHARED_DRIVE + "/")
     if shared:
         entry["driveId"] = SHARED_DRIVE_ID
-    entry |= {"createdTime": m["created"], "modifiedTime": m["modified"],
-              "webViewLink": view.format(fid), "trashed": bool(m.get("trashed", False))}
+    entry |= {
+        "createdTime": m["created"],
+        "modifiedTime": m["modified"],
+        "webViewLink": view.format(fid),
+        "trashed": bool(m.get("trashed", False)),
+    }
     if not native:
         entry |= {"md5Checksum": hashlib.md5(data).hexdigest(), "size": str(len(data))}
     if app := m.get("app_properties"):
-        entry["appProperties"] = {k: (names[v[1:]] if str(v).startswith("@") else str(v))
-                                  for k, v in app.items()}
+        entry["appProperties"] = {
+            k: (names[v[1:]] if str(v).startswith("@") else str(v)) for k, v in app.items()
+        }
     if not shared:
         entry["owners"] = [user(m["owner"])]
     entry["lastModifyingUser"] = user(m["last_modifying"])
@@ -180,7 +236,11 @@ def build(sources: list[Source], out: Path) -> int:
             shutil.rmtree(stale)
     lines = [json.dumps(e, ensure_ascii=False) for e in folders + files]
     write_if_changed(out / "manifest.jsonl", ("\n".join(lines) + "\n").encode("utf-8"))
-    info = {"exported_at": EXPORT_ISO, "exporter": "acme-drive-export 1.4 (Drive API v3)",
-            "root_folder_id": folder_ids[ROOT_FOLDER], "timezone": "America/New_York"}
+    info = {
+        "exported_at": EXPORT_ISO,
+        "exporter": "acme-drive-export 1.4 (Drive API v3)",
+        "root_folder_id": folder_ids[ROOT_FOLDER],
+        "timezone": "America/New_York",
+    }
     write_if_changed(out / "export_info.json", (json.dumps(info, indent=2) + "\n").encode("utf-8"))
     return len(files)

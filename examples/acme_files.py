@@ -59,8 +59,7 @@ def blocks(body: str) -> Iterator[Block]:
         else:
             para = [line.strip()]
             i += 1
-            while i < len(lines) and lines[i].strip() and not re.match(r"(#|- |\d+\. |\||```)",
-                                                                      lines[i]):
+            while i < len(lines) and lines[i].strip() and not re.match(r"(#|- |\d+\. |\||```)", lines[i]):
                 para.append(lines[i].strip())
                 i += 1
             yield ("para", plain(" ".join(para)))
@@ -160,8 +159,9 @@ def xlsx_bytes(body: str, author: str, created: str, modified: str) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     stamp = _dt(modified).strftime("%Y-%m-%dT%H:%M:%SZ")
-    fix = {"docProps/core.xml": (r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                                 rf"\g<1>{stamp}\g<2>")}
+    fix = {
+        "docProps/core.xml": (r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rf"\g<1>{stamp}\g<2>")
+    }
     return normalize_zip(buf.getvalue(), _dt(modified).timetuple()[:6], fix)
 
 

@@ -145,12 +145,19 @@ def index_html(roots: list[Node], part: int) -> bytes:
             inline = " (Inline database)" if node.parent else ""
             csv_entry = ""
             if node.part == part:
-                csv_entry = (f'<li><ul id="id::{dashed(node.hex)}.csv"><a href="https://www.notion.so/'
-                             f'{node.hex}">{html.escape(node.stem)}.csv</a></ul></li>')
-            return (f'{csv_entry}<li><ul id="id::{dashed(node.hex)}"><a>{html.escape(node.stem)}'
-                    f'{inline}</a>{kids}</ul></li>')
-        anchor = (f'<a href="{html.escape(node.file())}">{html.escape(node.stem)}.md</a>'
-                  if node.part == part else f"<a>{html.escape(node.stem)}</a>")
+                csv_entry = (
+                    f'<li><ul id="id::{dashed(node.hex)}.csv"><a href="https://www.notion.so/'
+                    f'{node.hex}">{html.escape(node.stem)}.csv</a></ul></li>'
+                )
+            return (
+                f'{csv_entry}<li><ul id="id::{dashed(node.hex)}"><a>{html.escape(node.stem)}'
+                f"{inline}</a>{kids}</ul></li>"
+            )
+        anchor = (
+            f'<a href="{html.escape(node.file())}">{html.escape(node.stem)}.md</a>'
+            if node.part == part
+            else f"<a>{html.escape(node.stem)}</a>"
+        )
         return f'<li><ul id="id::{dashed(node.hex)}">{anchor}{kids}</ul></li>'
 
     body = "".join(render(r) for r in roots if in_part(r))

@@ -108,8 +108,9 @@ class ExportArchive:
     def __enter__(self) -> ExportArchive:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -130,14 +131,21 @@ class ExportArchive:
     def _admit(self, entry: Entry) -> None:
         """Add an entry unless it or the export's running total is over the limits."""
         if entry.size > self.limits.max_entry_bytes:
-            self._reject(entry.path, entry.label, f"entry is {entry.size} bytes, over "
-                         f"ingest.max_entry_bytes ({self.limits.max_entry_bytes}); skipped")
+            self._reject(
+                entry.path,
+                entry.label,
+                f"entry is {entry.size} bytes, over "
+                f"ingest.max_entry_bytes ({self.limits.max_entry_bytes}); skipped",
+            )
             return
         if self._listed_bytes + entry.size > self.limits.max_total_bytes:
             if self._listed_bytes <= self.limits.max_total_bytes:
-                self._issue(entry.label, f"export is over ingest.max_total_bytes "
-                            f"({self.limits.max_total_bytes}); this and later entries skipped",
-                            incomplete=True)
+                self._issue(
+                    entry.label,
+                    f"export is over ingest.max_total_bytes "
+                    f"({self.limits.max_total_bytes}); this and later entries skipped",
+                    incomplete=True,
+                )
             self._listed_bytes = self.limits.max_total_bytes + 1
             self.rejected.append(entry.path)
             return
@@ -195,8 +203,10 @@ class ExportArchive:
             if info.is_dir() or not rel or is_junk(rel):
                 continue
             if top_level and PART_RE.match(rel):
-                self._list_part_bytes(rel, functools.partial(
-                    self._read_capped_member, zf, info, rel, self.limits.max_total_bytes))
+                self._list_part_bytes(
+                    rel,
+                    functools.partial(self._read_capped_member, zf, info, rel, self.limits.max_total_bytes),
+                )
                 continue
             self._admit(Entry(rel, info.file_size, f"{prefix}{rel}", _zip=zf, _info=info))
 
@@ -209,24 +219,26 @@ class ExportArchive:
             self._issue(name, err.message, incomplete=True)
             return
         except zipfile.BadZipFile as err:
-            self._issue(name, f"export part is not a readable zip (corrupt or truncated): {err}",
-                        incomplete=True)
+            self._issue(
+                name, f"export part is not a readable zip (corrupt or truncated): {err}", incomplete=True
+            )
             return
         self._zips.append(zf)
         self._list_zip(zf, prefix=f"{name}/", top_level=False)
 
     # -- reading ------------------------------------------------------------------------------
-    def _read_capped_member(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str,
-                            cap: int) -> bytes:
+    def _read_capped_member(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, cap: int) -> bytes:
         try:
             with zf.open(info) as f:
                 data = f.read(cap + 1)
         except _ZIP_READ_ERRORS as err:
-            raise IngestError(f"cannot read entry (CRC or decompression error): {err}",
-                              subject=label) from err
+            raise IngestError(
+                f"cannot read entry (CRC or decompression error): {err}", subject=label
+            ) from err
         if len(data) > cap:
-            raise IngestError(f"entry is larger than {cap} bytes (its header said "
-                              f"{info.file_size}); skipped", subject=label)
+            raise IngestError(
+                f"entry is larger than {cap} bytes (its header said {info.file_size}); skipped", subject=label
+            )
         return data
 
     def _read_capped_file(self, file: Path, label: str) -> bytes:
@@ -236,8 +248,9 @@ class ExportArchive:
         except OSError as err:
             raise IngestError(f"cannot read: {err.strerror}", subject=label) from err
         if len(data) > self.limits.max_total_bytes:
-            raise IngestError(f"larger than ingest.max_total_bytes ({self.limits.max_total_bytes})",
-                              subject=label)
+            raise IngestError(
+                f"larger than ingest.max_total_bytes ({self.limits.max_total_bytes})", subject=label
+            )
         return data
 
     def read(self, entry: Entry) -> bytes:
@@ -253,11 +266,14 @@ class ExportArchive:
             except OSError as err:
                 raise IngestError(f"cannot read: {err.strerror}", subject=entry.label) from err
             if len(data) > cap:
-                raise IngestError(f"entry is larger than ingest.max_entry_bytes ({cap}); skipped",
-                                  subject=entry.label)
+                raise IngestError(
+                    f"entry is larger than ingest.max_entry_bytes ({cap}); skipped", subject=entry.label
+                )
         self._read_bytes += len(data)
         if self._read_bytes > self.limits.max_total_bytes:
             self.complete = False
-            raise IngestError(f"export is over ingest.max_total_bytes ({self.limits.max_total_bytes}); "
-                              "not read", subject=entry.label)
+            raise IngestError(
+                f"export is over ingest.max_total_bytes ({self.limits.max_total_bytes}); not read",
+                subject=entry.label,
+            )
         return data

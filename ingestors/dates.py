@@ -19,8 +19,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from kb.errors import ConfigError, IngestError
 
 _EN_FORMATS = (
-    "%B %d, %Y %I:%M %p", "%b %d, %Y %I:%M %p", "%B %d, %Y %H:%M", "%B %d, %Y", "%b %d, %Y",
-    "%d %B %Y %H:%M", "%d %b %Y %H:%M", "%d %B %Y", "%d %b %Y",
+    "%B %d, %Y %I:%M %p",
+    "%b %d, %Y %I:%M %p",
+    "%B %d, %Y %H:%M",
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%d %B %Y %H:%M",
+    "%d %b %Y %H:%M",
+    "%d %B %Y",
+    "%d %b %Y",
 )
 _ISO_FORMATS = ("%Y-%m-%d, %H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M", "%Y/%m/%d")
 _TIME_FORMATS = ("%I:%M %p", "%H:%M")
@@ -112,8 +119,7 @@ def _parse_one(raw: str, language: str, order: str) -> datetime | str:
     if not text:
         return "empty date"
     if _RELATIVE_RE.match(text):
-        return (f"relative date {text!r} is not guessed: the export does not record the day "
-                "it was relative to")
+        return f"relative date {text!r} is not guessed: the export does not record the day it was relative to"
     formats = (*_EN_FORMATS, *_ISO_FORMATS) if language == "en" else _ISO_FORMATS
     for fmt in formats:
         try:

@@ -71,8 +71,15 @@ class DriveIngestor:
             if doc is not None:
                 batch.documents.append(doc)
 
-    def _document(self, source: ExportSource, lineno: int, entry: dict[str, Any],
-                  folders: dict[str, dict[str, Any]], tz: tzinfo, batch: SourceBatch) -> Document | None:
+    def _document(
+        self,
+        source: ExportSource,
+        lineno: int,
+        entry: dict[str, Any],
+        folders: dict[str, dict[str, Any]],
+        tz: tzinfo,
+        batch: SourceBatch,
+    ) -> Document | None:
         file_id = str(entry["id"])
         doc_id = f"gdrive:{file_id}"
         mime = str(entry.get("mimeType") or "")
@@ -80,8 +87,7 @@ class DriveIngestor:
         label = local if isinstance(local, str) and local else f"{MANIFEST}:{lineno} (id {file_id})"
 
         def issue(reason: str, severity: Severity = "error", incomplete: bool = True) -> None:
-            batch.issues.append(IngestIssue(input=label, reason=reason, doc_id=doc_id,
-                                            severity=severity))
+            batch.issues.append(IngestIssue(input=label, reason=reason, doc_id=doc_id, severity=severity))
             if incomplete:
                 batch.complete = False
 
@@ -92,8 +98,9 @@ class DriveIngestor:
                 issue("manifest line has no x_local_path (file was not exported)")
             return None
         if kind_of(PurePosixPath(local).name, mime) is None:
-            issue(f"unsupported file type (mimeType {mime or 'unknown'}); skipped", "warning",
-                  incomplete=False)
+            issue(
+                f"unsupported file type (mimeType {mime or 'unknown'}); skipped", "warning", incomplete=False
+            )
             return None
         try:
             data = source.read_bytes(local, self._settings.ingest.max_entry_bytes)
@@ -111,15 +118,32 @@ class DriveIngestor:
         return _build(entry, doc_id, local, extracted.text, meta, folders)
 
 
-def _build(entry: dict[str, Any], doc_id: str, local: str, text: str, meta: DriveMeta,
-           folders: dict[str, dict[str, Any]]) -> Document:
+def _build(
+    entry: dict[str, Any],
+    doc_id: str,
+    local: str,
+    text: str,
+    meta: DriveMeta,
+    folders: dict[str, dict[str, Any]],
+) -> Document:
     doc = Document(
-        doc_id=doc_id, source="gdrive", title=_title(entry, local), path=_breadcrumb(entry, folders),
+        doc_id=doc_id,
+        source="gdrive",
+        title=_title(entry, local),
+        path=_breadcrumb(entry, folders),
         url=str(entry["webViewLink"]) if entry.get("webViewLink") else None,
-        owner=meta.owner, last_edited_at=meta.last_edited_at, last_edited_by=meta.last_edited_by,
-        last_reviewed_at=meta.last_reviewed_at, review_interval_days=meta.review_interval_days,
-        status=meta.status, supersedes=meta.supersedes, superseded_by=meta.superseded_by,
-        acl=meta.acl, text=text, properties=meta.properties, source_path=local,
+        owner=meta.owner,
+        last_edited_at=meta.last_edited_at,
+        last_edited_by=meta.last_edited_by,
+        last_reviewed_at=meta.last_reviewed_at,
+        review_interval_days=meta.review_interval_days,
+        status=meta.status,
+        supersedes=meta.supersedes,
+        superseded_by=meta.superseded_by,
+        acl=meta.acl,
+        text=text,
+        properties=meta.properties,
+        source_path=local,
         resolution=meta.resolution,
     )
     doc.content_hash = doc.compute_content_hash()
@@ -156,8 +180,7 @@ def _parse_manifest(raw: bytes, batch: SourceBatch) -> list[Entry]:
     seen: set[str] = set()
 
     def bad(lineno: int, reason: str, severity: Severity = "error") -> None:
-        batch.issues.append(IngestIssue(input=f"{MANIFEST}:{lineno}", reason=reason,
-                                        severity=severity))
+        batch.issues.append(IngestIssue(input=f"{MANIFEST}:{lineno}", reason=reason, severity=severity))
         if severity == "error":
             batch.complete = False
 

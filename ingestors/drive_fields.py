@@ -19,8 +19,14 @@ from kb.records import ACTIVE, ARCHIVED, DEPRECATED, DRAFT, EVERYONE
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
 
-_STATUSES = {ACTIVE: ACTIVE, DEPRECATED: DEPRECATED, ARCHIVED: ARCHIVED, DRAFT: DRAFT,
-             "obsolete": DEPRECATED, "outdated": DEPRECATED}
+_STATUSES = {
+    ACTIVE: ACTIVE,
+    DEPRECATED: DEPRECATED,
+    ARCHIVED: ARCHIVED,
+    DRAFT: DRAFT,
+    "obsolete": DEPRECATED,
+    "outdated": DEPRECATED,
+}
 _LABEL_VALUE_KINDS = ("dateString", "text", "integer", "selection", "user", "value")
 _DRIVE_ID_IN_URL = re.compile(r"(?:/d/|[?&]id=)([A-Za-z0-9_-]{10,})")
 
@@ -103,9 +109,15 @@ def label_fields(resource: dict[str, Any]) -> list[tuple[str, list[str], str]]:
             continue
         label_id = str(label.get("id") or label.get("name") or "label")
         fields = label.get("fields")
-        items = fields.items() if isinstance(fields, dict) else (
-            (str(f.get("id", i)), f) for i, f in enumerate(fields if isinstance(fields, list) else [])
-            if isinstance(f, dict))
+        items = (
+            fields.items()
+            if isinstance(fields, dict)
+            else (
+                (str(f.get("id", i)), f)
+                for i, f in enumerate(fields if isinstance(fields, list) else [])
+                if isinstance(f, dict)
+            )
+        )
         for key, f in items:
             names = [str(key)]
             if isinstance(f, dict):
@@ -126,8 +138,7 @@ class _Lookup:
         for bag in ("appProperties", "properties"):
             values = resource.get(bag)
             if isinstance(values, dict):
-                self.sources += [(f"{bag}.{k}", [str(k)], str(v)) for k, v in values.items()
-                                 if v is not None]
+                self.sources += [(f"{bag}.{k}", [str(k)], str(v)) for k, v in values.items() if v is not None]
         self.sources += label_fields(resource)
 
     def find(self, keys: list[str]) -> tuple[str, str] | None:

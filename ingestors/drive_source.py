@@ -108,8 +108,9 @@ class ZipSource:
         roots = sorted((e.path for e in archive.entries if e.name == manifest), key=lambda p: p.count("/"))
         prefix = roots[0][: -len(manifest)] if roots else ""
         self._entries: dict[str, Entry] = {
-            e.path[len(prefix):]: e for e in archive.entries if e.path.startswith(prefix)}
-        self._rejected = {p[len(prefix):] for p in archive.rejected if p.startswith(prefix)}
+            e.path[len(prefix) :]: e for e in archive.entries if e.path.startswith(prefix)
+        }
+        self._rejected = {p[len(prefix) :] for p in archive.rejected if p.startswith(prefix)}
 
     @property
     def issues(self) -> list[IngestIssue]:

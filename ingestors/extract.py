@@ -30,8 +30,16 @@ MAX_CELLS_PER_ROW = 100
 MAX_CELLS_TOTAL = 200_000
 
 EXTENSIONS: dict[str, str] = {
-    ".docx": "docx", ".pdf": "pdf", ".pptx": "pptx", ".xlsx": "xlsx", ".html": "html",
-    ".htm": "html", ".md": "md", ".markdown": "md", ".txt": "txt", ".csv": "csv",
+    ".docx": "docx",
+    ".pdf": "pdf",
+    ".pptx": "pptx",
+    ".xlsx": "xlsx",
+    ".html": "html",
+    ".htm": "html",
+    ".md": "md",
+    ".markdown": "md",
+    ".txt": "txt",
+    ".csv": "csv",
 }
 
 MIME_TYPES: dict[str, str] = {
@@ -122,8 +130,28 @@ def _csv(data: bytes, name: str) -> Extracted:
     return Extracted("\n".join(rows), warnings)
 
 
-_BLOCK_TAGS = {"p", "div", "section", "article", "header", "footer", "main", "aside", "nav", "ul",
-               "ol", "table", "pre", "blockquote", "dl", "dt", "dd", "figure", "br", "hr"}
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "main",
+    "aside",
+    "nav",
+    "ul",
+    "ol",
+    "table",
+    "pre",
+    "blockquote",
+    "dl",
+    "dt",
+    "dd",
+    "figure",
+    "br",
+    "hr",
+}
 
 
 def _html(data: bytes, name: str) -> Extracted:

@@ -28,6 +28,7 @@ _HEADING = re.compile(r"heading\s*([1-9])", re.IGNORECASE)
 
 # --- docx ---------------------------------------------------------------------------------------
 
+
 def _paragraph_md(p: Paragraph) -> str:
     text = p.text.strip()
     if not text:
@@ -71,6 +72,7 @@ def docx_text(data: bytes) -> str:
 
 # --- pdf ----------------------------------------------------------------------------------------
 
+
 def pdf_text(data: bytes, name: str) -> str:
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -86,6 +88,7 @@ def pdf_text(data: bytes, name: str) -> str:
 
 
 # --- pptx ---------------------------------------------------------------------------------------
+
 
 def _shape_texts(shapes: Any) -> Iterator[str]:
     for shape in shapes:
@@ -119,6 +122,7 @@ def pptx_text(data: bytes) -> str:
 
 
 # --- xlsx ---------------------------------------------------------------------------------------
+
 
 def _cell(value: object) -> str:
     if value is None:

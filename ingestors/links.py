@@ -17,8 +17,9 @@ from urllib.parse import unquote, urlsplit
 _MD_LINK_RE = re.compile(r"\]\(\s*<?(?P<target>[^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _BARE_URL_RE = re.compile(r"https?://[^\s)\]>\"']+", re.IGNORECASE)
 _HEX_RE = re.compile(r"(?<![0-9a-f])([0-9a-f]{32})(?![0-9a-f])", re.IGNORECASE)
-_UUID_RE = re.compile(r"([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})",
-                      re.IGNORECASE)
+_UUID_RE = re.compile(
+    r"([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})", re.IGNORECASE
+)
 _PAREN_RE = re.compile(r"\(([^()]+)\)")
 _NOTION_HOSTS = ("notion.so", "notion.site")
 

@@ -74,8 +74,11 @@ class NotionIngestor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.notion = settings.notion
-        self.mapper = PropertyMapper(settings.notion, People(settings.people),
-                                     NotionDates(settings.notion.locale, settings.notion.timezone))
+        self.mapper = PropertyMapper(
+            settings.notion,
+            People(settings.people),
+            NotionDates(settings.notion.locale, settings.notion.timezone),
+        )
 
     def read(self, path: Path) -> SourceBatch:
         """Read one export; raises ``IngestError`` only when ``path`` does not exist."""
@@ -100,8 +103,9 @@ class _Run:
         batch.issues.extend(archive.issues)
 
     def issue(self, input: str, reason: str, *, warning: bool = False, doc_id: str | None = None) -> None:
-        self.batch.issues.append(IngestIssue(input=input, reason=reason, doc_id=doc_id,
-                                             severity="warning" if warning else "error"))
+        self.batch.issues.append(
+            IngestIssue(input=input, reason=reason, doc_id=doc_id, severity="warning" if warning else "error")
+        )
 
     def go(self) -> None:
         md_entries: list[Entry] = []
@@ -114,8 +118,12 @@ class _Run:
             elif lower.endswith(".csv"):
                 self._read_csv(entry)
             else:
-                self.issue(entry.label, f"attachment not indexed: unsupported file type "
-                           f"'{Path(entry.name).suffix or entry.name}'", warning=True)
+                self.issue(
+                    entry.label,
+                    f"attachment not indexed: unsupported file type "
+                    f"'{Path(entry.name).suffix or entry.name}'",
+                    warning=True,
+                )
         seen: set[str] = set()
         # Path order: the same export gives the same batch whether zipped, split or unpacked.
         for entry in sorted(md_entries, key=lambda e: e.path):
@@ -137,8 +145,9 @@ class _Run:
         is_all = stem.endswith("_all")
         title, hex_id = split_id(stem[:-4] if is_all else stem)
         if hex_id is None:
-            self.issue(entry.label, "CSV without a Notion id in its name; not a database export",
-                       warning=True)
+            self.issue(
+                entry.label, "CSV without a Notion id in its name; not a database export", warning=True
+            )
             return
         db = self.databases.setdefault(hex_id, _Database(title=title))
         if db.is_all:
@@ -162,8 +171,9 @@ class _Run:
             # NFC so titles and text compare equal however the exporting OS normalised them.
             markdown = unicodedata.normalize("NFC", data.decode("utf-8-sig"))
         except UnicodeDecodeError as err:
-            self.issue(entry.label, f"page is not valid UTF-8 ({err.reason} at byte {err.start}); "
-                       "not ingested")
+            self.issue(
+                entry.label, f"page is not valid UTF-8 ({err.reason} at byte {err.start}); not ingested"
+            )
             self.complete = False
             return None
         file_title, hex_id = split_id(_stem(entry.name))
@@ -174,8 +184,12 @@ class _Run:
         if hex_id is None:
             # No id in the name (hand-made or renamed export): a stable id from the path instead.
             derived = hashlib.sha256(entry.path.encode()).hexdigest()[:32]
-            self.issue(entry.label, "no Notion id in the file name; id derived from its path",
-                       warning=True, doc_id=f"notion:{derived}")
+            self.issue(
+                entry.label,
+                "no Notion id in the file name; id derived from its path",
+                warning=True,
+                doc_id=f"notion:{derived}",
+            )
             return _Page(entry, markdown, None, f"notion:{derived}", file_title, html=parsed)
         return _Page(entry, markdown, hex_id, f"notion:{hex_id}", file_title, html=parsed)
 
@@ -191,8 +205,9 @@ class _Run:
                 accept = _any_name
             else:
                 page.db_hex = parent
-                accept = functools.partial(_in_columns, {c.casefold() for c in db.table.columns},
-                                           self.ing.mapper.configured)
+                accept = functools.partial(
+                    _in_columns, {c.casefold() for c in db.table.columns}, self.ing.mapper.configured
+                )
             page.parsed = page.html or parse_page(page.markdown, accept)
             page.props = dict(page.parsed.properties)
             if page.props:
@@ -211,8 +226,9 @@ class _Run:
                 merged = {k: v for k, v in row.items() if v}
                 merged.update(page.props)  # the page's own block wins over the CSV cell
                 page.props = merged
-                page.resolution["properties"] = ("property block + " if page.parsed.properties else "") \
-                    + f"row of '{db.label}'"
+                page.resolution["properties"] = (
+                    "property block + " if page.parsed.properties else ""
+                ) + f"row of '{db.label}'"
 
     # -- documents ----------------------------------------------------------------------------
     def _titles_by_hex(self) -> dict[str, str]:
@@ -237,19 +253,30 @@ class _Run:
 
     def _build_documents(self) -> None:
         titles = self._titles_by_hex()
-        resolver = LinkResolver({p.entry.path: p.doc_id for p in self.pages},
-                                {p.doc_id: p.title for p in self.pages})
+        resolver = LinkResolver(
+            {p.entry.path: p.doc_id for p in self.pages}, {p.doc_id: p.title for p in self.pages}
+        )
         for page in self.pages:
             source = page.entry.path
-            fields = self.ing.mapper.map(page.props, label=page.entry.label, doc_id=page.doc_id,
-                                         relation=functools.partial(_relation, resolver, source))
+            fields = self.ing.mapper.map(
+                page.props,
+                label=page.entry.label,
+                doc_id=page.doc_id,
+                relation=functools.partial(_relation, resolver, source),
+            )
             self.batch.issues.extend(fields.issues)
             doc = Document(
-                doc_id=page.doc_id, source="notion", title=page.title,
-                path=self._breadcrumb(source, titles), url=self._url(page),
-                text=page.parsed.text, properties=page.props, source_path=source,
+                doc_id=page.doc_id,
+                source="notion",
+                title=page.title,
+                path=self._breadcrumb(source, titles),
+                url=self._url(page),
+                text=page.parsed.text,
+                properties=page.props,
+                source_path=source,
                 links=resolver.links(page.parsed.text, source, page.doc_id),
-                resolution={**page.resolution, **fields.resolution}, **fields.values,
+                resolution={**page.resolution, **fields.resolution},
+                **fields.values,
             )
             doc.content_hash = doc.compute_content_hash()
             self.batch.documents.append(doc)

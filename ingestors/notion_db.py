@@ -35,8 +35,9 @@ def read_table(data: bytes, label: str) -> Table:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise IngestError(f"CSV is not valid UTF-8 ({err.reason} at byte {err.start})",
-                          subject=label) from err
+        raise IngestError(
+            f"CSV is not valid UTF-8 ({err.reason} at byte {err.start})", subject=label
+        ) from err
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
@@ -48,8 +49,11 @@ def read_table(data: bytes, label: str) -> Table:
             if not row:
                 continue
             if len(row) != len(columns):
-                raise IngestError(f"line {reader.line_num}: {len(row)} fields but the header has "
-                                  f"{len(columns)} (ragged row)", subject=label)
+                raise IngestError(
+                    f"line {reader.line_num}: {len(row)} fields but the header has "
+                    f"{len(columns)} (ragged row)",
+                    subject=label,
+                )
             rows.append({c: _norm(v) for c, v in zip(columns, row, strict=True)})
     except csv.Error as err:
         raise IngestError(f"malformed CSV at line {reader.line_num}: {err}", subject=label) from err

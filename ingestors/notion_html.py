@@ -14,8 +14,17 @@ from bs4.element import Comment, NavigableString
 from .links import notion_id_in
 from .notion_page import ParsedPage
 
-_BLOCKS = {"h1": "# ", "h2": "## ", "h3": "### ", "h4": "#### ", "p": "", "li": "- ",
-           "blockquote": "> ", "pre": "", "figcaption": ""}
+_BLOCKS = {
+    "h1": "# ",
+    "h2": "## ",
+    "h3": "### ",
+    "h4": "#### ",
+    "p": "",
+    "li": "- ",
+    "blockquote": "> ",
+    "pre": "",
+    "figcaption": "",
+}
 
 
 def _inline(tag: Tag) -> str:

@@ -54,7 +54,7 @@ def parse_page(markdown: str, accept: Callable[[str], bool]) -> ParsedPage:
             break
         properties.setdefault(m.group("name").strip(), m.group("value").strip())
         j += 1
-    rest = lines[j:] if properties else lines[i + 1:]
+    rest = lines[j:] if properties else lines[i + 1 :]
     while rest and not rest[0].strip():
         rest = rest[1:]
     text = "\n".join([*head, "", *rest]).strip()

@@ -22,8 +22,17 @@ from kb.records import ACTIVE, IngestIssue
 from .dates import NotionDates
 
 _INTERVAL_WORDS = {
-    "daily": 1, "weekly": 7, "biweekly": 14, "fortnightly": 14, "monthly": 30, "quarterly": 90,
-    "semiannually": 182, "semi-annually": 182, "half-yearly": 182, "yearly": 365, "annually": 365,
+    "daily": 1,
+    "weekly": 7,
+    "biweekly": 14,
+    "fortnightly": 14,
+    "monthly": 30,
+    "quarterly": 90,
+    "semiannually": 182,
+    "semi-annually": 182,
+    "half-yearly": 182,
+    "yearly": 365,
+    "annually": 365,
     "annual": 365,
 }
 _INTERVAL_UNITS = {"day": 1, "week": 7, "month": 30, "quarter": 90, "year": 365}
@@ -72,8 +81,7 @@ class PropertyMapper:
         """True for a property name any field is configured to read (case-insensitive)."""
         return name.casefold() in self._wanted
 
-    def map(self, props: dict[str, str], *, label: str, doc_id: str,
-            relation: RelationResolver) -> Fields:
+    def map(self, props: dict[str, str], *, label: str, doc_id: str, relation: RelationResolver) -> Fields:
         out = Fields()
         ctx = _Context(props, label, doc_id, out)
         if picked := ctx.pick(self.names.owner):
@@ -92,8 +100,7 @@ class PropertyMapper:
             name, value = picked
             days = parse_interval_days(value)
             if days is None:
-                ctx.warn(name, f"review interval {value!r} is not a number of days, weeks, months "
-                         "or years")
+                ctx.warn(name, f"review interval {value!r} is not a number of days, weeks, months or years")
             else:
                 out.values["review_interval_days"] = days
                 out.resolution["review_interval_days"] = f"property '{name}'"
@@ -101,8 +108,11 @@ class PropertyMapper:
             name, value = picked
             mapped = self.status_map.get(value.strip().lower())
             out.values["status"] = mapped or ACTIVE
-            out.resolution["status"] = (f"property '{name}'" if mapped else
-                                        f"property '{name}' ({value!r} is not in notion.status_map)")
+            out.resolution["status"] = (
+                f"property '{name}'"
+                if mapped
+                else f"property '{name}' ({value!r} is not in notion.status_map)"
+            )
         if picked := ctx.pick(self.names.superseded_by):
             name, value = picked
             if ids := self._relation(ctx, name, value, relation, doc_id):
@@ -138,7 +148,7 @@ class PropertyMapper:
         if not lower.startswith("verified"):
             self._date(ctx, "last_reviewed_at", name, value)
             return
-        rest = value.strip()[len("verified"):].strip(" :,-–")
+        rest = value.strip()[len("verified") :].strip(" :,-–")
         m = _VERIFY_UNTIL_RE.search(rest)
         date_text = m.group("date") if m else ("" if rest.lower().startswith("by ") else rest)
         if not date_text.strip():
@@ -150,8 +160,7 @@ class PropertyMapper:
             ctx.out.resolution["last_reviewed_at"] = f"property '{name}' ({how})"
 
     @staticmethod
-    def _relation(ctx: _Context, name: str, value: str, relation: RelationResolver,
-                  doc_id: str) -> list[str]:
+    def _relation(ctx: _Context, name: str, value: str, relation: RelationResolver, doc_id: str) -> list[str]:
         ids = [i for i in relation(value) if i != doc_id]
         if not ids:
             ctx.warn(name, f"relation {value!r} does not point to a page in this export")
@@ -174,5 +183,11 @@ class _Context:
         return None
 
     def warn(self, name: str, reason: str) -> None:
-        self.out.issues.append(IngestIssue(input=f"{self.label}: property '{name}'", reason=reason,
-                                           doc_id=self.doc_id, severity="warning"))
+        self.out.issues.append(
+            IngestIssue(
+                input=f"{self.label}: property '{name}'",
+                reason=reason,
+                doc_id=self.doc_id,
+                severity="warning",
+            )
+        )

@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from kb.retrieval import SearchHit, SearchResult
     from kb.runtime import Runtime
 
-NOTHING_FOUND = ("No relevant documents were found for this question in the documents you can "
-                 "read. Try other words, or ask the owner of the topic.")
+NOTHING_FOUND = (
+    "No relevant documents were found for this question in the documents you can "
+    "read. Try other words, or ask the owner of the topic."
+)
 # Freshness statuses whose documents are only quoted when nothing current matches.
 STALE = frozenset({"deprecated", "archived", "superseded"})
 # Sentences less similar to the question than this are never quoted.
@@ -34,11 +36,58 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|\s+[-*•]\s+|\s*\|\s*")
 # A sentence scoring below this share of the best one is left out: answers stay short.
 KEEP_RATIO = 0.85
 _WORD = re.compile(r"[a-z0-9]+")
-_STOPWORDS = frozenset({
-    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "did", "for", "from",
-    "has", "have", "how", "i", "in", "is", "it", "its", "of", "on", "or", "our", "should", "so",
-    "that", "the", "their", "then", "there", "these", "this", "to", "was", "we", "what", "when",
-    "where", "which", "who", "why", "will", "with", "you", "your"})
+_STOPWORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "did",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "should",
+        "so",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "this",
+        "to",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+    }
+)
 _MARKDOWN_NOISE = re.compile(r"^[#>*\-\s|]+|[*_`]+")
 
 
@@ -54,8 +103,9 @@ class Citation(BaseModel):
     title: str
     url: str | None = None
     owner: str | None = None
-    status: str = Field(description="freshness status: fresh, due_soon, overdue, unknown, "
-                        "deprecated, archived, superseded")
+    status: str = Field(
+        description="freshness status: fresh, due_soon, overdue, unknown, deprecated, archived, superseded"
+    )
     weight: float
     last_reviewed_at: datetime | None = None
     last_edited_at: datetime | None = None
@@ -74,20 +124,30 @@ class Answer(BaseModel):
 class Answerer(Protocol):
     name: str
 
-    def answer(self, question: str, result: SearchResult) -> Answer:
-        ...
+    def answer(self, question: str, result: SearchResult) -> Answer: ...
 
 
 def citation_for(n: int, hit: SearchHit) -> Citation:
     doc, fr = hit.doc, hit.freshness
     successor = None
     if hit.successor is not None:
-        successor = SourceRef(doc_id=hit.successor.doc_id, title=hit.successor.title,
-                              url=getattr(hit.successor, "url", None))
-    return Citation(n=n, doc_id=doc.doc_id, title=doc.title, url=doc.url, owner=doc.owner,
-                    status=fr.status, weight=fr.weight, last_reviewed_at=doc.last_reviewed_at,
-                    last_edited_at=doc.last_edited_at, due_at=fr.due_at,
-                    overdue_days=fr.overdue_days, successor=successor)
+        successor = SourceRef(
+            doc_id=hit.successor.doc_id, title=hit.successor.title, url=getattr(hit.successor, "url", None)
+        )
+    return Citation(
+        n=n,
+        doc_id=doc.doc_id,
+        title=doc.title,
+        url=doc.url,
+        owner=doc.owner,
+        status=fr.status,
+        weight=fr.weight,
+        last_reviewed_at=doc.last_reviewed_at,
+        last_edited_at=doc.last_edited_at,
+        due_at=fr.due_at,
+        overdue_days=fr.overdue_days,
+        successor=successor,
+    )
 
 
 def answer_sources(result: SearchResult, settings: AnswerSettings, limit: int) -> list[SearchHit]:
@@ -172,8 +232,7 @@ class ExtractiveAnswerer:
         citations = [citation_for(n, sources[i]) for i, n in numbers.items()]
         warnings = list(result.warnings)
         warnings += stale_warnings(citations, warnings)
-        return Answer(text=" ".join(parts), citations=citations, warnings=warnings,
-                      answerer=self.name)
+        return Answer(text=" ".join(parts), citations=citations, warnings=warnings, answerer=self.name)
 
 
 def make_answerer(runtime: Runtime) -> Answerer:

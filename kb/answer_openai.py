@@ -64,8 +64,10 @@ class OpenAIAnswerer:
     def __init__(self, settings: AnswerSettings) -> None:
         cfg = settings.openai
         if not cfg.base_url or not cfg.model:
-            raise ConfigError("answer.mode is 'openai' but answer.openai.base_url or .model is "
-                              "empty", subject="answer.openai")
+            raise ConfigError(
+                "answer.mode is 'openai' but answer.openai.base_url or .model is empty",
+                subject="answer.openai",
+            )
         self._settings = settings
         self._url = cfg.base_url.rstrip("/") + "/chat/completions"
 
@@ -94,22 +96,22 @@ class OpenAIAnswerer:
             "temperature": 0,
             "messages": [
                 {"role": "system", "content": SYSTEM_PROMPT},
-                {"role": "user", "content": f"Sources:\n\n{format_sources(sources)}\n\n"
-                                            f"Question: {question}"},
+                {"role": "user", "content": f"Sources:\n\n{format_sources(sources)}\n\nQuestion: {question}"},
             ],
         }
         try:
             response = httpx.post(self._url, json=body, headers=headers, timeout=cfg.timeout_s)
         # ``from None``: httpx errors carry the request, and with it the Authorization header.
         except httpx.TimeoutException:
-            raise AnswerError(f"answer endpoint timed out after {cfg.timeout_s:g}s",
-                              subject=self._url) from None
+            raise AnswerError(
+                f"answer endpoint timed out after {cfg.timeout_s:g}s", subject=self._url
+            ) from None
         except httpx.HTTPError as err:
-            raise AnswerError(f"cannot reach answer endpoint: {type(err).__name__}",
-                              subject=self._url) from None
+            raise AnswerError(
+                f"cannot reach answer endpoint: {type(err).__name__}", subject=self._url
+            ) from None
         if response.status_code >= 400:
-            raise AnswerError(f"answer endpoint returned HTTP {response.status_code}",
-                              subject=self._url)
+            raise AnswerError(f"answer endpoint returned HTTP {response.status_code}", subject=self._url)
         return self._content(response)
 
     def _content(self, response: httpx.Response) -> str:
@@ -118,6 +120,7 @@ class OpenAIAnswerer:
         except (ValueError, KeyError, IndexError, TypeError):
             content = None
         if not isinstance(content, str) or not content.strip():
-            raise AnswerError("answer endpoint sent a malformed response (no choices[0].message."
-                              "content)", subject=self._url)
+            raise AnswerError(
+                "answer endpoint sent a malformed response (no choices[0].message.content)", subject=self._url
+            )
         return content

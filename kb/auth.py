@@ -84,8 +84,9 @@ class _JWKS:
         try:
             return jwt.PyJWKSet.from_dict(json.loads(self._path.read_text()))
         except (OSError, ValueError, jwt.PyJWKSetError) as err:
-            raise IdentityProviderUnavailable(f"cannot read the JWKS file: {err}",
-                                              subject="auth.jwt.jwks_path") from err
+            raise IdentityProviderUnavailable(
+                f"cannot read the JWKS file: {err}", subject="auth.jwt.jwks_path"
+            ) from err
 
 
 class Authenticator:
@@ -93,8 +94,11 @@ class Authenticator:
         self._tokens: list[TokenEntry] = list(settings.tokens)
         self._admin_groups = {g.lower() for g in settings.admin_groups}
         self._jwt = settings.jwt
-        self._jwks = _JWKS(settings.jwt) if settings.jwt and (
-            settings.jwt.jwks_url or settings.jwt.jwks_path) else None
+        self._jwks = (
+            _JWKS(settings.jwt)
+            if settings.jwt and (settings.jwt.jwks_url or settings.jwt.jwks_path)
+            else None
+        )
 
     def authenticate(self, authorization: str | None) -> Principal:
         """The principal for an ``Authorization`` header value; ``AuthError`` otherwise."""
@@ -127,8 +131,12 @@ class Authenticator:
         key = self._jwks.key_for(token)
         try:
             claims = jwt.decode(
-                token, key, algorithms=self._jwt.algorithms, audience=self._jwt.audience,
-                issuer=self._jwt.issuer, leeway=LEEWAY_S,
+                token,
+                key,
+                algorithms=self._jwt.algorithms,
+                audience=self._jwt.audience,
+                issuer=self._jwt.issuer,
+                leeway=LEEWAY_S,
                 options={"require": ["exp", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError as err:

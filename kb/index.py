@@ -110,25 +110,37 @@ class VectorIndex:
     @_guard
     def _open(self, name: str) -> None:
         self._collection = self._client.get_or_create_collection(
-            name=name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+            name=name, metadata={"hnsw:space": "cosine"}, embedding_function=None
+        )
         self.vector_store = ChromaVectorStore(chroma_collection=self._collection)
         self._max_batch = int(self._client.get_max_batch_size())
 
     @staticmethod
     def _metadata(chunk: Chunk) -> dict[str, Any]:
-        meta: dict[str, Any] = {"title": "", "source": "", "acl_key": "", **chunk.metadata,
-                                "doc_id": chunk.doc_id, "index": chunk.index, "heading": chunk.heading}
-        node = TextNode(id_=chunk.chunk_id, text=chunk.text, metadata=meta,
-                        relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=chunk.doc_id)},
-                        excluded_embed_metadata_keys=list(meta), excluded_llm_metadata_keys=list(meta))
+        meta: dict[str, Any] = {
+            "title": "",
+            "source": "",
+            "acl_key": "",
+            **chunk.metadata,
+            "doc_id": chunk.doc_id,
+            "index": chunk.index,
+            "heading": chunk.heading,
+        }
+        node = TextNode(
+            id_=chunk.chunk_id,
+            text=chunk.text,
+            metadata=meta,
+            relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=chunk.doc_id)},
+            excluded_embed_metadata_keys=list(meta),
+            excluded_llm_metadata_keys=list(meta),
+        )
         return node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
 
     @_guard
     def upsert(self, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
         """Write chunks (metadata ``title``/``source``/``acl_key`` from ``chunk.metadata``)."""
         if len(chunks) != len(embeddings):
-            raise StoreError(f"{len(chunks)} chunks but {len(embeddings)} embeddings",
-                             subject=self.location)
+            raise StoreError(f"{len(chunks)} chunks but {len(embeddings)} embeddings", subject=self.location)
         pairs = list(zip(chunks, embeddings, strict=True))
         for batch in _batches(pairs, self._max_batch):
             self._collection.upsert(
@@ -183,15 +195,17 @@ class VectorIndex:
         """The ``k`` nearest chunks; with ``acl_keys``, only chunks whose ACL key is listed."""
         if k <= 0 or acl_keys == []:
             return []
-        kwargs: dict[str, Any] = {"query_embeddings": [embedding], "n_results": k,
-                                  "include": ["distances", "metadatas"]}
+        kwargs: dict[str, Any] = {
+            "query_embeddings": [embedding],
+            "n_results": k,
+            "include": ["distances", "metadatas"],
+        }
         if acl_keys is not None:
             kwargs["where"] = {"acl_key": {"$in": list(acl_keys)}}
         res = self._collection.query(**kwargs)
         return [
             ChunkHit(chunk_id=cid, doc_id=str(meta["doc_id"]), score=1.0 - float(dist))
-            for cid, meta, dist in zip(res["ids"][0], res["metadatas"][0], res["distances"][0],
-                                       strict=True)
+            for cid, meta, dist in zip(res["ids"][0], res["metadatas"][0], res["distances"][0], strict=True)
         ]
 
     @_guard

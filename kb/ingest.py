@@ -47,8 +47,7 @@ def source_name(source: str) -> Source:
     try:
         return SOURCES[source.strip().lower()]
     except KeyError:
-        raise IngestError(f"unknown source; expected one of {', '.join(SOURCES)}",
-                          subject=source) from None
+        raise IngestError(f"unknown source; expected one of {', '.join(SOURCES)}", subject=source) from None
 
 
 def default_reader(source: Source) -> ReaderFactory:
@@ -133,33 +132,47 @@ class Ingester:
         factory = self._readers.get(source) or default_reader(source)
         batch = factory(self.settings).read(path)
         if batch.source != source:
-            raise IngestError(f"reader returned a {batch.source} batch for source {source}",
-                              subject=str(path))
+            raise IngestError(
+                f"reader returned a {batch.source} batch for source {source}", subject=str(path)
+            )
         return batch
 
-    def _prepare(self, batch: SourceBatch,
-                 report: IngestReport) -> list[tuple[Document, list[SecretFinding]]]:
+    def _prepare(
+        self, batch: SourceBatch, report: IngestReport
+    ) -> list[tuple[Document, list[SecretFinding]]]:
         """Resolve rules, redact secrets, hash; one document per id (the first wins)."""
         out: dict[str, tuple[Document, list[SecretFinding]]] = {}
         for raw in batch.documents:
             if raw.doc_id in out:
-                report.failed.append(IngestIssue(input=raw.source_path or raw.doc_id, doc_id=raw.doc_id,
-                                                 reason="duplicate document id; the first one was kept"))
+                report.failed.append(
+                    IngestIssue(
+                        input=raw.source_path or raw.doc_id,
+                        doc_id=raw.doc_id,
+                        reason="duplicate document id; the first one was kept",
+                    )
+                )
                 continue
             doc, findings = redact_document(resolve(raw, self.settings, self.rt.people))
             doc = doc.model_copy(update={"content_hash": doc.compute_content_hash()})
             out[doc.doc_id] = (doc, findings)
         return list(out.values())
 
-    def _chunk_all(self, changed: list[tuple[Document, list[SecretFinding]]],
-                   stored: Mapping[str, tuple[str, str]], report: IngestReport) -> list[_Pending]:
+    def _chunk_all(
+        self,
+        changed: list[tuple[Document, list[SecretFinding]]],
+        stored: Mapping[str, tuple[str, str]],
+        report: IngestReport,
+    ) -> list[_Pending]:
         pending = []
         for doc, findings in changed:
             try:
                 chunks = chunk_document(doc, self.settings.index)
             except (ValueError, RuntimeError) as err:  # one bad document must not stop the run
-                report.failed.append(IngestIssue(input=doc.source_path or doc.doc_id, doc_id=doc.doc_id,
-                                                 reason=f"cannot chunk: {err}"))
+                report.failed.append(
+                    IngestIssue(
+                        input=doc.source_path or doc.doc_id, doc_id=doc.doc_id, reason=f"cannot chunk: {err}"
+                    )
+                )
                 continue
             key = acl_key(doc.acl)
             for c in chunks:
@@ -199,8 +212,9 @@ class Ingester:
         self.rt.documents.upsert(doc)
         self.findings.replace(doc.doc_id, findings, self.rt.clock.now())
 
-    def _remove_missing(self, batch: SourceBatch, seen: set[str],
-                        stored: Mapping[str, tuple[str, str]], report: IngestReport) -> None:
+    def _remove_missing(
+        self, batch: SourceBatch, seen: set[str], stored: Mapping[str, tuple[str, str]], report: IngestReport
+    ) -> None:
         gone = sorted(set(stored) - seen)
         if not batch.complete:
             # Part of the export was unreadable: a missing document may just be unread.

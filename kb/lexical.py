@@ -25,9 +25,42 @@ from kb.store.documents import DocumentStore
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 # bm25s's English list is short; these question words carry no topic either.
 STOPWORDS = frozenset(STOPWORDS_EN) | {
-    "what", "when", "where", "which", "who", "whom", "why", "how", "do", "does", "did", "can",
-    "could", "should", "would", "we", "our", "you", "your", "my", "me", "has", "have", "had",
-    "from", "about", "i", "its", "any", "all", "some", "there", "here", "than", "so", "up",
+    "what",
+    "when",
+    "where",
+    "which",
+    "who",
+    "whom",
+    "why",
+    "how",
+    "do",
+    "does",
+    "did",
+    "can",
+    "could",
+    "should",
+    "would",
+    "we",
+    "our",
+    "you",
+    "your",
+    "my",
+    "me",
+    "has",
+    "have",
+    "had",
+    "from",
+    "about",
+    "i",
+    "its",
+    "any",
+    "all",
+    "some",
+    "there",
+    "here",
+    "than",
+    "so",
+    "up",
 }
 
 
@@ -90,8 +123,7 @@ class LexicalIndex:
             for c in self._store.chunks():
                 ids.append(c.chunk_id)
                 docs.append(c.doc_id)
-                corpus.append(tokenize(" ".join(filter(None, [self._titles(c.doc_id), c.heading,
-                                                               c.text]))))
+                corpus.append(tokenize(" ".join(filter(None, [self._titles(c.doc_id), c.heading, c.text]))))
             self._full = _index(ids, docs, corpus)
             self._generation = generation
             self._views.clear()
@@ -109,22 +141,27 @@ class LexicalIndex:
             view = self._views.get(key)
             if view is None:
                 rows = [i for i, d in enumerate(full.doc_ids) if d in key]
-                view = _index([full.chunk_ids[i] for i in rows], [full.doc_ids[i] for i in rows],
-                              [full.corpus[i] for i in rows])
+                view = _index(
+                    [full.chunk_ids[i] for i in rows],
+                    [full.doc_ids[i] for i in rows],
+                    [full.corpus[i] for i in rows],
+                )
                 self._views[key] = view
                 if len(self._views) > self.VIEWS:
                     self._views.popitem(last=False)
             self._views.move_to_end(key)
             return view
 
-    def search(self, query: str, n: int,
-               allowed_docs: Collection[str] | None = None) -> list[tuple[str, float]]:
+    def search(
+        self, query: str, n: int, allowed_docs: Collection[str] | None = None
+    ) -> list[tuple[str, float]]:
         """Top ``n`` (chunk_id, score) with score > 0, best first (ties by chunk id); with
         ``allowed_docs``, only chunks of those documents are candidates."""
         return [(c, s.score) for c, s in self.scores(query, n, allowed_docs).items()]
 
-    def scores(self, query: str, n: int,
-               allowed_docs: Collection[str] | None = None) -> dict[str, LexicalScore]:
+    def scores(
+        self, query: str, n: int, allowed_docs: Collection[str] | None = None
+    ) -> dict[str, LexicalScore]:
         """Like ``search``, with each chunk's share of the query terms (insertion order = rank)."""
         built = self._view(allowed_docs)
         terms = tokenize(query)
@@ -139,6 +176,7 @@ class LexicalIndex:
             candidates = candidates[scores[candidates] >= kth]
         order = sorted(candidates, key=lambda i: (-scores[i], built.chunk_ids[i]))[:n]
         unique = set(terms)
-        return {built.chunk_ids[i]: LexicalScore(float(scores[i]),
-                                                 len(unique & built.tokens[i]) / len(unique))
-                for i in order}
+        return {
+            built.chunk_ids[i]: LexicalScore(float(scores[i]), len(unique & built.tokens[i]) / len(unique))
+            for i in order
+        }

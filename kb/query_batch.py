@@ -44,7 +44,7 @@ class QueryBatcher:
             if not req.done:
                 self._busy = True
                 batch = self._pending[: self._max_batch]
-                self._pending = self._pending[self._max_batch:]
+                self._pending = self._pending[self._max_batch :]
         if not req.done:
             self._run(batch)
         if req.error is not None:

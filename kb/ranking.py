@@ -126,16 +126,22 @@ def collapse(
         if settings.dense:
             d_rel = max(dense_relevance(dense.get(c, dense_missing), settings) for c in chunks)
         if settings.bm25:
-            lex_rel = max(lexical_relevance(lexical[c], best_lex) if c in lexical else 0.0
-                          for c in chunks)
-        out.append(DocScore(doc_id=doc_id, chunk_ids=tuple(chunks[: settings.chunks_per_doc]),
-                            fused=fused[chunks[0]], relevance=round(blend(d_rel, lex_rel, settings), 6)))
+            lex_rel = max(lexical_relevance(lexical[c], best_lex) if c in lexical else 0.0 for c in chunks)
+        out.append(
+            DocScore(
+                doc_id=doc_id,
+                chunk_ids=tuple(chunks[: settings.chunks_per_doc]),
+                fused=fused[chunks[0]],
+                relevance=round(blend(d_rel, lex_rel, settings), 6),
+            )
+        )
     out.sort(key=lambda s: (-s.relevance, -s.fused, s.doc_id))
     return out
 
 
-def rank(docs: Sequence[DocScore], weights: Mapping[str, float], settings: RetrievalSettings,
-         top_k: int) -> list[Ranked]:
+def rank(
+    docs: Sequence[DocScore], weights: Mapping[str, float], settings: RetrievalSettings, top_k: int
+) -> list[Ranked]:
     """Order documents by relevance x freshness weight (weight 1 when freshness is off or the
     document has no weight), on-topic documents first; keep ``top_k``."""
     kept = [d for d in docs if d.relevance >= settings.min_relevance]
@@ -146,6 +152,16 @@ def rank(docs: Sequence[DocScore], weights: Mapping[str, float], settings: Retri
         on_topic = best > 0 and d.relevance >= settings.on_topic_ratio * best
         scored.append((d, weight, round(d.relevance * weight, 6), on_topic))
     scored.sort(key=lambda t: (not t[3], -t[2], -t[0].fused, t[0].doc_id))
-    return [Ranked(doc_id=d.doc_id, chunk_ids=d.chunk_ids, fused=d.fused, relevance=d.relevance,
-                   weight=w, score=s, on_topic=on, rank=i)
-            for i, (d, w, s, on) in enumerate(scored[:top_k], start=1)]
+    return [
+        Ranked(
+            doc_id=d.doc_id,
+            chunk_ids=d.chunk_ids,
+            fused=d.fused,
+            relevance=d.relevance,
+            weight=w,
+            score=s,
+            on_topic=on,
+            rank=i,
+        )
+        for i, (d, w, s, on) in enumerate(scored[:top_k], start=1)
+    ]

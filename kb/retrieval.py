@@ -61,8 +61,11 @@ class SearchHit(BaseModel):
     relevance: float = Field(description="0..1, how well the document matches the query")
     score: float = Field(description="relevance x freshness weight (relevance when off)")
     rank: int
-    successor: DocRef | None = Field(None, description="the current document, when this one is "
-                                     "superseded and the principal may read its successor")
+    successor: DocRef | None = Field(
+        None,
+        description="the current document, when this one is "
+        "superseded and the principal may read its successor",
+    )
 
 
 class SearchResult(BaseModel):
@@ -125,8 +128,9 @@ class Retriever:
             return self._map
 
     # -- search -----------------------------------------------------------------------------
-    def search(self, query: str, principal: Principal, top_k: int | None = None,
-               now: datetime | None = None) -> SearchResult:
+    def search(
+        self, query: str, principal: Principal, top_k: int | None = None, now: datetime | None = None
+    ) -> SearchResult:
         started = time.perf_counter()
         if not query or not query.strip():
             raise BadRequest("the query is empty", subject="query")
@@ -143,12 +147,14 @@ class Retriever:
         dense, dense_missing = self._dense(query, sorted(keys) if restricted else None, readable)
         lexical = {}
         if self.settings.bm25:
-            lexical = self._lexical.scores(query, self.settings.candidate_k,
-                                           readable if restricted else None)
+            lexical = self._lexical.scores(query, self.settings.candidate_k, readable if restricted else None)
             lexical = {c: s for c, s in lexical.items() if c.rsplit("#", 1)[0] in readable}
         chunk_doc = {c: c.rsplit("#", 1)[0] for c in (*dense, *lexical)}
-        docs = [d for d in collapse(dense, lexical, chunk_doc, self.settings,
-                                    dense_missing=dense_missing) if d.doc_id in readable]
+        docs = [
+            d
+            for d in collapse(dense, lexical, chunk_doc, self.settings, dense_missing=dense_missing)
+            if d.doc_id in readable
+        ]
 
         reviews = self._reviews.latest_all()
         fresh = {d.doc_id: self._assess(d.doc_id, dm, readable, reviews, now) for d in docs}
@@ -156,11 +162,16 @@ class Retriever:
         hits = [self._hit(r, dm, readable, fresh[r.doc_id]) for r in ranked]
         on_topic = [h for h, r in zip(hits, ranked, strict=True) if r.on_topic]
         warnings = self._warnings(on_topic) if self.settings.freshness else []
-        return SearchResult(query=query, hits=hits, warnings=warnings,
-                            took_ms=round((time.perf_counter() - started) * 1000, 3))
+        return SearchResult(
+            query=query,
+            hits=hits,
+            warnings=warnings,
+            took_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
 
-    def _dense(self, query: str, acl_keys: list[str] | None,
-               readable: set[str]) -> tuple[dict[str, float], float]:
+    def _dense(
+        self, query: str, acl_keys: list[str] | None, readable: set[str]
+    ) -> tuple[dict[str, float], float]:
         """chunk id -> cosine for the readable nearest chunks, and the cosine to assume for a
         chunk dense did not return (the lowest returned one when the list was cut at k)."""
         if not self.settings.dense:
@@ -184,12 +195,18 @@ class Retriever:
             out += [d for d in doc.links if d in readable and dm.docs[d].title.lower() in hint]
         return [d for d in dict.fromkeys(out) if d != doc_id]
 
-    def _assess(self, doc_id: str, dm: _DocMap, readable: set[str],
-                reviews: dict[str, datetime], now: datetime) -> Freshness:
+    def _assess(
+        self, doc_id: str, dm: _DocMap, readable: set[str], reviews: dict[str, datetime], now: datetime
+    ) -> Freshness:
         # Only a *readable* document may demote another by claiming to supersede it.
         named = sorted(d for d in dm.superseded_by.get(doc_id, []) if d in readable)
-        return assess(dm.docs[doc_id], now, self.runtime.settings, reviewed_at=reviews.get(doc_id),
-                      superseded_by=named[0] if named else None)
+        return assess(
+            dm.docs[doc_id],
+            now,
+            self.runtime.settings,
+            reviewed_at=reviews.get(doc_id),
+            superseded_by=named[0] if named else None,
+        )
 
     def _hit(self, r: Ranked, dm: _DocMap, readable: set[str], fr: Freshness) -> SearchHit:
         doc = dm.docs[r.doc_id]
@@ -200,24 +217,38 @@ class Retriever:
             if ids:
                 s = dm.docs[ids[0]]
                 successor = DocRef(doc_id=s.doc_id, title=s.title, url=s.url)
-        return SearchHit(doc=self._visible(doc, readable), freshness=self._explained(fr, dm, readable),
-                         snippets=[_snippet(texts[c]) for c in r.chunk_ids if c in texts],
-                         relevance=r.relevance, score=r.score, rank=r.rank, successor=successor)
+        return SearchHit(
+            doc=self._visible(doc, readable),
+            freshness=self._explained(fr, dm, readable),
+            snippets=[_snippet(texts[c]) for c in r.chunk_ids if c in texts],
+            relevance=r.relevance,
+            score=r.score,
+            rank=r.rank,
+            successor=successor,
+        )
 
     def _visible(self, doc: Document, readable: set[str]) -> Document:
         """The record as this principal may see it: no text, and no reference (id, or a
         relation property naming it) to a document they cannot read."""
         st = self.runtime.settings
-        relation_keys = {k.lower() for k in (*st.notion.properties.superseded_by,
-                                             *st.notion.properties.supersedes,
-                                             *st.drive.superseded_by_keys, *st.drive.supersedes_keys)}
-        return doc.model_copy(update={
-            "text": "",
-            "superseded_by": doc.superseded_by if doc.superseded_by in readable else None,
-            "supersedes": [d for d in doc.supersedes if d in readable],
-            "links": [d for d in doc.links if d in readable],
-            "properties": {k: v for k, v in doc.properties.items() if k.lower() not in relation_keys},
-        })
+        relation_keys = {
+            k.lower()
+            for k in (
+                *st.notion.properties.superseded_by,
+                *st.notion.properties.supersedes,
+                *st.drive.superseded_by_keys,
+                *st.drive.supersedes_keys,
+            )
+        }
+        return doc.model_copy(
+            update={
+                "text": "",
+                "superseded_by": doc.superseded_by if doc.superseded_by in readable else None,
+                "supersedes": [d for d in doc.supersedes if d in readable],
+                "links": [d for d in doc.links if d in readable],
+                "properties": {k: v for k, v in doc.properties.items() if k.lower() not in relation_keys},
+            }
+        )
 
     @staticmethod
     def _explained(fr: Freshness, dm: _DocMap, readable: set[str]) -> Freshness:
@@ -226,8 +257,11 @@ class Retriever:
         for r in fr.reasons:
             if r.startswith(SUPERSEDED_BY):
                 succ = r.removeprefix(SUPERSEDED_BY)
-                r = (f"superseded by '{dm.docs[succ].title}'" if succ in readable
-                     else "superseded by a newer document")
+                r = (
+                    f"superseded by '{dm.docs[succ].title}'"
+                    if succ in readable
+                    else "superseded by a newer document"
+                )
             reasons.append(r)
         return fr.model_copy(update={"reasons": reasons})
 
@@ -241,19 +275,18 @@ class Retriever:
             if why is None:
                 continue
             title = hit.doc.title
-            current = next((h for h in hits if h.rank < hit.rank
-                            and h.freshness.status in CURRENT), None)
+            current = next((h for h in hits if h.rank < hit.rank and h.freshness.status in CURRENT), None)
             if hit.successor is not None:
-                out.append(f"'{title}' {'also matches but ' if current else ''}{why}; the current "
-                           f"doc is '{hit.successor.title}'")
+                out.append(
+                    f"'{title}' {'also matches but ' if current else ''}{why}; the current "
+                    f"doc is '{hit.successor.title}'"
+                )
             elif current is not None:
-                out.append(f"'{title}' also matches but {why}; the current doc is "
-                           f"'{current.doc.title}'")
+                out.append(f"'{title}' also matches but {why}; the current doc is '{current.doc.title}'")
             else:
                 lead = "is the best match" if hit is hits[0] else "also matches"
                 owner = f" ({hit.doc.owner})" if hit.doc.owner else ""
-                out.append(f"'{title}' {lead} but {why}: check it with its owner{owner} before "
-                           "relying on it")
+                out.append(f"'{title}' {lead} but {why}: check it with its owner{owner} before relying on it")
         return out
 
 
@@ -264,8 +297,7 @@ def staleness(fr: Freshness) -> str | None:
         parts.append(f"is {fr.status}")
     if fr.overdue_days is not None and fr.basis_at is not None:
         verb = "reviewed" if fr.reviewed_basis == "review" else "edited"
-        parts.append(f"was last {verb} {fr.basis_at.date().isoformat()} "
-                     f"(overdue by {fr.overdue_days} days)")
+        parts.append(f"was last {verb} {fr.basis_at.date().isoformat()} (overdue by {fr.overdue_days} days)")
     elif fr.status == "overdue":
         parts.append("says it may be out of date")
     return " and ".join(parts) or None

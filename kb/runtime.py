@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, *, clock: Clock | None = None,
-                 embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, embedder: Embedder | None = None
+    ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         if embedder is not None:

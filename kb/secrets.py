@@ -34,27 +34,41 @@ class _Pattern:
 
 
 # Placeholders people write instead of a secret: redacting them would only add noise.
-_PLACEHOLDER = re.compile(r"^(?:[<{$%]|\*{3,}|x{3,}|\.{3,}|\[redacted"
-                          r"|(?:none|null|redacted|example|changeme|required)$)", re.IGNORECASE)
+_PLACEHOLDER = re.compile(
+    r"^(?:[<{$%]|\*{3,}|x{3,}|\.{3,}|\[redacted"
+    r"|(?:none|null|redacted|example|changeme|required)$)",
+    re.IGNORECASE,
+)
 
 _PATTERNS: tuple[_Pattern, ...] = (
-    _Pattern("private-key", re.compile(
-        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-        # an unterminated block is redacted to the end of the text: safer than leaking the rest
-        r"(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*)", re.DOTALL)),
+    _Pattern(
+        "private-key",
+        re.compile(
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+            # an unterminated block is redacted to the end of the text: safer than leaking the rest
+            r"(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*)",
+            re.DOTALL,
+        ),
+    ),
     _Pattern("aws-access-key", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|AIPA)[0-9A-Z]{16}\b")),
-    _Pattern("github-token", re.compile(
-        r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b")),
+    _Pattern(
+        "github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b")
+    ),
     _Pattern("slack-token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
     _Pattern("slack-webhook", re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,}")),
     _Pattern("stripe-key", re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b")),
     _Pattern("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
     _Pattern("url-password", re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:([^\s@/]+)@"), group=1),
-    _Pattern("password-assignment", re.compile(
-        # db_password, CLIENT_SECRET, auth-token, secret_key ...: a prefix may precede the key word
-        r"(?i)(?<![a-z0-9])(?:[a-z0-9]+[_-])*(?:password|passwd|pwd|secret|token|api[_-]?key"
-        r"|access[_-]?key)(?:[_-]key)?(?![a-z0-9])[\"']?\s*[:=]\s*([\"']?)"
-        r"([^\s\"'`,;]{3,}[^\s\"'`,;.])\1"), group=2),  # a sentence's full stop is not the value
+    _Pattern(
+        "password-assignment",
+        re.compile(
+            # db_password, CLIENT_SECRET, auth-token, secret_key ...: a prefix may precede the key word
+            r"(?i)(?<![a-z0-9])(?:[a-z0-9]+[_-])*(?:password|passwd|pwd|secret|token|api[_-]?key"
+            r"|access[_-]?key)(?:[_-]key)?(?![a-z0-9])[\"']?\s*[:=]\s*([\"']?)"
+            r"([^\s\"'`,;]{3,}[^\s\"'`,;.])\1"
+        ),
+        group=2,
+    ),  # a sentence's full stop is not the value
 )
 
 
@@ -100,8 +114,11 @@ def redact(text: str, field: str = "text") -> tuple[str, list[SecretFinding]]:
     for start, end, kind in spans:
         out.append(text[pos:start])
         out.append(f"[REDACTED:{kind}]")
-        findings.append(SecretFinding(kind=kind, line=text.count("\n", 0, start) + 1,
-                                      preview=_mask(text[start:end]), field=field))
+        findings.append(
+            SecretFinding(
+                kind=kind, line=text.count("\n", 0, start) + 1, preview=_mask(text[start:end]), field=field
+            )
+        )
         pos = end
     out.append(text[pos:])
     return "".join(out), findings

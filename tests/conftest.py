@@ -68,8 +68,11 @@ def example_runtime(tmp_path_factory: pytest.TempPathFactory, embedder) -> Itera
     """
     from kb.ingest import Ingester
 
-    rt = Runtime(example_settings(tmp_path_factory.mktemp("example") / "data"),
-                 embedder=embedder, clock=FixedClock(EXAMPLE_NOW))
+    rt = Runtime(
+        example_settings(tmp_path_factory.mktemp("example") / "data"),
+        embedder=embedder,
+        clock=FixedClock(EXAMPLE_NOW),
+    )
     ingester = Ingester(rt)
     ingester.ingest("notion", EXAMPLES / "notion" / "acme-notion-export.zip")
     ingester.ingest("gdrive", EXAMPLES / "drive")

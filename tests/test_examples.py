@@ -156,8 +156,17 @@ def test_drive_manifest_lines_are_v3_resources_with_local_files() -> None:
     files = [e for e in entries if e["mimeType"] != FOLDER]
     assert len(files) == 21
     for e in files:
-        for key in ("id", "name", "parents", "createdTime", "modifiedTime", "webViewLink",
-                    "lastModifyingUser", "permissions", "x_local_path"):
+        for key in (
+            "id",
+            "name",
+            "parents",
+            "createdTime",
+            "modifiedTime",
+            "webViewLink",
+            "lastModifyingUser",
+            "permissions",
+            "x_local_path",
+        ):
             assert key in e, (e["name"], key)
         assert set(e["parents"]) <= ids
         local = DRIVE / str(e["x_local_path"])
@@ -211,8 +220,16 @@ def test_golden_lines_are_complete_and_label_existing_documents(config: Settings
         assert set(labelled) <= ids, (q["qid"], set(labelled) - ids)
         assert q["user"] in users, q["qid"]
     slices = {q["slice"] for q in lines}
-    assert {"superseded", "evergreen", "only-old", "restricted-allowed", "restricted-denied",
-            "no-answer", "billing", "duplicate"} <= slices
+    assert {
+        "superseded",
+        "evergreen",
+        "only-old",
+        "restricted-allowed",
+        "restricted-denied",
+        "no-answer",
+        "billing",
+        "duplicate",
+    } <= slices
 
 
 def test_golden_set_loads_with_the_eval_loader() -> None:
@@ -249,13 +266,20 @@ def test_ingestors_read_the_scenarios(config: Settings) -> None:
     assert rules.resolve(docs[INCIDENT_COMMS], config).owner == "platform-team@acme.com"
     assert rules.resolve(docs[SERVICE_CATALOG], config).owner == "platform-team@acme.com"
     assert rules.resolve(docs[TEAM_DIRECTORY], config).owner is None
-    assert rules.resolve(docs[TRAP_NEW], config).acl == ["domain:acme.com", "group:billing@acme.com",
-                                                           "user:priya.nair@acme.com"]
+    assert rules.resolve(docs[TRAP_NEW], config).acl == [
+        "domain:acme.com",
+        "group:billing@acme.com",
+        "user:priya.nair@acme.com",
+    ]
 
 
 def test_generator_reproduces_the_committed_files(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, str(EXAMPLES / "build_examples.py"), "--out", str(tmp_path)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, str(EXAMPLES / "build_examples.py"), "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     committed = sorted(p.relative_to(EXAMPLES) for p in (EXAMPLES / "notion").rglob("*") if p.is_file())
     committed += sorted(p.relative_to(EXAMPLES) for p in DRIVE.rglob("*") if p.is_file())

@@ -46,8 +46,11 @@ def redact_target(target: str) -> str:
     host = parts.hostname or "?"
     if parts.port:
         host = f"{host}:{parts.port}"
-    return f"{parts.scheme}://{host}/…" if parts.path not in ("", "/") or parts.query \
+    return (
+        f"{parts.scheme}://{host}/…"
+        if parts.path not in ("", "/") or parts.query
         else f"{parts.scheme}://{host}"
+    )
 
 
 def route_for(recipient: str, settings: AlertSettings) -> Route | None:
@@ -81,8 +84,9 @@ class EmailChannel:
         self.username = env.get(smtp.username_env, "") if smtp.username_env else ""
         self.password = env.get(smtp.password_env, "") if smtp.password_env else ""
         if smtp.username_env and not self.username:
-            raise ConfigError(f"SMTP login configured but ${smtp.username_env} is empty",
-                              subject="alerts.smtp.username_env")
+            raise ConfigError(
+                f"SMTP login configured but ${smtp.username_env} is empty", subject="alerts.smtp.username_env"
+            )
 
     def build(self, target: str, message: Rendered) -> EmailMessage:
         msg = EmailMessage()
@@ -107,8 +111,10 @@ class EmailChannel:
                 refused = smtp.send_message(msg, to_addrs=[target])
         except smtplib.SMTPRecipientsRefused as err:
             code, reason = next(iter(err.recipients.values()), (0, b""))
-            raise DeliveryError(f"SMTP server {where} refused the recipient: {code} "
-                                f"{reason.decode(errors='replace')}", subject=target) from err
+            raise DeliveryError(
+                f"SMTP server {where} refused the recipient: {code} {reason.decode(errors='replace')}",
+                subject=target,
+            ) from err
         except (smtplib.SMTPException, OSError) as err:
             raise DeliveryError(f"email via {where} failed: {err}", subject=target) from err
         if refused:
@@ -130,8 +136,7 @@ class _WebhookChannel:
             resp = httpx.post(target, json=self.payload(message), timeout=self.timeout_s)
         except httpx.HTTPError as err:
             # str(err) may contain the URL; name the redacted target and the error type only.
-            raise DeliveryError(f"{self.name} POST failed: {type(err).__name__}",
-                                subject=shown) from None
+            raise DeliveryError(f"{self.name} POST failed: {type(err).__name__}", subject=shown) from None
         if not 200 <= resp.status_code < 300:
             raise DeliveryError(f"{self.name} answered HTTP {resp.status_code}", subject=shown)
 

@@ -60,8 +60,9 @@ class DigestItem(BaseModel):
     status: str = Field(description="overdue | due_soon")
     overdue_days: int | None = None
     due_in_days: int | None = None
-    last_reviewer: str | None = Field(default=None, description="last editor or FreshKB reviewer, "
-                                      "whichever is more recent")
+    last_reviewer: str | None = Field(
+        default=None, description="last editor or FreshKB reviewer, whichever is more recent"
+    )
     last_reviewed_at: datetime | None = None
     usage: int = Field(default=0, description="times returned in the last usage window")
     review_url: str | None = None
@@ -90,8 +91,9 @@ class Digest(BaseModel):
     generated_at: datetime
     usage_window_days: int
     items: list[DigestItem] = Field(default_factory=list, description="the recipient's own documents")
-    escalations: list[DigestItem] = Field(default_factory=list, description="documents escalated "
-                                          "to the recipient as fallback owner")
+    escalations: list[DigestItem] = Field(
+        default_factory=list, description="documents escalated to the recipient as fallback owner"
+    )
     secrets: list[SecretItem] = Field(default_factory=list)
 
     @property
@@ -104,8 +106,9 @@ class Digest(BaseModel):
 
 class DigestBatch(BaseModel):
     digests: list[Digest] = Field(default_factory=list)
-    unassigned: list[DigestItem] = Field(default_factory=list, description="items with no owner "
-                                         "and no fallback owner")
+    unassigned: list[DigestItem] = Field(
+        default_factory=list, description="items with no owner and no fallback owner"
+    )
 
 
 def sort_key(item: DigestItem) -> tuple[int, int, str, str]:
@@ -145,11 +148,17 @@ def _last_reviewer(doc: Document, review: Review | None) -> tuple[str | None, da
 def item_for(doc: Document, fr: Freshness, now: datetime, usage: int, review: Review | None) -> DigestItem:
     reviewer, reviewed_at = _last_reviewer(doc, review)
     return DigestItem(
-        doc_id=doc.doc_id, title=doc.title, url=doc.url, path=doc.breadcrumb, owner=doc.owner,
+        doc_id=doc.doc_id,
+        title=doc.title,
+        url=doc.url,
+        path=doc.breadcrumb,
+        owner=doc.owner,
         status=fr.status,
         overdue_days=fr.overdue_days if fr.status == "overdue" else None,
         due_in_days=_days_until(fr.due_at, now) if fr.status == "due_soon" else None,
-        last_reviewer=reviewer, last_reviewed_at=reviewed_at, usage=usage,
+        last_reviewer=reviewer,
+        last_reviewed_at=reviewed_at,
+        usage=usage,
     )
 
 
@@ -178,8 +187,7 @@ def build_digests(
         return chosen.strip().lower() if chosen and chosen.strip() else None
 
     def link(item: DigestItem, recipient: str) -> DigestItem:
-        return item.model_copy(update={"review_url": link_for(item.doc_id, recipient)
-                                       if link_for else None})
+        return item.model_copy(update={"review_url": link_for(item.doc_id, recipient) if link_for else None})
 
     for doc in docs:
         owner = doc.owner.strip().lower() if doc.owner and doc.owner.strip() else None
@@ -202,21 +210,31 @@ def build_digests(
                 why = "; ".join(reasons)
                 if target and target != owner:
                     escalated.setdefault(target, []).append(
-                        link(base, target).model_copy(update={"escalation": why}))
+                        link(base, target).model_copy(update={"escalation": why})
+                    )
                 elif not owner or instead:
                     unassigned.append(base.model_copy(update={"escalation": why}))
         # Secrets go to whoever is responsible for the document, whatever its status.
         holder = owner if owner and not (problem and problem[1]) else fallback(doc)
         if holder:
             found.setdefault(holder, []).extend(
-                SecretItem(doc_id=doc.doc_id, title=doc.title, url=doc.url, kind=f.kind,
-                           line=f.line, preview=f.preview)
-                for f in secrets.get(doc.doc_id, ()))
+                SecretItem(
+                    doc_id=doc.doc_id,
+                    title=doc.title,
+                    url=doc.url,
+                    kind=f.kind,
+                    line=f.line,
+                    preview=f.preview,
+                )
+                for f in secrets.get(doc.doc_id, ())
+            )
 
     digests = []
     for recipient in sorted({*own, *escalated, *found}):
         digest = Digest(
-            recipient=recipient, recipient_name=people.name_of(recipient), generated_at=now,
+            recipient=recipient,
+            recipient_name=people.name_of(recipient),
+            generated_at=now,
             usage_window_days=settings.audit.usage_window_days,
             items=sorted(own.get(recipient, []), key=sort_key),
             escalations=sorted(escalated.get(recipient, []), key=sort_key),

@@ -25,10 +25,24 @@ from kb.config import Settings
 from kb.errors import BadRequest, ConfigError, PermissionDenied
 
 MIN_KEY_CHARS = 16
-PLACEHOLDER_KEYS = frozenset({
-    "changeme", "change-me", "change_me", "changeit", "secret", "placeholder", "example",
-    "dev", "test", "password", "xxx", "todo", "replace-me", "replaceme",
-})
+PLACEHOLDER_KEYS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "changeit",
+        "secret",
+        "placeholder",
+        "example",
+        "dev",
+        "test",
+        "password",
+        "xxx",
+        "todo",
+        "replace-me",
+        "replaceme",
+    }
+)
 
 
 class ReviewClaim(BaseModel):
@@ -62,8 +76,7 @@ def _check_key(key: str | None, env_var: str) -> bytes:
     if stripped.lower() in PLACEHOLDER_KEYS or len(set(stripped)) < 4:
         raise ConfigError(f"${env_var} holds a placeholder, set a random key", subject=env_var)
     if len(stripped) < MIN_KEY_CHARS:
-        raise ConfigError(f"${env_var} is too short (at least {MIN_KEY_CHARS} characters)",
-                          subject=env_var)
+        raise ConfigError(f"${env_var} is too short (at least {MIN_KEY_CHARS} characters)", subject=env_var)
     return stripped.encode()
 
 
@@ -77,8 +90,11 @@ class ReviewLinks:
         self._base = settings.api.public_base_url.rstrip("/")
 
     def sign(self, doc_id: str, owner: str, expires_at: datetime) -> str:
-        payload = json.dumps({"d": doc_id, "o": owner, "e": int(utc(expires_at).timestamp())},
-                             separators=(",", ":"), sort_keys=True).encode()
+        payload = json.dumps(
+            {"d": doc_id, "o": owner, "e": int(utc(expires_at).timestamp())},
+            separators=(",", ":"),
+            sort_keys=True,
+        ).encode()
         body = _b64(payload)
         return f"{body}.{_b64(self._mac(body))}"
 
@@ -99,8 +115,11 @@ class ReviewLinks:
             if not body or not sig or not hmac.compare_digest(_unb64(sig), self._mac(body)):
                 raise LinkInvalid("this review link is not valid", subject="token")
             data = json.loads(_unb64(body))
-            claim = ReviewClaim(doc_id=str(data["d"]), owner=str(data["o"]),
-                                expires_at=datetime.fromtimestamp(int(data["e"]), UTC))
+            claim = ReviewClaim(
+                doc_id=str(data["d"]),
+                owner=str(data["o"]),
+                expires_at=datetime.fromtimestamp(int(data["e"]), UTC),
+            )
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError) as err:
             raise LinkInvalid("this review link is not valid", subject="token") from err
         if claim.expires_at <= utc(now):

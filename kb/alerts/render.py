@@ -50,8 +50,7 @@ def _item_lines(n: int, item: DigestItem, window: int) -> list[str]:
     lines = [f"{n}. {item.title} [{status_text(item)}]", f"   {item.path}"]
     if item.url:
         lines.append(f"   {item.url}")
-    lines.append(f"   used {_plural(item.usage, 'time')} in the last {window} days; "
-                 f"{_reviewer_text(item)}")
+    lines.append(f"   used {_plural(item.usage, 'time')} in the last {window} days; {_reviewer_text(item)}")
     if item.owner and item.escalation:
         lines.append(f"   owner: {item.owner}")
     if item.escalation:
@@ -70,7 +69,7 @@ def _secret_line(s: SecretItem) -> str:
 def render_text(digest: Digest) -> str:
     hello = digest.recipient_name or digest.recipient
     out = [f"Hello {hello},", ""]
-    order = (f"Most used in the last {digest.usage_window_days} days first, then most overdue.")
+    order = f"Most used in the last {digest.usage_window_days} days first, then most overdue."
     if digest.items:
         out += ["These documents you own need a review. " + order, ""]
         for n, item in enumerate(digest.items, 1):
@@ -80,8 +79,9 @@ def render_text(digest: Digest) -> str:
         for n, item in enumerate(digest.escalations, 1):
             out += [*_item_lines(n, item, digest.usage_window_days), ""]
     if digest.secrets:
-        out += ["Secrets found in your documents (FreshKB redacted them; remove or rotate them "
-                "at the source):"]
+        out += [
+            "Secrets found in your documents (FreshKB redacted them; remove or rotate them at the source):"
+        ]
         out += [_secret_line(s) for s in digest.secrets]
         out.append("")
     out.append("-- FreshKB")
@@ -92,10 +92,12 @@ def _item_html(item: DigestItem, window: int) -> str:
     title = escape(item.title)
     if item.url:
         title = f'<a href="{escape(item.url)}">{title}</a>'
-    parts = [f"<strong>{title}</strong> &mdash; {escape(status_text(item))}",
-             f'<br><span style="color:#555">{escape(item.path)}</span>',
-             f"<br>used {escape(_plural(item.usage, 'time'))} in the last {window} days; "
-             f"{escape(_reviewer_text(item))}"]
+    parts = [
+        f"<strong>{title}</strong> &mdash; {escape(status_text(item))}",
+        f'<br><span style="color:#555">{escape(item.path)}</span>',
+        f"<br>used {escape(_plural(item.usage, 'time'))} in the last {window} days; "
+        f"{escape(_reviewer_text(item))}",
+    ]
     if item.owner and item.escalation:
         parts.append(f"<br>owner: {escape(item.owner)}")
     if item.escalation:
@@ -109,20 +111,24 @@ def render_html(digest: Digest) -> str:
     window = digest.usage_window_days
     body = [f"<p>Hello {escape(digest.recipient_name or digest.recipient)},</p>"]
     if digest.items:
-        body.append(f"<p>These documents you own need a review. Most used in the last {window} "
-                    "days first, then most overdue.</p>")
+        body.append(
+            f"<p>These documents you own need a review. Most used in the last {window} "
+            "days first, then most overdue.</p>"
+        )
         body.append("<ol>" + "".join(_item_html(i, window) for i in digest.items) + "</ol>")
     if digest.escalations:
         body.append("<p>Escalated to you as fallback owner:</p>")
         body.append("<ol>" + "".join(_item_html(i, window) for i in digest.escalations) + "</ol>")
     if digest.secrets:
-        body.append("<p>Secrets found in your documents (FreshKB redacted them; remove or rotate "
-                    "them at the source):</p>")
-        body.append("<ul>" + "".join(f"<li>{escape(_secret_line(s)[2:])}</li>"
-                                     for s in digest.secrets) + "</ul>")
+        body.append(
+            "<p>Secrets found in your documents (FreshKB redacted them; remove or rotate "
+            "them at the source):</p>"
+        )
+        body.append(
+            "<ul>" + "".join(f"<li>{escape(_secret_line(s)[2:])}</li>" for s in digest.secrets) + "</ul>"
+        )
     body.append("<p>&mdash; FreshKB</p>")
-    return ("<!doctype html><html><body style=\"font-family:sans-serif\">"
-            + "\n".join(body) + "</body></html>\n")
+    return '<!doctype html><html><body style="font-family:sans-serif">' + "\n".join(body) + "</body></html>\n"
 
 
 def _slack_escape(text: str) -> str:
@@ -133,9 +139,12 @@ def _slack_item(item: DigestItem, window: int) -> str:
     title = _slack_escape(item.title)
     if item.url:
         title = f"<{item.url}|{title}>"
-    lines = [f"*{title}* — {status_text(item)}", _slack_escape(item.path),
-             f"used {_plural(item.usage, 'time')} in the last {window} days; "
-             f"{_slack_escape(_reviewer_text(item))}"]
+    lines = [
+        f"*{title}* — {status_text(item)}",
+        _slack_escape(item.path),
+        f"used {_plural(item.usage, 'time')} in the last {window} days; "
+        f"{_slack_escape(_reviewer_text(item))}",
+    ]
     if item.escalation:
         lines.append(f"escalated because: {_slack_escape(item.escalation)}")
     if item.review_url:
@@ -145,22 +154,38 @@ def _slack_item(item: DigestItem, window: int) -> str:
 
 def render_slack(digest: Digest) -> dict[str, Any]:
     window = digest.usage_window_days
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text":
-        f"*{_slack_escape(subject_for(digest))}* for {_slack_escape(digest.recipient)}"}}]
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{_slack_escape(subject_for(digest))}* for {_slack_escape(digest.recipient)}",
+            },
+        }
+    ]
     items = digest.all_items
     for item in items[:SLACK_MAX_ITEMS]:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn",
-                                                   "text": _slack_item(item, window)}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _slack_item(item, window)}})
     if len(items) > SLACK_MAX_ITEMS:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
-                       f"…and {len(items) - SLACK_MAX_ITEMS} more"}]})
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"…and {len(items) - SLACK_MAX_ITEMS} more"}],
+            }
+        )
     if digest.secrets:
         text = "*Secrets found* (redacted in FreshKB; remove them at the source):\n" + "\n".join(
-            _slack_escape(_secret_line(s)) for s in digest.secrets[:SLACK_MAX_ITEMS])
+            _slack_escape(_secret_line(s)) for s in digest.secrets[:SLACK_MAX_ITEMS]
+        )
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
     return {"text": subject_for(digest), "blocks": blocks}
 
 
 def render(digest: Digest) -> Rendered:
-    return Rendered(subject=subject_for(digest), text=render_text(digest), html=render_html(digest),
-                    slack=render_slack(digest), json_payload=digest.model_dump(mode="json"))
+    return Rendered(
+        subject=subject_for(digest),
+        text=render_text(digest),
+        html=render_html(digest),
+        slack=render_slack(digest),
+        json_payload=digest.model_dump(mode="json"),
+    )

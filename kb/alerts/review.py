@@ -43,19 +43,22 @@ def load_doc(runtime: Runtime, doc_id: str) -> Document:
 
 def freshness_now(runtime: Runtime, doc: Document, now: datetime | None = None) -> Freshness:
     latest = ReviewStore(runtime.db).latest(doc.doc_id)
-    return assess(doc, now or runtime.clock.now(), runtime.settings,
-                  reviewed_at=latest.reviewed_at if latest else None)
+    return assess(
+        doc, now or runtime.clock.now(), runtime.settings, reviewed_at=latest.reviewed_at if latest else None
+    )
 
 
-def confirm_review(runtime: Runtime, doc: Document, reviewer: str, *, note: str = "",
-                   via: str = "api") -> ReviewOutcome:
+def confirm_review(
+    runtime: Runtime, doc: Document, reviewer: str, *, note: str = "", via: str = "api"
+) -> ReviewOutcome:
     """Record that ``reviewer`` confirmed ``doc`` accurate now; return its new freshness."""
     if len(note) > MAX_NOTE_CHARS:
-        raise BadRequest(f"note is {len(note)} characters; the limit is {MAX_NOTE_CHARS}",
-                         subject="note")
+        raise BadRequest(f"note is {len(note)} characters; the limit is {MAX_NOTE_CHARS}", subject="note")
     now = runtime.clock.now()
-    review = Review(doc_id=doc.doc_id, reviewer=reviewer.strip().lower(), reviewed_at=now,
-                    note=note.strip(), via=via)
+    review = Review(
+        doc_id=doc.doc_id, reviewer=reviewer.strip().lower(), reviewed_at=now, note=note.strip(), via=via
+    )
     ReviewStore(runtime.db).record(review)
-    return ReviewOutcome(doc_id=doc.doc_id, title=doc.title, review=review,
-                         freshness=freshness_now(runtime, doc, now))
+    return ReviewOutcome(
+        doc_id=doc.doc_id, title=doc.title, review=review, freshness=freshness_now(runtime, doc, now)
+    )

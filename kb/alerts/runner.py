@@ -50,8 +50,11 @@ class Delivery(BaseModel):
     items: list[str] = Field(default_factory=list, description="doc ids of own documents")
     escalations: list[str] = Field(default_factory=list, description="doc ids escalated")
     secrets: int = 0
-    body: str | None = Field(default=None, description="what would be delivered, as text (dry runs "
-                             "only): the email's text part, Slack's mrkdwn or the webhook's JSON")
+    body: str | None = Field(
+        default=None,
+        description="what would be delivered, as text (dry runs "
+        "only): the email's text part, Slack's mrkdwn or the webhook's JSON",
+    )
 
 
 class RunReport(BaseModel):
@@ -70,8 +73,9 @@ class RunReport(BaseModel):
 def preview(channel: str, message: Rendered) -> str:
     """What the channel would deliver, as text: the email body, Slack's mrkdwn, the JSON."""
     if channel == "slack":
-        texts = [b["text"]["text"] if "text" in b else b["elements"][0]["text"]
-                 for b in message.slack["blocks"]]
+        texts = [
+            b["text"]["text"] if "text" in b else b["elements"][0]["text"] for b in message.slack["blocks"]
+        ]
         return "\n\n".join(texts) + "\n"
     if channel == "webhook":
         return json.dumps(message.json_payload, indent=2, ensure_ascii=False) + "\n"
@@ -79,8 +83,14 @@ def preview(channel: str, message: Rendered) -> str:
 
 
 class AlertRunner:
-    def __init__(self, runtime: Runtime, *, channels: Mapping[str, Channel] | None = None,
-                 env: Mapping[str, str] | None = None, holder: str | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        channels: Mapping[str, Channel] | None = None,
+        env: Mapping[str, str] | None = None,
+        holder: str | None = None,
+    ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
         self.history = AlertHistory(runtime.db)
@@ -90,15 +100,22 @@ class AlertRunner:
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     # -- gathering ------------------------------------------------------------------------
-    def assessments(self, now: datetime) -> tuple[list[Document], dict[str, Freshness],
-                                                  dict[str, Review]]:
+    def assessments(self, now: datetime) -> tuple[list[Document], dict[str, Freshness], dict[str, Review]]:
         docs = self.runtime.documents.list(with_text=True)  # in-text markers affect freshness
         store = ReviewStore(self.runtime.db)
         reviewed = store.latest_all()
         latest = {d: r for d in reviewed if (r := store.latest(d)) is not None}
         successor = {pred: d.doc_id for d in docs for pred in d.supersedes}
-        fresh = {d.doc_id: assess(d, now, self.settings, reviewed_at=reviewed.get(d.doc_id),
-                                  superseded_by=successor.get(d.doc_id)) for d in docs}
+        fresh = {
+            d.doc_id: assess(
+                d,
+                now,
+                self.settings,
+                reviewed_at=reviewed.get(d.doc_id),
+                superseded_by=successor.get(d.doc_id),
+            )
+            for d in docs
+        }
         return docs, fresh, latest
 
     def collect(self, now: datetime, warnings: list[str] | None = None) -> DigestBatch:
@@ -116,14 +133,19 @@ class AlertRunner:
             if warnings is not None:
                 warnings.append(f"review links disabled: {err}")
         return build_digests(
-            docs, fresh, now=now, settings=self.settings, people=self.runtime.people,
-            usage=AuditLog(self.runtime.db).usage_counts(now - window), reviews=latest,
-            secrets=findings, link_for=link_for,
+            docs,
+            fresh,
+            now=now,
+            settings=self.settings,
+            people=self.runtime.people,
+            usage=AuditLog(self.runtime.db).usage_counts(now - window),
+            reviews=latest,
+            secrets=findings,
+            link_for=link_for,
             fallback_for=lambda d: fallback_owner_for(d, self.settings),
         )
 
-    def _unsent(self, digest: Digest, now: datetime,
-                last: Mapping[tuple[str, str, str], datetime]) -> Digest:
+    def _unsent(self, digest: Digest, now: datetime, last: Mapping[tuple[str, str, str], datetime]) -> Digest:
         """The digest without what this recipient was told less than realert_after_days ago."""
         gap = timedelta(days=self.settings.alerts.realert_after_days)
 
@@ -131,11 +153,13 @@ class AlertRunner:
             at = last.get((doc_id, digest.recipient, kind))
             return at is None or now - at >= gap
 
-        return digest.model_copy(update={
-            "items": [i for i in digest.items if due(i.doc_id, "stale")],
-            "escalations": [i for i in digest.escalations if due(i.doc_id, "stale")],
-            "secrets": [s for s in digest.secrets if due(s.doc_id, "secret")],
-        })
+        return digest.model_copy(
+            update={
+                "items": [i for i in digest.items if due(i.doc_id, "stale")],
+                "escalations": [i for i in digest.escalations if due(i.doc_id, "stale")],
+                "secrets": [s for s in digest.secrets if due(s.doc_id, "secret")],
+            }
+        )
 
     # -- the run --------------------------------------------------------------------------
     def run(self, dry_run: bool = False, period: str | None = None) -> RunReport:
@@ -151,25 +175,28 @@ class AlertRunner:
             batch = self.collect(now, report.warnings)
             report.unassigned = batch.unassigned
             if batch.unassigned:
-                report.warnings.append(f"{len(batch.unassigned)} document(s) have no owner and no "
-                                       "fallback owner (set alerts.fallback_owner)")
+                report.warnings.append(
+                    f"{len(batch.unassigned)} document(s) have no owner and no "
+                    "fallback owner (set alerts.fallback_owner)"
+                )
             last = self.history.last_alerted()
             for digest in batch.digests:
-                report.deliveries.append(self._deliver(self._unsent(digest, now, last), report,
-                                                       now))
+                report.deliveries.append(self._deliver(self._unsent(digest, now, last), report, now))
         finally:
             if not dry_run:
                 self.lock.release(self.holder)
         return report
 
     def _deliver(self, digest: Digest, report: RunReport, now: datetime) -> Delivery:
-        out = Delivery(recipient=digest.recipient, status="skipped",
-                       items=[i.doc_id for i in digest.items],
-                       escalations=[i.doc_id for i in digest.escalations],
-                       secrets=len(digest.secrets))
+        out = Delivery(
+            recipient=digest.recipient,
+            status="skipped",
+            items=[i.doc_id for i in digest.items],
+            escalations=[i.doc_id for i in digest.escalations],
+            secrets=len(digest.secrets),
+        )
         if digest.is_empty():
-            out.reason = (f"nothing new: already alerted within "
-                          f"{self.settings.alerts.realert_after_days} days")
+            out.reason = f"nothing new: already alerted within {self.settings.alerts.realert_after_days} days"
             return out
         if self.history.digest_sent(digest.recipient, report.period):
             out.reason = f"digest already sent for period {report.period}"
@@ -187,16 +214,28 @@ class AlertRunner:
             self._channel(route.channel).send(route.target, message)
         except KBError as err:
             log.warning("alert delivery to %s failed: %s", digest.recipient, err)
-            self.history.record_failure(recipient=digest.recipient, period=report.period,
-                                        channel=route.channel, target=out.target, error=str(err),
-                                        at=now)
+            self.history.record_failure(
+                recipient=digest.recipient,
+                period=report.period,
+                channel=route.channel,
+                target=out.target,
+                error=str(err),
+                at=now,
+            )
             out.status, out.reason = "failed", str(err)
             return out
-        items = [SentItem(doc_id=i.doc_id, status=i.status, reason=i.escalation or "")
-                 for i in digest.all_items]
+        items = [
+            SentItem(doc_id=i.doc_id, status=i.status, reason=i.escalation or "") for i in digest.all_items
+        ]
         items += [SentItem(doc_id=s.doc_id, status="secret", reason=s.kind) for s in digest.secrets]
-        self.history.record_sent(recipient=digest.recipient, period=report.period,
-                                 channel=route.channel, target=out.target, items=items, at=now)
+        self.history.record_sent(
+            recipient=digest.recipient,
+            period=report.period,
+            channel=route.channel,
+            target=out.target,
+            items=items,
+            at=now,
+        )
         out.status = "sent"
         return out
 

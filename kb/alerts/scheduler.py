@@ -70,8 +70,7 @@ def make_trigger(settings: AlertSettings) -> CronTrigger:
     try:
         tz = ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError) as err:
-        raise ConfigError(f"unknown time zone '{settings.timezone}'",
-                          subject="alerts.timezone") from err
+        raise ConfigError(f"unknown time zone '{settings.timezone}'", subject="alerts.timezone") from err
     try:
         fields = settings.cron.split()
         if len(fields) != 5:
@@ -79,8 +78,7 @@ def make_trigger(settings: AlertSettings) -> CronTrigger:
         fields[4] = crontab_weekdays(fields[4])
         return CronTrigger.from_crontab(" ".join(fields), timezone=tz)
     except ValueError as err:
-        raise ConfigError(f"invalid cron expression '{settings.cron}': {err}",
-                          subject="alerts.cron") from err
+        raise ConfigError(f"invalid cron expression '{settings.cron}': {err}", subject="alerts.cron") from err
 
 
 def run_alerts(runtime: Runtime) -> RunReport | None:
@@ -90,15 +88,29 @@ def run_alerts(runtime: Runtime) -> RunReport | None:
     except KBError as err:
         log.error("alert run failed: %s", err)
         return None
-    log.info("alert run %s: %d sent, %d failed, %d skipped%s", report.period, report.count("sent"),
-             report.count("failed"), report.count("skipped"), " (locked)" if report.locked else "")
+    log.info(
+        "alert run %s: %d sent, %d failed, %d skipped%s",
+        report.period,
+        report.count("sent"),
+        report.count("failed"),
+        report.count("skipped"),
+        " (locked)" if report.locked else "",
+    )
     return report
 
 
 def add_alert_job(scheduler: BaseScheduler, runtime: Runtime) -> None:
-    scheduler.add_job(run_alerts, make_trigger(runtime.settings.alerts), args=[runtime], id=JOB_ID,
-                      name="FreshKB staleness digests", replace_existing=True, coalesce=True,
-                      max_instances=1, misfire_grace_time=3600)
+    scheduler.add_job(
+        run_alerts,
+        make_trigger(runtime.settings.alerts),
+        args=[runtime],
+        id=JOB_ID,
+        name="FreshKB staleness digests",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+    )
 
 
 def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
@@ -113,8 +125,9 @@ def start_scheduler(runtime: Runtime) -> BackgroundScheduler | None:
         return None
     scheduler = build_scheduler(runtime)
     scheduler.start()
-    log.info("alert scheduler started: '%s' %s", runtime.settings.alerts.cron,
-             runtime.settings.alerts.timezone)
+    log.info(
+        "alert scheduler started: '%s' %s", runtime.settings.alerts.cron, runtime.settings.alerts.timezone
+    )
     return scheduler
 
 

@@ -37,8 +37,9 @@ def warm_up(runtime: Runtime) -> None:
     """Load the model and open the index and lexical index by running one throwaway search."""
     started = perf_counter()
     try:
-        runtime.retriever.search("warm up", Principal(user="warmup@freshkb.invalid"), top_k=1,
-                                 now=runtime.clock.now())
+        runtime.retriever.search(
+            "warm up", Principal(user="warmup@freshkb.invalid"), top_k=1, now=runtime.clock.now()
+        )
     except KBError as err:
         # An empty or unreachable index must not stop the service: requests will report it.
         log.warning("warm-up search failed: %s", err)

@@ -51,10 +51,17 @@ class AuditRecorder:
             status = 500
             raise
         finally:
-            self._record(AuditEntry(at=self._runtime.clock.now(), user=principal.user,
-                                    action=action, query=query, doc_ids=call.doc_ids,
-                                    latency_ms=round((perf_counter() - started) * 1000, 1),
-                                    status=status))
+            self._record(
+                AuditEntry(
+                    at=self._runtime.clock.now(),
+                    user=principal.user,
+                    action=action,
+                    query=query,
+                    doc_ids=call.doc_ids,
+                    latency_ms=round((perf_counter() - started) * 1000, 1),
+                    status=status,
+                )
+            )
 
     def _record(self, entry: AuditEntry) -> None:
         self._log.record(entry)

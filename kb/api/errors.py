@@ -30,8 +30,15 @@ class InvalidField(BadRequest):
     http_status = 422
 
 
-def envelope(status: int, type_: str, message: str, *, field: str | None = None,
-             subject: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def envelope(
+    status: int,
+    type_: str,
+    message: str,
+    *,
+    field: str | None = None,
+    subject: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body: dict[str, Any] = {"type": type_, "message": message}
     if field:
         body["field"] = field
@@ -56,8 +63,9 @@ async def kb_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.http_status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc)
     field = exc.subject if isinstance(exc, InvalidField) else None
-    return envelope(exc.http_status, type(exc).__name__, exc.message, field=field,
-                    subject=exc.subject, headers=headers)
+    return envelope(
+        exc.http_status, type(exc).__name__, exc.message, field=field, subject=exc.subject, headers=headers
+    )
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -82,8 +90,12 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     names = {404: "NotFoundError", 405: "MethodNotAllowed"}
-    return envelope(exc.status_code, names.get(exc.status_code, "HTTPError"), str(exc.detail),
-                    headers=dict(exc.headers) if exc.headers else None)
+    return envelope(
+        exc.status_code,
+        names.get(exc.status_code, "HTTPError"),
+        str(exc.detail),
+        headers=dict(exc.headers) if exc.headers else None,
+    )
 
 
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:

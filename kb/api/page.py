@@ -25,15 +25,22 @@ def _hashes(html: str, tag: str) -> str:
 @lru_cache(maxsize=1)
 def _page() -> tuple[str, str]:
     html = PAGE.read_text(encoding="utf-8")
-    csp = (f"default-src 'none'; script-src {_hashes(html, 'script')}; "
-           f"style-src {_hashes(html, 'style')}; connect-src 'self'; img-src 'self' data:; "
-           "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    csp = (
+        f"default-src 'none'; script-src {_hashes(html, 'script')}; "
+        f"style-src {_hashes(html, 'style')}; connect-src 'self'; img-src 'self' data:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
     return html, csp
 
 
 def page_response() -> HTMLResponse:
     html, csp = _page()
-    return HTMLResponse(html, headers={"Content-Security-Policy": csp,
-                                       "X-Content-Type-Options": "nosniff",
-                                       "Referrer-Policy": "no-referrer",
-                                       "Cache-Control": "no-cache"})
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Security-Policy": csp,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-cache",
+        },
+    )

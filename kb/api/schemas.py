@@ -60,8 +60,9 @@ def check_limits(field: str, text: str, top_k: int | None, settings: APISettings
     from kb.api.errors import InvalidField
 
     if len(text) > settings.max_question_chars:
-        raise InvalidField(f"'{field}' is {len(text)} characters; the limit is "
-                           f"{settings.max_question_chars}", subject=field)
+        raise InvalidField(
+            f"'{field}' is {len(text)} characters; the limit is {settings.max_question_chars}", subject=field
+        )
     if top_k is not None and top_k > settings.max_top_k:
         raise InvalidField(f"'top_k' must be between 1 and {settings.max_top_k}", subject="top_k")
 
@@ -93,11 +94,21 @@ class DocSummary(BaseModel):
 
     @classmethod
     def build(cls, doc: Document, fr: Freshness) -> DocSummary:
-        return cls(doc_id=doc.doc_id, title=doc.title, url=doc.url, source=doc.source,
-                   owner=doc.owner, path=doc.path, doc_status=doc.status, status=fr.status,
-                   freshness=FreshnessOut.model_validate(fr.model_dump()),
-                   last_reviewed_at=doc.last_reviewed_at, last_edited_at=doc.last_edited_at,
-                   due_at=fr.due_at, overdue_days=fr.overdue_days)
+        return cls(
+            doc_id=doc.doc_id,
+            title=doc.title,
+            url=doc.url,
+            source=doc.source,
+            owner=doc.owner,
+            path=doc.path,
+            doc_status=doc.status,
+            status=fr.status,
+            freshness=FreshnessOut.model_validate(fr.model_dump()),
+            last_reviewed_at=doc.last_reviewed_at,
+            last_edited_at=doc.last_edited_at,
+            due_at=fr.due_at,
+            overdue_days=fr.overdue_days,
+        )
 
 
 class SearchHitOut(DocSummary):
@@ -112,10 +123,19 @@ class SearchHitOut(DocSummary):
         base = DocSummary.build(hit.doc, hit.freshness).model_dump()
         successor = None
         if hit.successor is not None:
-            successor = SourceRef(doc_id=hit.successor.doc_id, title=hit.successor.title,
-                                  url=getattr(hit.successor, "url", None))
-        return cls(**base, rank=hit.rank, relevance=hit.relevance, score=hit.score,
-                   snippets=hit.snippets, successor=successor)
+            successor = SourceRef(
+                doc_id=hit.successor.doc_id,
+                title=hit.successor.title,
+                url=getattr(hit.successor, "url", None),
+            )
+        return cls(
+            **base,
+            rank=hit.rank,
+            relevance=hit.relevance,
+            score=hit.score,
+            snippets=hit.snippets,
+            successor=successor,
+        )
 
 
 class SearchResponse(BaseModel):
@@ -144,5 +164,6 @@ class DocDetail(DocSummary):
     resolution: dict[str, str]
     successor: SourceRef | None
     reviews: list[Review]
-    alerts: list[dict[str, Any]] = Field(default_factory=list, description="staleness alerts sent "
-                                         "about the document, newest first")
+    alerts: list[dict[str, Any]] = Field(
+        default_factory=list, description="staleness alerts sent about the document, newest first"
+    )

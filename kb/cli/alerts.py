@@ -43,8 +43,9 @@ def _print_run(report: RunReport) -> None:
 @alerts_app.command("run")
 @handle_errors
 def run(
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent to whom; "
-                                          "send and record nothing")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be sent to whom; send and record nothing")
+    ] = False,
     config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -88,8 +89,9 @@ def stale(
         emit_json(items)
         return
     for i in items:
-        typer.echo(f"{status_text(i):<20} used {i.usage:>4}  {i.owner or '(no owner)':<28} "
-                   f"{i.title}  [{i.doc_id}]")
+        typer.echo(
+            f"{status_text(i):<20} used {i.usage:>4}  {i.owner or '(no owner)':<28} {i.title}  [{i.doc_id}]"
+        )
     typer.echo(f"{len(items)} document(s) need review", err=True)
 
 
@@ -100,8 +102,10 @@ def scheduler(config: ConfigOpt = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     rt = runtime(config)
     make_trigger(rt.settings.alerts)  # fail fast on a bad cron or time zone
-    typer.echo(f"alert scheduler: '{rt.settings.alerts.cron}' ({rt.settings.alerts.timezone}); "
-               "Ctrl-C to stop", err=True)
+    typer.echo(
+        f"alert scheduler: '{rt.settings.alerts.cron}' ({rt.settings.alerts.timezone}); Ctrl-C to stop",
+        err=True,
+    )
     try:
         run_foreground(rt)
     finally:

@@ -26,8 +26,10 @@ def parse_since(value: str, now: datetime) -> datetime:
     try:
         return utc(datetime.fromisoformat(value))
     except ValueError:
-        raise BadRequest("expected an ISO date (2026-11-01), a datetime, or a span like 7d / 12h",
-                         subject=f"--since {value}") from None
+        raise BadRequest(
+            "expected an ISO date (2026-11-01), a datetime, or a span like 7d / 12h",
+            subject=f"--since {value}",
+        ) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -44,8 +46,9 @@ def register(app: typer.Typer) -> None:
         rt = runtime(config)
         try:
             since_at = parse_since(since, SystemClock().now()) if since else None
-            entries = AuditLog(rt.db).entries(user=user.lower() if user else None, since=since_at,
-                                              limit=limit)
+            entries = AuditLog(rt.db).entries(
+                user=user.lower() if user else None, since=since_at, limit=limit
+            )
         finally:
             rt.close()
         if json:
@@ -57,5 +60,7 @@ def register(app: typer.Typer) -> None:
         for e in entries:
             docs = ", ".join(e.doc_ids) if e.doc_ids else "-"
             status = "" if e.status == 200 else f" [HTTP {e.status}]"
-            typer.echo(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.user}  {e.action:<6} {e.latency_ms:7.1f} ms"
-                       f"{status}  {e.query!r}\n    -> {docs}")
+            typer.echo(
+                f"{e.at:%Y-%m-%d %H:%M:%S}  {e.user}  {e.action:<6} {e.latency_ms:7.1f} ms"
+                f"{status}  {e.query!r}\n    -> {docs}"
+            )

@@ -48,25 +48,42 @@ def load_saved_report(path: Path) -> dict[str, object]:
 def run(
     golden: Annotated[Path, typer.Argument(help="Golden question set (JSONL)")],
     config: ConfigOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Report directory "
-                                             "(default reports/eval-<timestamp>)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Report directory (default reports/eval-<timestamp>)")
+    ] = None,
     json_out: JsonOpt = False,
-    compare: Annotated[bool, typer.Option("--compare", help="Also run a baseline configuration "
-                                          "side by side (see --baseline)")] = False,
-    baseline: Annotated[str | None, typer.Option("--baseline", help="Baseline for --compare: a preset "
-                                                 "(naive, hybrid, bm25, dense-fresh) or a TOML file "
-                                                 "with a [retrieval] table; default naive "
-                                                 "(dense only, no BM25, no freshness). Implies "
-                                                 "--compare")] = None,
-    gate: Annotated[Path | None, typer.Option("--gate", help="Thresholds TOML; exit 1 when a check "
-                                              "fails")] = None,
-    baseline_report: Annotated[Path | None, typer.Option(
-        "--baseline-report", help="Saved report.json to check regressions against (with --gate)")] = None,
-    now: Annotated[str | None, typer.Option("--now", help="Judge freshness at this instant "
-                                            "(ISO 8601); default the real clock")] = None,
+    compare: Annotated[
+        bool,
+        typer.Option("--compare", help="Also run a baseline configuration side by side (see --baseline)"),
+    ] = False,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            help="Baseline for --compare: a preset "
+            "(naive, hybrid, bm25, dense-fresh) or a TOML file "
+            "with a [retrieval] table; default naive "
+            "(dense only, no BM25, no freshness). Implies "
+            "--compare",
+        ),
+    ] = None,
+    gate: Annotated[
+        Path | None, typer.Option("--gate", help="Thresholds TOML; exit 1 when a check fails")
+    ] = None,
+    baseline_report: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline-report", help="Saved report.json to check regressions against (with --gate)"
+        ),
+    ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option("--now", help="Judge freshness at this instant (ISO 8601); default the real clock"),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the randomization test")] = 0,
-    permutations: Annotated[int, typer.Option("--permutations", min=100,
-                                              help="Random sign flips (exact when ≤ 16 questions)")] = 10_000,
+    permutations: Annotated[
+        int, typer.Option("--permutations", min=100, help="Random sign flips (exact when ≤ 16 questions)")
+    ] = 10_000,
 ) -> None:
     """Run every golden question through the service's retrieval and /ask answerer; write
     report.json, summary.md and report.html."""
@@ -79,18 +96,21 @@ def run(
     questions = load_golden(golden)
     thresholds = load_thresholds(gate) if gate else None
     if baseline_report and not gate:
-        raise BadRequest("--baseline-report needs --gate (it holds the regression tolerances)",
-                         subject="--baseline-report")
+        raise BadRequest(
+            "--baseline-report needs --gate (it holds the regression tolerances)", subject="--baseline-report"
+        )
     saved = load_saved_report(baseline_report) if baseline_report else None
     settings = load_settings(config)
     system = baseline_system(baseline or "naive", settings.retrieval) if (compare or baseline) else None
     rt = Runtime(settings, clock=FixedClock(at))
     try:
         if rt.documents.count() == 0:
-            raise ConfigError("the store holds no documents: run 'kb ingest' first",
-                              subject=str(settings.store_path))
-        report = run_eval(rt, golden, questions, now=at, baseline=system, seed=seed,
-                          permutations=permutations)
+            raise ConfigError(
+                "the store holds no documents: run 'kb ingest' first", subject=str(settings.store_path)
+            )
+        report = run_eval(
+            rt, golden, questions, now=at, baseline=system, seed=seed, permutations=permutations
+        )
     finally:
         rt.close()
     result = check_gate(report, thresholds, saved) if thresholds else None

@@ -16,9 +16,14 @@ from kb.store.reviews import ReviewStore
 
 
 def _print_report(report: IngestReport) -> None:
-    rows = [("added", len(report.added)), ("updated", len(report.updated)),
-            ("unchanged", len(report.unchanged)), ("removed", len(report.removed)),
-            ("failed", len(report.failed)), ("chunks embedded", report.chunks_embedded)]
+    rows = [
+        ("added", len(report.added)),
+        ("updated", len(report.updated)),
+        ("unchanged", len(report.unchanged)),
+        ("removed", len(report.removed)),
+        ("failed", len(report.failed)),
+        ("chunks embedded", report.chunks_embedded),
+    ]
     typer.echo(f"{report.source} export {report.input} ({report.seconds:.1f}s)")
     for name, n in rows:
         typer.echo(f"  {name:<16}{n:>6}")
@@ -70,19 +75,28 @@ def docs(
     """List stored documents with their resolved owner, review interval, ACL and why."""
     rt = runtime(config)
     try:
-        records = rt.documents.list(source=source_name(source) if source else None,
-                                    owner=rt.people.resolve(owner) if owner else None, status=status)
+        records = rt.documents.list(
+            source=source_name(source) if source else None,
+            owner=rt.people.resolve(owner) if owner else None,
+            status=status,
+        )
         if json:
             reviews = ReviewStore(rt.db)
-            emit_json([{**d.model_dump(mode="json", exclude={"text"}),
-                        "reviews": reviews.history(d.doc_id)} for d in records])
+            emit_json(
+                [
+                    {**d.model_dump(mode="json", exclude={"text"}), "reviews": reviews.history(d.doc_id)}
+                    for d in records
+                ]
+            )
             return
     finally:
         rt.close()
     for d in records:
         typer.echo(f"{d.doc_id}  {d.breadcrumb}")
-        typer.echo(f"    owner={d.owner or '-'}  status={d.status}  review every "
-                   f"{d.review_interval_days}d  acl={','.join(d.acl)}")
+        typer.echo(
+            f"    owner={d.owner or '-'}  status={d.status}  review every "
+            f"{d.review_interval_days}d  acl={','.join(d.acl)}"
+        )
         for fieldname, why in sorted(d.resolution.items()):
             typer.echo(f"    {fieldname}: {why}")
     typer.echo(f"{len(records)} document(s)", err=True)

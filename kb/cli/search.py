@@ -18,8 +18,15 @@ from kb.records import Principal
 from kb.retrieval import SearchHit, SearchResult
 
 ANONYMOUS = "cli@localhost"
-BADGES = {"fresh": "FRESH", "due_soon": "DUE SOON", "overdue": "OVERDUE", "unknown": "UNDATED",
-          "deprecated": "DEPRECATED", "archived": "ARCHIVED", "superseded": "SUPERSEDED"}
+BADGES = {
+    "fresh": "FRESH",
+    "due_soon": "DUE SOON",
+    "overdue": "OVERDUE",
+    "unknown": "UNDATED",
+    "deprecated": "DEPRECATED",
+    "archived": "ARCHIVED",
+    "superseded": "SUPERSEDED",
+}
 
 
 def principal_for(user: str | None, auth: AuthSettings) -> Principal:
@@ -40,17 +47,18 @@ def _hit_lines(hit: SearchHit) -> list[str]:
     badge = BADGES.get(fr.status, fr.status.upper())
     if fr.overdue_days is not None:
         badge += f" {fr.overdue_days}d"
-    lines = [f"{hit.rank}. {hit.doc.title}  [{badge}]",
-             f"   owner: {hit.doc.owner or 'unknown'}   score {hit.score:.3f} "
-             f"(relevance {hit.relevance:.2f} x freshness {fr.weight:.2f})   {hit.doc.doc_id}"]
+    lines = [
+        f"{hit.rank}. {hit.doc.title}  [{badge}]",
+        f"   owner: {hit.doc.owner or 'unknown'}   score {hit.score:.3f} "
+        f"(relevance {hit.relevance:.2f} x freshness {fr.weight:.2f})   {hit.doc.doc_id}",
+    ]
     if hit.doc.url:
         lines.append(f"   {hit.doc.url}")
     if hit.successor is not None:
         lines.append(f"   current version: {hit.successor.title} ({hit.successor.doc_id})")
     if hit.snippets:
         snippet = textwrap.shorten(hit.snippets[0], width=220, placeholder=" …")
-        lines.extend(textwrap.wrap(snippet, width=100, initial_indent="   > ",
-                                   subsequent_indent="     "))
+        lines.extend(textwrap.wrap(snippet, width=100, initial_indent="   > ", subsequent_indent="     "))
     return lines
 
 
@@ -67,10 +75,12 @@ def print_result(result: SearchResult) -> None:
 
 def search(
     query: Annotated[str, typer.Argument(help="The question or keywords")],
-    as_user: Annotated[str | None, typer.Option("--as", help="Search as this user (email); "
-                                                "groups come from [[auth.tokens]]")] = None,
-    top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=50,
-                                              help="Documents to return")] = None,
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="Search as this user (email); groups come from [[auth.tokens]]")
+    ] = None,
+    top_k: Annotated[
+        int | None, typer.Option("--top-k", "-k", min=1, max=50, help="Documents to return")
+    ] = None,
     config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:

@@ -85,7 +85,8 @@ class AlertHistory:
         """Alerts delivered about ``doc_id``, newest first (for ``GET /v1/docs/{id}``, ``kb docs``)."""
         rows = self.db.execute(
             "SELECT doc_id, recipient, alerted_at, period, channel, status, reason "
-            "FROM alert_history WHERE doc_id = ? ORDER BY alerted_at DESC, id DESC", (doc_id,)
+            "FROM alert_history WHERE doc_id = ? ORDER BY alerted_at DESC, id DESC",
+            (doc_id,),
         )
         return [AlertRecord.model_validate(dict(r)) for r in rows]
 
@@ -95,8 +96,7 @@ class AlertHistory:
             "SELECT doc_id, recipient, CASE WHEN status = 'secret' THEN 'secret' ELSE 'stale' END "
             "AS kind, MAX(alerted_at) AS at FROM alert_history GROUP BY doc_id, recipient, kind"
         )
-        return {(r["doc_id"], r["recipient"], r["kind"]): datetime.fromisoformat(r["at"])
-                for r in rows}
+        return {(r["doc_id"], r["recipient"], r["kind"]): datetime.fromisoformat(r["at"]) for r in rows}
 
     def digest_sent(self, recipient: str, period: str) -> bool:
         row = self.db.execute(
@@ -107,13 +107,15 @@ class AlertHistory:
     def deliveries(self, limit: int = 100) -> list[dict[str, object]]:
         rows = self.db.execute(
             "SELECT at, recipient, period, channel, target, status, error FROM alert_deliveries "
-            "ORDER BY id DESC LIMIT ?", (limit,)
+            "ORDER BY id DESC LIMIT ?",
+            (limit,),
         )
         return [dict(r) for r in rows]
 
     # -- writes ---------------------------------------------------------------------------
-    def record_sent(self, *, recipient: str, period: str, channel: str, target: str,
-                    items: list[SentItem], at: datetime) -> bool:
+    def record_sent(
+        self, *, recipient: str, period: str, channel: str, target: str, items: list[SentItem], at: datetime
+    ) -> bool:
         """Record a delivered digest and its items in one transaction.
 
         Returns False (and records nothing) when this (recipient, period) was already recorded:
@@ -123,7 +125,8 @@ class AlertHistory:
         with self.db.transaction() as conn:
             inserted = conn.execute(
                 "INSERT OR IGNORE INTO alert_digests (recipient, period, sent_at, channel, target, "
-                "items) VALUES (?,?,?,?,?,?)", (recipient, period, when, channel, target, len(items))
+                "items) VALUES (?,?,?,?,?,?)",
+                (recipient, period, when, channel, target, len(items)),
             ).rowcount
             if not inserted:
                 return False
@@ -134,12 +137,14 @@ class AlertHistory:
             )
             conn.execute(
                 "INSERT INTO alert_deliveries (at, recipient, period, channel, target, status) "
-                "VALUES (?,?,?,?,?,'sent')", (when, recipient, period, channel, target)
+                "VALUES (?,?,?,?,?,'sent')",
+                (when, recipient, period, channel, target),
             )
         return True
 
-    def record_failure(self, *, recipient: str, period: str, channel: str, target: str,
-                       error: str, at: datetime) -> None:
+    def record_failure(
+        self, *, recipient: str, period: str, channel: str, target: str, error: str, at: datetime
+    ) -> None:
         """Keep the failed attempt for operators; nothing is marked as alerted, so it is retried."""
         self.db.execute(
             "INSERT INTO alert_deliveries (at, recipient, period, channel, target, status, error) "
@@ -163,8 +168,11 @@ class RunnerLock:
             row = conn.execute(
                 "SELECT holder, expires_at FROM alert_lock WHERE name = ?", (self.name,)
             ).fetchone()
-            if row is not None and row["holder"] != holder \
-                    and datetime.fromisoformat(row["expires_at"]) > now:
+            if (
+                row is not None
+                and row["holder"] != holder
+                and datetime.fromisoformat(row["expires_at"]) > now
+            ):
                 return False
             conn.execute(
                 "INSERT INTO alert_lock (name, holder, expires_at) VALUES (?,?,?) "

@@ -57,8 +57,15 @@ class AuditLog:
             conn.execute(
                 "INSERT INTO audit (at, user, action, query, doc_ids, latency_ms, status) "
                 "VALUES (?,?,?,?,?,?,?)",
-                (at.isoformat(), entry.user, entry.action, entry.query,
-                 json.dumps(entry.doc_ids), entry.latency_ms, entry.status),
+                (
+                    at.isoformat(),
+                    entry.user,
+                    entry.action,
+                    entry.query,
+                    json.dumps(entry.doc_ids),
+                    entry.latency_ms,
+                    entry.status,
+                ),
             )
             conn.executemany(
                 "INSERT INTO usage (doc_id, day, hits) VALUES (?,?,1) "
@@ -66,8 +73,9 @@ class AuditLog:
                 [(d, day) for d in dict.fromkeys(entry.doc_ids)],
             )
 
-    def entries(self, *, user: str | None = None, since: datetime | None = None,
-                limit: int = 100) -> list[AuditEntry]:
+    def entries(
+        self, *, user: str | None = None, since: datetime | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
         sql = "SELECT at, user, action, query, doc_ids, latency_ms, status FROM audit WHERE 1=1"
         params: list[object] = []
         if user:

@@ -30,8 +30,7 @@ class Database:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                       check_same_thread=False)
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             except sqlite3.Error as err:
                 raise StoreError(f"cannot open store: {err}", subject=str(self.path)) from err
             conn.row_factory = sqlite3.Row

@@ -64,8 +64,18 @@ class DocumentStore:
                        record=excluded.record, text=excluded.text,
                        content_hash=excluded.content_hash, meta_hash=excluded.meta_hash,
                        ingested_at=excluded.ingested_at""",
-                (doc.doc_id, doc.source, doc.owner, doc.status, doc.title, record, doc.text,
-                 doc.content_hash, doc.metadata_hash(), now),
+                (
+                    doc.doc_id,
+                    doc.source,
+                    doc.owner,
+                    doc.status,
+                    doc.title,
+                    record,
+                    doc.text,
+                    doc.content_hash,
+                    doc.metadata_hash(),
+                    now,
+                ),
             )
             if chunks is not None:
                 conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.doc_id,))
@@ -100,13 +110,17 @@ class DocumentStore:
         return int(row["value"]) if row else 0
 
     def get(self, doc_id: str, *, with_text: bool = True) -> Document | None:
-        row = self.db.execute(
-            "SELECT record, text FROM documents WHERE doc_id = ?", (doc_id,)
-        ).fetchone()
+        row = self.db.execute("SELECT record, text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return self._to_doc(row, with_text) if row else None
 
-    def list(self, *, source: str | None = None, owner: str | None = None,
-             status: str | None = None, with_text: bool = False) -> list[Document]:
+    def list(
+        self,
+        *,
+        source: str | None = None,
+        owner: str | None = None,
+        status: str | None = None,
+        with_text: bool = False,
+    ) -> list[Document]:
         sql = "SELECT record, text FROM documents WHERE 1=1"
         params: list[object] = []
         for col, val in (("source", source), ("owner", owner), ("status", status)):
@@ -131,20 +145,30 @@ class DocumentStore:
 
     def chunks(self) -> Iterator[Chunk]:
         """Every stored chunk, in a stable order (doc, index)."""
-        rows = self.db.execute(
-            "SELECT chunk_id, doc_id, idx, heading, text FROM chunks ORDER BY doc_id, idx"
-        )
+        rows = self.db.execute("SELECT chunk_id, doc_id, idx, heading, text FROM chunks ORDER BY doc_id, idx")
         for r in rows:
-            yield Chunk(chunk_id=r["chunk_id"], doc_id=r["doc_id"], index=r["idx"],
-                        heading=r["heading"], text=r["text"])
+            yield Chunk(
+                chunk_id=r["chunk_id"],
+                doc_id=r["doc_id"],
+                index=r["idx"],
+                heading=r["heading"],
+                text=r["text"],
+            )
 
     def chunks_for(self, doc_id: str) -> list[Chunk]:
         rows = self.db.execute(
-            "SELECT chunk_id, doc_id, idx, heading, text FROM chunks WHERE doc_id = ? "
-            "ORDER BY idx", (doc_id,)
+            "SELECT chunk_id, doc_id, idx, heading, text FROM chunks WHERE doc_id = ? ORDER BY idx", (doc_id,)
         )
-        return [Chunk(chunk_id=r["chunk_id"], doc_id=r["doc_id"], index=r["idx"],
-                      heading=r["heading"], text=r["text"]) for r in rows]
+        return [
+            Chunk(
+                chunk_id=r["chunk_id"],
+                doc_id=r["doc_id"],
+                index=r["idx"],
+                heading=r["heading"],
+                text=r["text"],
+            )
+            for r in rows
+        ]
 
     def count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])

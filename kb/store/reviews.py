@@ -42,14 +42,14 @@ class ReviewStore:
     def record(self, review: Review) -> None:
         self.db.execute(
             "INSERT INTO reviews (doc_id, reviewer, reviewed_at, note, via) VALUES (?,?,?,?,?)",
-            (review.doc_id, review.reviewer, utc(review.reviewed_at).isoformat(), review.note,
-             review.via),
+            (review.doc_id, review.reviewer, utc(review.reviewed_at).isoformat(), review.note, review.via),
         )
 
     def history(self, doc_id: str) -> list[Review]:
         rows = self.db.execute(
             "SELECT doc_id, reviewer, reviewed_at, note, via FROM reviews WHERE doc_id = ? "
-            "ORDER BY reviewed_at DESC, id DESC", (doc_id,)
+            "ORDER BY reviewed_at DESC, id DESC",
+            (doc_id,),
         )
         return [Review.model_validate(dict(r)) for r in rows]
 

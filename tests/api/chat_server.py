@@ -48,8 +48,7 @@ def chat_server() -> Iterator[ChatServer]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
-            state.requests.append(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()},
-                                           body))
+            state.requests.append(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             script = state.script
             if script.delay_s:
                 time.sleep(script.delay_s)
@@ -58,11 +57,20 @@ def chat_server() -> Iterator[ChatServer]:
             elif script.raw_body is not None:
                 payload, status = script.raw_body, script.status
             else:
-                payload = json.dumps({
-                    "id": "chatcmpl-test", "object": "chat.completion", "model": body.get("model"),
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": script.content}}],
-                }).encode()
+                payload = json.dumps(
+                    {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion",
+                        "model": body.get("model"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": script.content},
+                            }
+                        ],
+                    }
+                ).encode()
                 status = script.status
             try:
                 self.send_response(status)

@@ -48,8 +48,10 @@ def api_runtime(example_runtime: Runtime, tmp_path_factory: pytest.TempPathFacto
     dst.close()
     settings = example_runtime.settings.model_copy(deep=True)
     settings.store.path = store
-    settings.auth.tokens = [TokenEntry(sha256=hash_token(tok), user=user, groups=groups, admin=admin)
-                            for tok, user, groups, admin in USERS.values()]
+    settings.auth.tokens = [
+        TokenEntry(sha256=hash_token(tok), user=user, groups=groups, admin=admin)
+        for tok, user, groups, admin in USERS.values()
+    ]
     rt = Runtime(settings, embedder=example_runtime.embedder, clock=FixedClock(EXAMPLE_NOW))
     yield rt
     rt.close()

@@ -28,13 +28,28 @@ class SigningKey:
         jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
         return {"keys": [jwk]}
 
-    def token(self, *, email: str = "alice@acme.test", groups: list[str] | None = None,
-              iss: str = ISSUER, aud: str = AUDIENCE, expires_in: int = 300,
-              **extra: Any) -> str:
+    def token(
+        self,
+        *,
+        email: str = "alice@acme.test",
+        groups: list[str] | None = None,
+        iss: str = ISSUER,
+        aud: str = AUDIENCE,
+        expires_in: int = 300,
+        **extra: Any,
+    ) -> str:
         now = int(time.time())
-        claims: dict[str, Any] = {"iss": iss, "aud": aud, "sub": email, "email": email,
-                                  "groups": groups or [], "iat": now, "nbf": now - 5,
-                                  "exp": now + expires_in, **extra}
+        claims: dict[str, Any] = {
+            "iss": iss,
+            "aud": aud,
+            "sub": email,
+            "email": email,
+            "groups": groups or [],
+            "iat": now,
+            "nbf": now - 5,
+            "exp": now + expires_in,
+            **extra,
+        }
         return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": self.kid})
 
 

@@ -36,8 +36,11 @@ def test_billing_answer_cites_the_current_doc_and_warns_about_the_2021_spec(clie
     assert first["owner"] == "priya.nair@acme.com"
     assert first["last_reviewed_at"].startswith("2026-10-20")
     assert first["url"].startswith("https://docs.google.com/")
-    assert any("'Billing Spec (2021)' also matches but was last reviewed 2021-03-01" in w
-               and "'Billing Migration Q4 2026'" in w for w in body["warnings"])
+    assert any(
+        "'Billing Spec (2021)' also matches but was last reviewed 2021-03-01" in w
+        and "'Billing Migration Q4 2026'" in w
+        for w in body["warnings"]
+    )
 
 
 def test_hr_answer_only_for_hr(client: TestClient) -> None:

@@ -26,11 +26,15 @@ KEY = SigningKey()
 @pytest.fixture
 def app_runtime(tmp_path: Path) -> Iterator[Runtime]:
     with serve_jwks(KEY.jwks()) as (jwks_url, _):
-        settings = settings_from_dict({
-            "data": {"dir": str(tmp_path / "data")},
-            "auth": {"tokens": [{"sha256": hash_token(TOKEN), "user": "eve@acme.test"}],
-                     "jwt": jwt_settings(jwks_url=jwks_url)},
-        })
+        settings = settings_from_dict(
+            {
+                "data": {"dir": str(tmp_path / "data")},
+                "auth": {
+                    "tokens": [{"sha256": hash_token(TOKEN), "user": "eve@acme.test"}],
+                    "jwt": jwt_settings(jwks_url=jwks_url),
+                },
+            }
+        )
         rt = Runtime(settings)
         yield rt
         rt.close()
@@ -42,8 +46,13 @@ def client(app_runtime: Runtime) -> Iterator[TestClient]:
         yield c
 
 
-PROTECTED = [("GET", "/v1/docs"), ("GET", "/v1/docs/notion:abc"), ("POST", "/v1/search"),
-             ("POST", "/v1/ask"), ("GET", "/metrics")]
+PROTECTED = [
+    ("GET", "/v1/docs"),
+    ("GET", "/v1/docs/notion:abc"),
+    ("POST", "/v1/search"),
+    ("POST", "/v1/ask"),
+    ("GET", "/metrics"),
+]
 
 
 def call(client: Any, method: str, path: str, headers: dict[str, str] | None = None) -> Any:
@@ -52,17 +61,21 @@ def call(client: Any, method: str, path: str, headers: dict[str, str] | None = N
 
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
-@pytest.mark.parametrize(("header", "message"), [
-    (None, "missing bearer token: send 'Authorization: Bearer <token>'"),
-    ("Token abc", "malformed Authorization header: expected 'Bearer <token>'"),
-    ("Bearer not-a-known-token", "invalid token"),
-    (f"Bearer {KEY.token(expires_in=-300)}", "expired token"),
-    (f"Bearer {KEY.token(aud='another-app')}", "invalid token"),
-    (f"Bearer {KEY.token(iss='https://evil.example.test/')}", "invalid token"),
-    (f"Bearer {SigningKey().token()}", "invalid token"),  # same kid, signed by another key
-])
-def test_protected_routes_refuse_bad_credentials_with_401(client: TestClient, method: str, path: str,
-                                                          header: str | None, message: str) -> None:
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (None, "missing bearer token: send 'Authorization: Bearer <token>'"),
+        ("Token abc", "malformed Authorization header: expected 'Bearer <token>'"),
+        ("Bearer not-a-known-token", "invalid token"),
+        (f"Bearer {KEY.token(expires_in=-300)}", "expired token"),
+        (f"Bearer {KEY.token(aud='another-app')}", "invalid token"),
+        (f"Bearer {KEY.token(iss='https://evil.example.test/')}", "invalid token"),
+        (f"Bearer {SigningKey().token()}", "invalid token"),  # same kid, signed by another key
+    ],
+)
+def test_protected_routes_refuse_bad_credentials_with_401(
+    client: TestClient, method: str, path: str, header: str | None, message: str
+) -> None:
     resp = call(client, method, path, {"Authorization": header} if header else None)
     assert resp.status_code == 401
     assert resp.json() == {"error": {"type": "AuthError", "message": message}}

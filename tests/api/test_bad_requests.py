@@ -22,11 +22,13 @@ AUTH = {"Authorization": "Bearer tok-bad-requests"}
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = settings_from_dict({
-        "data": {"dir": str(tmp_path / "data")},
-        "auth": {"tokens": [{"sha256": hash_token("tok-bad-requests"), "user": "eve@acme.test"}]},
-        "api": {"max_question_chars": 50, "max_top_k": 10},
-    })
+    settings = settings_from_dict(
+        {
+            "data": {"dir": str(tmp_path / "data")},
+            "auth": {"tokens": [{"sha256": hash_token("tok-bad-requests"), "user": "eve@acme.test"}]},
+            "api": {"max_question_chars": 50, "max_top_k": 10},
+        }
+    )
     rt = Runtime(settings)
     with TestClient(create_app(rt, warm=False), raise_server_exceptions=False) as c:
         yield c
@@ -40,17 +42,21 @@ def error(resp: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("route", ["/v1/ask", "/v1/search"])
-@pytest.mark.parametrize(("body", "field", "fragment"), [
-    ({"question": ""}, "question", "must not be empty"),
-    ({"question": "   \n\t "}, "question", "must not be empty"),
-    ({"question": 42}, "question", "valid string"),
-    ({"question": "billing", "top_k": 0}, "top_k", "greater than or equal to 1"),
-    ({"question": "billing", "top_k": "3"}, "top_k", "valid integer"),
-    ({"question": "billing", "top_k": 2.5}, "top_k", "valid integer"),
-    ({"question": "billing", "colour": "blue"}, "colour", "unknown field 'colour'"),
-])
-def test_invalid_field_is_422_naming_the_field(client: TestClient, route: str, body: dict[str, Any],
-                                               field: str, fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "field", "fragment"),
+    [
+        ({"question": ""}, "question", "must not be empty"),
+        ({"question": "   \n\t "}, "question", "must not be empty"),
+        ({"question": 42}, "question", "valid string"),
+        ({"question": "billing", "top_k": 0}, "top_k", "greater than or equal to 1"),
+        ({"question": "billing", "top_k": "3"}, "top_k", "valid integer"),
+        ({"question": "billing", "top_k": 2.5}, "top_k", "valid integer"),
+        ({"question": "billing", "colour": "blue"}, "colour", "unknown field 'colour'"),
+    ],
+)
+def test_invalid_field_is_422_naming_the_field(
+    client: TestClient, route: str, body: dict[str, Any], field: str, fragment: str
+) -> None:
     resp = client.post(route, json=body, headers=AUTH)
     assert resp.status_code == 422
     err = error(resp)
@@ -70,14 +76,18 @@ def test_question_over_the_configured_limit_is_422(client: TestClient, route: st
 def test_top_k_over_the_configured_maximum_is_422(client: TestClient, route: str) -> None:
     resp = client.post(route, json={"question": "billing", "top_k": 11}, headers=AUTH)
     assert resp.status_code == 422
-    assert error(resp) == {"type": "InvalidField", "field": "top_k",
-                           "message": "'top_k' must be between 1 and 10"}
+    assert error(resp) == {
+        "type": "InvalidField",
+        "field": "top_k",
+        "message": "'top_k' must be between 1 and 10",
+    }
 
 
 @pytest.mark.parametrize("route", ["/v1/ask", "/v1/search"])
 def test_body_that_is_not_json_is_400(client: TestClient, route: str) -> None:
-    resp = client.post(route, content=b'{"question": "billing"', headers={
-        **AUTH, "Content-Type": "application/json"})
+    resp = client.post(
+        route, content=b'{"question": "billing"', headers={**AUTH, "Content-Type": "application/json"}
+    )
     assert resp.status_code == 400
     assert error(resp) == {"type": "BadRequest", "message": "request body is not valid JSON"}
 

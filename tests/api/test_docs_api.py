@@ -16,10 +16,21 @@ from tests.api.conftest import USERS, auth, doc_id
 
 pytestmark = pytest.mark.slow
 
-HR_ONLY = {"Compensation Bands 2026", "Parental Leave Policy (Draft)", "Performance Review Cycle",
-           "HR", "Compensation Review Process 2026"}
-SECURITY_ONLY = {"Secrets Rotation Procedure", "Incident Response Runbook", "Pentest Findings 2026",
-                 "Access Reviews", "Security", "Security Incident Severity Matrix"}
+HR_ONLY = {
+    "Compensation Bands 2026",
+    "Parental Leave Policy (Draft)",
+    "Performance Review Cycle",
+    "HR",
+    "Compensation Review Process 2026",
+}
+SECURITY_ONLY = {
+    "Secrets Rotation Procedure",
+    "Incident Response Runbook",
+    "Pentest Findings 2026",
+    "Access Reviews",
+    "Security",
+    "Security Incident Severity Matrix",
+}
 
 
 def listing(client: TestClient, user: str, **params: str) -> dict:  # type: ignore[type-arg]
@@ -35,8 +46,9 @@ def test_admin_lists_everything(client: TestClient, api_runtime: Runtime) -> Non
 
 
 @pytest.mark.parametrize("user", ["engineer", "hr", "security", "outsider"])
-def test_list_and_counts_hold_only_readable_documents(client: TestClient, api_runtime: Runtime,
-                                                      user: str) -> None:
+def test_list_and_counts_hold_only_readable_documents(
+    client: TestClient, api_runtime: Runtime, user: str
+) -> None:
     body = listing(client, user)
     titles = {d["title"] for d in body["documents"]}
     assert (titles >= HR_ONLY) is (user == "hr")
@@ -71,22 +83,27 @@ def test_filters_by_freshness_status_owner_and_source(client: TestClient) -> Non
     assert drive and all(d["source"] == "gdrive" for d in drive)
 
 
-def test_unreadable_document_is_the_same_404_as_a_missing_one(client: TestClient,
-                                                              api_runtime: Runtime) -> None:
+def test_unreadable_document_is_the_same_404_as_a_missing_one(
+    client: TestClient, api_runtime: Runtime
+) -> None:
     secret = doc_id(api_runtime, "Compensation Bands 2026")
     hidden = client.get(f"/v1/docs/{secret}", headers=auth("engineer"))
     missing_id = "notion:" + "0" * 32
     missing = client.get(f"/v1/docs/{missing_id}", headers=auth("engineer"))
     assert hidden.status_code == missing.status_code == 404
-    assert hidden.json()["error"] == {"type": "NotFoundError", "message": "no such document",
-                                      "subject": secret}
+    assert hidden.json()["error"] == {
+        "type": "NotFoundError",
+        "message": "no such document",
+        "subject": secret,
+    }
     assert missing.json()["error"] == {**hidden.json()["error"], "subject": missing_id}
     for user in ("hr", "admin"):
         assert client.get(f"/v1/docs/{secret}", headers=auth(user)).status_code == 200
 
 
-def test_detail_has_text_freshness_resolution_successor_and_reviews(client: TestClient,
-                                                                     api_runtime: Runtime) -> None:
+def test_detail_has_text_freshness_resolution_successor_and_reviews(
+    client: TestClient, api_runtime: Runtime
+) -> None:
     old = doc_id(api_runtime, "Deploy Process v1")
     body = client.get(f"/v1/docs/{old}", headers=auth("engineer")).json()
     assert body["status"] == "superseded" and body["doc_status"] == "deprecated"
@@ -96,9 +113,14 @@ def test_detail_has_text_freshness_resolution_successor_and_reviews(client: Test
     assert body["alerts"] == []
 
     redis = doc_id(api_runtime, "Redis Cache Operations")
-    ReviewStore(api_runtime.db).record(Review(doc_id=redis, reviewer="ben.ortiz@acme.com",
-                                              reviewed_at=datetime(2026, 11, 19, tzinfo=UTC),
-                                              note="still accurate"))
+    ReviewStore(api_runtime.db).record(
+        Review(
+            doc_id=redis,
+            reviewer="ben.ortiz@acme.com",
+            reviewed_at=datetime(2026, 11, 19, tzinfo=UTC),
+            note="still accurate",
+        )
+    )
     body = client.get(f"/v1/docs/{redis}", headers=auth("engineer")).json()
     assert [(r["reviewer"], r["note"]) for r in body["reviews"]] == [("ben.ortiz@acme.com", "still accurate")]
     assert body["status"] == "fresh"

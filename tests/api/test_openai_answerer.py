@@ -27,18 +27,20 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ChatServer]:
 
 
 def answerer(server: ChatServer, **openai: object) -> OpenAIAnswerer:
-    cfg = {"base_url": server.base_url, "model": "test-model", "api_key_env": "KB_TEST_OPENAI_KEY",
-           **openai}
+    cfg = {"base_url": server.base_url, "model": "test-model", "api_key_env": "KB_TEST_OPENAI_KEY", **openai}
     return OpenAIAnswerer(AnswerSettings.model_validate({"mode": "openai", "openai": cfg}))
 
 
-RESULT = SearchResult(query="q", hits=[BILLING, SPEC_2021],
-                      warnings=["'Billing Spec (2021)' also matches but is superseded"])
+RESULT = SearchResult(
+    query="q", hits=[BILLING, SPEC_2021], warnings=["'Billing Spec (2021)' also matches but is superseded"]
+)
 
 
 def test_prompt_has_numbered_sources_and_the_key_arrives_as_bearer(server: ChatServer) -> None:
-    server.script = Script(content="Invoices move to Stripe on 1 December 2026 [1]. Before that, "
-                                   "Chargebee generated them [2][7].")
+    server.script = Script(
+        content="Invoices move to Stripe on 1 December 2026 [1]. Before that, "
+        "Chargebee generated them [2][7]."
+    )
     answer = answerer(server).answer("When do invoices move to Stripe?", RESULT)
     req = server.requests[-1]
     assert req.path == "/v1/chat/completions"
@@ -78,16 +80,20 @@ def test_reply_without_citations_is_flagged(server: ChatServer) -> None:
     assert any("cited no sources" in w for w in answer.warnings)
 
 
-@pytest.mark.parametrize(("script", "message"), [
-    (Script(status=500), "answer endpoint returned HTTP 500"),
-    (Script(status=401), "answer endpoint returned HTTP 401"),
-    (Script(raw_body=b"<html>gateway</html>"), "malformed response"),
-    (Script(raw_body=b'{"choices": []}'), "malformed response"),
-    (Script(raw_body=b'{"choices": [{"message": {"content": ""}}]}'), "malformed response"),
-    (Script(delay_s=2.0), "timed out after 0.5s"),
-])
-def test_endpoint_failures_are_answer_errors_naming_the_endpoint(server: ChatServer, script: Script,
-                                                                 message: str) -> None:
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        (Script(status=500), "answer endpoint returned HTTP 500"),
+        (Script(status=401), "answer endpoint returned HTTP 401"),
+        (Script(raw_body=b"<html>gateway</html>"), "malformed response"),
+        (Script(raw_body=b'{"choices": []}'), "malformed response"),
+        (Script(raw_body=b'{"choices": [{"message": {"content": ""}}]}'), "malformed response"),
+        (Script(delay_s=2.0), "timed out after 0.5s"),
+    ],
+)
+def test_endpoint_failures_are_answer_errors_naming_the_endpoint(
+    server: ChatServer, script: Script, message: str
+) -> None:
     server.script = script
     with pytest.raises(AnswerError) as info:
         answerer(server, timeout_s=0.5).answer("When?", RESULT)
@@ -101,8 +107,9 @@ def test_unreachable_endpoint_is_an_answer_error() -> None:
     with chat_server() as s:
         url = s.base_url
     with pytest.raises(AnswerError, match="cannot reach answer endpoint"):
-        OpenAIAnswerer(AnswerSettings.model_validate(
-            {"mode": "openai", "openai": {"base_url": url, "model": "m"}})).answer("When?", RESULT)
+        OpenAIAnswerer(
+            AnswerSettings.model_validate({"mode": "openai", "openai": {"base_url": url, "model": "m"}})
+        ).answer("When?", RESULT)
 
 
 def test_missing_endpoint_configuration_is_a_config_error() -> None:

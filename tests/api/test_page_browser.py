@@ -13,14 +13,24 @@ import pytest
 from tests.api.conftest import USERS
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium "
-                       "(install it with scripts/install-chromium.sh)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian chromium at /usr/bin/chromium (install it with scripts/install-chromium.sh)",
+    ),
 ]
 
 
@@ -54,8 +64,11 @@ def test_ask_a_billing_question_in_the_page(browser: Any, live_url: str) -> None
     assert first.locator(".badge").inner_text() == "fresh"
     assert "owner priya.nair@acme.com" in first.inner_text()
     assert "last reviewed 2026-10-20" in first.inner_text()
-    assert first.get_by_role("link", name="Billing Migration Q4 2026").get_attribute("href", timeout=5000
-                                                                                      ).startswith("https://")
+    assert (
+        first.get_by_role("link", name="Billing Migration Q4 2026")
+        .get_attribute("href", timeout=5000)
+        .startswith("https://")
+    )
     warnings = page.locator("#warnings li").all_inner_texts()
     assert any("Billing Spec (2021)" in w and "2021-03-01" in w for w in warnings)
     # The token is kept for the tab, so a reload does not ask for it again.
@@ -76,4 +89,3 @@ def test_rejected_token_is_shown_not_thrown(browser: Any, live_url: str) -> None
     assert alert.inner_text() == "Token rejected: invalid token"
     assert page.locator("#result").is_hidden()
     page.close()
-

@@ -29,22 +29,35 @@ ADMIN = {"Authorization": "Bearer tok-admin"}
 @pytest.fixture
 def rt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     monkeypatch.setenv("KB_SIGNING_KEY", KEY)
-    settings = settings_from_dict({
-        "data": {"dir": str(tmp_path / "data")},
-        "auth": {"tokens": [
-            {"sha256": hash_token("tok-alice"), "user": "alice@acme.test"},
-            {"sha256": hash_token("tok-bob"), "user": "bob@acme.test"},
-            {"sha256": hash_token("tok-admin"), "user": "root@acme.test", "admin": True},
-        ]},
-        "api": {"public_base_url": "https://kb.acme.test"},
-    })
+    settings = settings_from_dict(
+        {
+            "data": {"dir": str(tmp_path / "data")},
+            "auth": {
+                "tokens": [
+                    {"sha256": hash_token("tok-alice"), "user": "alice@acme.test"},
+                    {"sha256": hash_token("tok-bob"), "user": "bob@acme.test"},
+                    {"sha256": hash_token("tok-admin"), "user": "root@acme.test", "admin": True},
+                ]
+            },
+            "api": {"public_base_url": "https://kb.acme.test"},
+        }
+    )
     runtime = Runtime(settings, clock=FixedClock(EXAMPLE_NOW))
     edited = EXAMPLE_NOW - timedelta(days=200)
     for doc_id, acl in (("notion:runbook", ["everyone"]), ("notion:secret", ["group:security"])):
-        runtime.documents.upsert(Document(
-            doc_id=doc_id, source="notion", title=f"Title of {doc_id}", owner="alice@acme.test",
-            last_edited_at=edited, last_reviewed_at=edited, review_interval_days=90, acl=acl,
-            text="Deploy with the pipeline."))
+        runtime.documents.upsert(
+            Document(
+                doc_id=doc_id,
+                source="notion",
+                title=f"Title of {doc_id}",
+                owner="alice@acme.test",
+                last_edited_at=edited,
+                last_reviewed_at=edited,
+                review_interval_days=90,
+                acl=acl,
+                text="Deploy with the pipeline.",
+            )
+        )
     yield runtime
     runtime.close()
 
@@ -75,8 +88,9 @@ def test_review_counts_until_the_source_shows_a_newer_edit(client: TestClient, r
     assert client.post("/v1/docs/notion:runbook/review", headers=ALICE).status_code == 200
     assert isinstance(rt.clock, FixedClock)
     rt.clock.advance(days=30)
-    assert client.post("/v1/docs/notion:runbook/review", headers=ADMIN).json()["freshness"][
-        "status"] == "fresh"
+    assert (
+        client.post("/v1/docs/notion:runbook/review", headers=ADMIN).json()["freshness"]["status"] == "fresh"
+    )
     doc = rt.documents.get("notion:runbook")
     assert doc is not None
     # an edit before the latest review changes nothing
@@ -147,8 +161,12 @@ def test_link_post_records_the_review_as_the_link_owner(client: TestClient, rt: 
 
 
 def test_expired_link_is_a_400_page(client: TestClient, rt: Runtime) -> None:
-    path = link_path(rt, "notion:runbook", "alice@acme.test",
-                     now=rt.clock.now() - timedelta(days=rt.settings.alerts.link_ttl_days + 1))
+    path = link_path(
+        rt,
+        "notion:runbook",
+        "alice@acme.test",
+        now=rt.clock.now() - timedelta(days=rt.settings.alerts.link_ttl_days + 1),
+    )
     for resp in (client.get(path), client.post(path)):
         assert resp.status_code == 400
         assert "expired" in resp.text
@@ -171,8 +189,9 @@ def test_link_for_a_deleted_document_is_404(client: TestClient, rt: Runtime) -> 
     assert client.post(path).status_code == 404
 
 
-def test_links_without_a_signing_key_are_unavailable(client: TestClient, rt: Runtime,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_links_without_a_signing_key_are_unavailable(
+    client: TestClient, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = link_path(rt, "notion:runbook", "alice@acme.test")
     monkeypatch.setenv("KB_SIGNING_KEY", "changeme")
     resp = client.post(path)

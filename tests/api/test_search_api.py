@@ -36,8 +36,11 @@ def test_current_billing_doc_outranks_the_2021_spec_with_a_warning(client: TestC
     spec = next(r for r in body["results"] if r["title"] == "Billing Spec (2021)")
     assert spec["status"] == "overdue" and spec["overdue_days"] > 1000
     assert spec["score"] < first["score"]
-    assert any("'Billing Spec (2021)' also matches but was last reviewed 2021-03-01" in w
-               and "the current doc is 'Billing Migration Q4 2026'" in w for w in body["warnings"])
+    assert any(
+        "'Billing Spec (2021)' also matches but was last reviewed 2021-03-01" in w
+        and "the current doc is 'Billing Migration Q4 2026'" in w
+        for w in body["warnings"]
+    )
     assert body["took_ms"] > 0
 
 
@@ -49,24 +52,28 @@ def test_results_never_carry_full_text(client: TestClient) -> None:
 
 
 def test_query_alias_and_top_k(client: TestClient) -> None:
-    body = client.post("/v1/search", json={"query": "deploy a service", "top_k": 2},
-                       headers=auth("engineer")).json()
+    body = client.post(
+        "/v1/search", json={"query": "deploy a service", "top_k": 2}, headers=auth("engineer")
+    ).json()
     assert len(body["results"]) == 2
     assert body["query"] == "deploy a service"
 
 
-@pytest.mark.parametrize(("user", "visible"), [
-    ("security", True), ("admin", True), ("engineer", False), ("hr", False), ("outsider", False)])
-def test_security_space_is_searchable_only_by_its_group(client: TestClient, user: str,
-                                                        visible: bool) -> None:
+@pytest.mark.parametrize(
+    ("user", "visible"),
+    [("security", True), ("admin", True), ("engineer", False), ("hr", False), ("outsider", False)],
+)
+def test_security_space_is_searchable_only_by_its_group(client: TestClient, user: str, visible: bool) -> None:
     body = search(client, user, "secrets rotation procedure for leaked API keys", top_k=10)
     assert ("Secrets Rotation Procedure" in titles(body)) is visible
     if not visible:
         assert "Secrets Rotation Procedure" not in json.dumps(body)
 
 
-@pytest.mark.parametrize(("user", "visible"), [
-    ("hr", True), ("admin", True), ("engineer", False), ("security", False), ("outsider", False)])
+@pytest.mark.parametrize(
+    ("user", "visible"),
+    [("hr", True), ("admin", True), ("engineer", False), ("security", False), ("outsider", False)],
+)
 def test_hr_space_is_searchable_only_by_its_group(client: TestClient, user: str, visible: bool) -> None:
     body = search(client, user, "salary bands for senior software engineers", top_k=10)
     assert ("Compensation Bands 2026" in titles(body)) is visible
@@ -92,12 +99,14 @@ def test_every_search_is_audited_and_kb_audit_shows_it(client: TestClient, api_r
 
     config = api_runtime.settings.store_path.parent / "audit-cli.toml"
     config.write_text(f'[store]\npath = "{api_runtime.settings.store_path}"\n')
-    out = CliRunner().invoke(app, ["audit", "--config", str(config), "--user", "alice.chen@acme.com",
-                                   "--limit", "1", "--json"])
+    out = CliRunner().invoke(
+        app, ["audit", "--config", str(config), "--user", "alice.chen@acme.com", "--limit", "1", "--json"]
+    )
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)[0]["query"] == question
-    text = CliRunner().invoke(app, ["audit", "--config", str(config), "--since", "2026-11-19",
-                                    "--limit", "5"])
+    text = CliRunner().invoke(
+        app, ["audit", "--config", str(config), "--since", "2026-11-19", "--limit", "5"]
+    )
     assert text.exit_code == 0 and "alice.chen@acme.com" in text.output
     bad = CliRunner().invoke(app, ["audit", "--config", str(config), "--since", "last tuesday"])
     assert bad.exit_code == 2 and "--since last tuesday" in bad.output

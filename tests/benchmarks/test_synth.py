@@ -31,8 +31,9 @@ def test_zip_export_parses_with_the_notion_ingestor_at_the_requested_size(tmp_pa
 def test_folder_export_matches_the_zip(tmp_path: Path) -> None:
     zipped = _read(generate(tmp_path / "e.zip", 20).path, tmp_path)[1]
     folder = _read(generate(tmp_path / "folder", 20, as_zip=False).path, tmp_path)[1]
-    assert sorted((d.doc_id, d.content_hash) for d in zipped.documents) == \
-        sorted((d.doc_id, d.content_hash) for d in folder.documents)
+    assert sorted((d.doc_id, d.content_hash) for d in zipped.documents) == sorted(
+        (d.doc_id, d.content_hash) for d in folder.documents
+    )
 
 
 def test_restricted_spaces_get_group_readers_through_rules(tmp_path: Path) -> None:

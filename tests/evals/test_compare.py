@@ -64,10 +64,20 @@ def test_compare_runs_pairs_only_where_both_are_defined():
 
 
 def test_movers_rank_by_ndcg_then_reciprocal_rank():
-    base = [_row("up", 0.2, 0.5), _row("same", 1.0, 1.0), _row("down", 1.0, 1.0),
-            _row("rr-up", 0.5, 0.25), _row("na", None, None)]
-    cand = [_row("up", 0.9, 1.0), _row("same", 1.0, 1.0), _row("down", 0.4, 0.5),
-            _row("rr-up", 0.5, 0.5), _row("na", None, None)]
+    base = [
+        _row("up", 0.2, 0.5),
+        _row("same", 1.0, 1.0),
+        _row("down", 1.0, 1.0),
+        _row("rr-up", 0.5, 0.25),
+        _row("na", None, None),
+    ]
+    cand = [
+        _row("up", 0.9, 1.0),
+        _row("same", 1.0, 1.0),
+        _row("down", 0.4, 0.5),
+        _row("rr-up", 0.5, 0.5),
+        _row("na", None, None),
+    ]
     better, worse = movers(base, cand)
     assert [e["qid"] for e in better] == ["up", "rr-up"]
     assert [e["qid"] for e in worse] == ["down"]

@@ -20,8 +20,12 @@ GOLDEN = ROOT / "evals" / "golden" / "example.jsonl"
 def _report(**overall: float | None) -> dict:
     metrics = dict.fromkeys(RATE_METRICS, 0.5) | overall | {"n": 10}
     slice_metrics = dict.fromkeys(RATE_METRICS, 0.5) | {"n": 3}
-    return {"golden_sha256": "abc", "configurations": {"freshkb": {
-        "metrics": {"overall": metrics, "slices": {"superseded": slice_metrics}}}}}
+    return {
+        "golden_sha256": "abc",
+        "configurations": {
+            "freshkb": {"metrics": {"overall": metrics, "slices": {"superseded": slice_metrics}}}
+        },
+    }
 
 
 def test_below_minimum_fails_naming_the_metric():
@@ -43,11 +47,19 @@ def test_unmeasured_metric_fails_rather_than_passing_silently():
 
 
 def test_slice_bounds_and_missing_slice():
-    thresholds = Thresholds.model_validate({"slices": {"superseded": {"maximum": {"stale_first_rate": 0.4}},
-                                                       "ghost": {"minimum": {"hit@1": 0.1}}}})
+    thresholds = Thresholds.model_validate(
+        {
+            "slices": {
+                "superseded": {"maximum": {"stale_first_rate": 0.4}},
+                "ghost": {"minimum": {"hit@1": 0.1}},
+            }
+        }
+    )
     result = check_gate(_report(), thresholds)
-    assert result.failures == ["slice superseded stale_first_rate = 0.5000 is above the maximum 0.4",
-                               "slice ghost: no questions in this slice"]
+    assert result.failures == [
+        "slice superseded stale_first_rate = 0.5000 is above the maximum 0.4",
+        "slice ghost: no questions in this slice",
+    ]
 
 
 def test_regression_beyond_tolerance_fails_within_passes():
@@ -121,8 +133,17 @@ def test_cli_gate_exit_codes_on_the_example_data(example_runtime, tmp_path, monk
     # A slice of the example set keeps three CLI runs quick; the runner tests use all of it.
     golden = tmp_path / "golden.jsonl"
     golden.write_text("".join(GOLDEN.read_text().splitlines(keepends=True)[:8]))
-    base = ["eval", "run", str(golden), "--config", str(ROOT / "config.toml"),
-            "--now", EXAMPLE_NOW.isoformat(), "--permutations", "200"]
+    base = [
+        "eval",
+        "run",
+        str(golden),
+        "--config",
+        str(ROOT / "config.toml"),
+        "--now",
+        EXAMPLE_NOW.isoformat(),
+        "--permutations",
+        "200",
+    ]
     passing = tmp_path / "pass.toml"
     passing.write_text('[minimum]\n"hit@5" = 0.0\n')
     ok = _cli([*base, "--gate", str(passing), "--out", str(tmp_path / "ok")])
@@ -143,7 +164,8 @@ def test_cli_gate_exit_codes_on_the_example_data(example_runtime, tmp_path, monk
     saved_path.write_text(json.dumps(saved))
     tolerant = tmp_path / "tol.toml"
     tolerant.write_text("[regression]\ntolerance = 0.05\n")
-    reg = _cli([*base, "--gate", str(tolerant), "--baseline-report", str(saved_path),
-                "--out", str(tmp_path / "reg")])
+    reg = _cli(
+        [*base, "--gate", str(tolerant), "--baseline-report", str(saved_path), "--out", str(tmp_path / "reg")]
+    )
     assert reg.exit_code == 1
     assert "gate failed: overall mrr@10 fell from 1.5000" in reg.output

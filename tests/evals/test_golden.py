@@ -27,9 +27,16 @@ def _problems(path: Path) -> list[str]:
 def test_loads_lists_graded_dicts_and_optional_fields(tmp_path):
     path = _write(
         tmp_path,
-        {"qid": "b-1", "question": "How are invoices made?", "relevant": ["notion:0a1b", "gdrive:1AbC"],
-         "stale": ["notion:9f8e"], "must_contain": ["Stripe"], "must_not_contain": ["Perl invoicer"],
-         "slice": "superseded", "user": "alice@example.com"},
+        {
+            "qid": "b-1",
+            "question": "How are invoices made?",
+            "relevant": ["notion:0a1b", "gdrive:1AbC"],
+            "stale": ["notion:9f8e"],
+            "must_contain": ["Stripe"],
+            "must_not_contain": ["Perl invoicer"],
+            "slice": "superseded",
+            "user": "alice@example.com",
+        },
         "",
         {"qid": "b-2", "question": "Graded?", "relevant": {"notion:aa": 3, "gdrive:bb": 1}},
         {"qid": "none-1", "question": "Parking on Mars?", "relevant": []},
@@ -44,24 +51,30 @@ def test_loads_lists_graded_dicts_and_optional_fields(tmp_path):
 
 def test_bad_json_names_the_line(tmp_path):
     path = _write(tmp_path, {"qid": "a", "question": "q", "relevant": []}, "{not json")
-    assert _problems(path) == ["line 2: not valid JSON (Expecting property name enclosed in double "
-                               "quotes at column 2)"]
+    assert _problems(path) == [
+        "line 2: not valid JSON (Expecting property name enclosed in double quotes at column 2)"
+    ]
 
 
 def test_missing_and_unknown_fields_are_named(tmp_path):
-    path = _write(tmp_path, {"qid": "a", "question": "q"},
-                  {"qid": "b", "question": "q", "relevant": [], "relevent": ["notion:x"]})
+    path = _write(
+        tmp_path,
+        {"qid": "a", "question": "q"},
+        {"qid": "b", "question": "q", "relevant": [], "relevent": ["notion:x"]},
+    )
     problems = _problems(path)
     assert "line 1: relevant: Field required" in problems
     assert "line 2: relevent: unknown field" in problems
 
 
 def test_chunk_ids_and_bad_grades_are_rejected(tmp_path):
-    path = _write(tmp_path,
-                  {"qid": "a", "question": "q", "relevant": ["notion:abc#2"]},
-                  {"qid": "b", "question": "q", "relevant": {"notion:abc": 5}},
-                  {"qid": "c", "question": "q", "relevant": ["abc"]},
-                  {"qid": "d", "question": "q", "relevant": [], "stale": ["gdrive:x#0"]})
+    path = _write(
+        tmp_path,
+        {"qid": "a", "question": "q", "relevant": ["notion:abc#2"]},
+        {"qid": "b", "question": "q", "relevant": {"notion:abc": 5}},
+        {"qid": "c", "question": "q", "relevant": ["abc"]},
+        {"qid": "d", "question": "q", "relevant": [], "stale": ["gdrive:x#0"]},
+    )
     problems = _problems(path)
     assert len(problems) == 4
     assert problems[0].startswith("line 1: relevant: 'notion:abc#2' is a chunk id")
@@ -71,12 +84,16 @@ def test_chunk_ids_and_bad_grades_are_rejected(tmp_path):
 
 
 def test_duplicate_qid_and_relevant_stale_overlap(tmp_path):
-    path = _write(tmp_path,
-                  {"qid": "a", "question": "q", "relevant": ["notion:x"], "stale": ["notion:x"]},
-                  {"qid": "b", "question": "q", "relevant": []},
-                  {"qid": "b", "question": "again", "relevant": []})
-    assert _problems(path) == ["line 1: stale: notion:x also listed as relevant",
-                               "line 3: qid: 'b' already used on line 2"]
+    path = _write(
+        tmp_path,
+        {"qid": "a", "question": "q", "relevant": ["notion:x"], "stale": ["notion:x"]},
+        {"qid": "b", "question": "q", "relevant": []},
+        {"qid": "b", "question": "again", "relevant": []},
+    )
+    assert _problems(path) == [
+        "line 1: stale: notion:x also listed as relevant",
+        "line 3: qid: 'b' already used on line 2",
+    ]
 
 
 def test_blank_question_and_empty_check_string(tmp_path):

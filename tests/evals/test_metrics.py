@@ -111,12 +111,14 @@ def test_stale_share_is_over_the_filled_slots():
 
 
 def test_answer_checks_are_case_and_whitespace_insensitive():
-    m = question_metrics(["a"], ["fresh"], {"a": 1}, [], "Invoices are made by  STRIPE now.",
-                         ["stripe now"], ["perl invoicer"])
+    m = question_metrics(
+        ["a"], ["fresh"], {"a": 1}, [], "Invoices are made by  STRIPE now.", ["stripe now"], ["perl invoicer"]
+    )
     assert m["answer_contains"] == 1.0
     assert m["answer_forbidden"] == 0.0
-    m = question_metrics(["a"], ["fresh"], {"a": 1}, [], "The Perl invoicer runs nightly.",
-                         ["Stripe"], ["Perl Invoicer"])
+    m = question_metrics(
+        ["a"], ["fresh"], {"a": 1}, [], "The Perl invoicer runs nightly.", ["Stripe"], ["Perl Invoicer"]
+    )
     assert m["answer_contains"] == 0.0
     assert m["answer_forbidden"] == 1.0
 

@@ -25,9 +25,13 @@ def test_default_principal_is_plain_with_no_groups():
 
 
 def test_principal_takes_groups_and_admin_from_token_entries():
-    auth = AuthSettings(tokens=[TokenEntry(sha256="0" * 64, user="Alice@Example.com", groups=["Finance"]),
-                                TokenEntry(sha256="1" * 64, user="alice@example.com", groups=["kb-admins"]),
-                                TokenEntry(sha256="2" * 64, user="bob@example.com", admin=True)])
+    auth = AuthSettings(
+        tokens=[
+            TokenEntry(sha256="0" * 64, user="Alice@Example.com", groups=["Finance"]),
+            TokenEntry(sha256="1" * 64, user="alice@example.com", groups=["kb-admins"]),
+            TokenEntry(sha256="2" * 64, user="bob@example.com", admin=True),
+        ]
+    )
     alice = principal_for("alice@example.com", auth)
     assert alice.groups == frozenset({"finance", "kb-admins"}) and alice.admin
     assert principal_for("bob@example.com", auth).admin
@@ -64,8 +68,14 @@ def example_report(example_runtime):  # type: ignore[no-untyped-def]
     questions = load_golden(GOLDEN)
     from evals.runner import baseline_system as make
 
-    return run_eval(example_runtime, GOLDEN, questions, now=EXAMPLE_NOW,
-                    baseline=make("naive", example_runtime.settings.retrieval), permutations=500)
+    return run_eval(
+        example_runtime,
+        GOLDEN,
+        questions,
+        now=EXAMPLE_NOW,
+        baseline=make("naive", example_runtime.settings.retrieval),
+        permutations=500,
+    )
 
 
 @pytest.mark.slow

@@ -44,8 +44,9 @@ def test_flat_zip_lists_and_reads_entries(tmp_path: Path) -> None:
 def test_outer_zip_of_parts_reads_every_part_and_names_the_part(tmp_path: Path) -> None:
     part1 = zip_bytes({"Export-u/A.md": "a"})
     part2 = zip_bytes({"Export-u/B.md": "b", "Export-u/B/attached.zip": zip_bytes({"x.md": "x"})})
-    z = write_zip(tmp_path / "anything.zip",
-                  {"Export-u-Part-1.zip": part1, "ExportBlock-u-Part-2.zip": part2})
+    z = write_zip(
+        tmp_path / "anything.zip", {"Export-u-Part-1.zip": part1, "ExportBlock-u-Part-2.zip": part2}
+    )
     with ExportArchive(z, LIMITS) as archive:
         found = contents(archive)
         labels = {e.path: e.label for e in archive.entries}
@@ -75,8 +76,14 @@ def test_truncated_zip_is_reported_by_name(tmp_path: Path) -> None:
 def test_one_corrupt_part_among_good_ones(tmp_path: Path) -> None:
     good = zip_bytes({"Export-u/A.md": "a"})
     bad = zip_bytes({"Export-u/B.md": "b" * 400})[:100]
-    z = write_zip(tmp_path / "ws.zip", {"Export-u-Part-1.zip": good, "Export-u-Part-2.zip": bad,
-                                         "Export-u-Part-3.zip": zip_bytes({"Export-u/C.md": "c"})})
+    z = write_zip(
+        tmp_path / "ws.zip",
+        {
+            "Export-u-Part-1.zip": good,
+            "Export-u-Part-2.zip": bad,
+            "Export-u-Part-3.zip": zip_bytes({"Export-u/C.md": "c"}),
+        },
+    )
     with ExportArchive(z, LIMITS) as archive:
         assert contents(archive) == {"Export-u/A.md": b"a", "Export-u/C.md": b"c"}
         assert not archive.complete
@@ -85,7 +92,7 @@ def test_one_corrupt_part_among_good_ones(tmp_path: Path) -> None:
 
 def _corrupt_first_payload(data: bytes, marker: bytes) -> bytes:
     at = data.index(marker)
-    return data[:at] + b"Z" + data[at + 1:]
+    return data[:at] + b"Z" + data[at + 1 :]
 
 
 def test_crc_error_in_one_entry_is_raised_naming_it_and_others_still_read(tmp_path: Path) -> None:
@@ -100,8 +107,9 @@ def test_crc_error_in_one_entry_is_raised_naming_it_and_others_still_read(tmp_pa
     assert info.value.subject == "bad.md"
 
 
-@pytest.mark.parametrize("name", ["../evil.md", "/etc/passwd", "C:/Windows/x.md", "a/../../b.md",
-                                  "..\\win.md"])
+@pytest.mark.parametrize(
+    "name", ["../evil.md", "/etc/passwd", "C:/Windows/x.md", "a/../../b.md", "..\\win.md"]
+)
 def test_zip_slip_entries_are_refused(tmp_path: Path, name: str) -> None:
     z = write_zip(tmp_path / "slip.zip", {name: "pwned", "ok.md": "ok"})
     with ExportArchive(z, LIMITS) as archive:
@@ -170,8 +178,11 @@ def test_folder_export_with_tree_and_parts(tmp_path: Path) -> None:
     (root / "Export-u-Part-2.zip").write_bytes(zip_bytes({"Export-u/B.md": "b"}))
     (root / ".DS_Store").write_text("junk")
     with ExportArchive(root, LIMITS) as archive:
-        assert contents(archive) == {"Export-u/A.md": b"a", "Export-u/B.md": b"b",
-                                     "Export-u/A/notes.zip": zip_bytes({"inner.md": "no"})}
+        assert contents(archive) == {
+            "Export-u/A.md": b"a",
+            "Export-u/B.md": b"b",
+            "Export-u/A/notes.zip": zip_bytes({"inner.md": "no"}),
+        }
         assert archive.complete and archive.issues == []
 
 

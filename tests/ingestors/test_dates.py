@@ -64,8 +64,9 @@ def test_numeric_dates_follow_the_locale_date_order() -> None:
     assert NotionDates("en-GB", "UTC").parse("03/04/2024").start == at(2024, 4, 3)
 
 
-@pytest.mark.parametrize("value", ["Today", "@Today", "Last Wednesday", "@Last Saturday", "Yesterday",
-                                   "Tomorrow", "3 days ago"])
+@pytest.mark.parametrize(
+    "value", ["Today", "@Today", "Last Wednesday", "@Last Saturday", "Yesterday", "Tomorrow", "3 days ago"]
+)
 def test_relative_phrases_are_refused_not_guessed(value: str) -> None:
     with pytest.raises(IngestError, match="relative date") as info:
         NotionDates("en-US", "UTC").parse(value)

@@ -83,8 +83,13 @@ HTML = b"""<html><head><title>x</title><style>p{color:red}</style><script>var a=
 def test_docx_headings_become_markdown_and_tables_rows() -> None:
     text = extract_text(docx_bytes(), "guide.docx").text
     assert text.split("\n\n") == [
-        "# Onboarding Guide", "Welcome to Acme.", "## Laptop setup", "Install the VPN client first.",
-        "- Ask IT for a badge", "System | Owner\nVPN | it@acme.com", "After the table.",
+        "# Onboarding Guide",
+        "Welcome to Acme.",
+        "## Laptop setup",
+        "Install the VPN client first.",
+        "- Ask IT for a badge",
+        "System | Owner\nVPN | it@acme.com",
+        "After the table.",
     ]
 
 
@@ -113,15 +118,20 @@ def test_owner_password_only_pdf_is_read() -> None:
 def test_pptx_one_heading_per_slide_with_body_and_notes() -> None:
     text = extract_text(pptx_bytes(), "roadmap.pptx").text
     assert text.split("\n\n") == [
-        "## Slide 1: Q3 Roadmap", "Ship search v2", "Notes: Mention the freshness ranking.",
-        "## Slide 2: Risks", "Hiring is slow",
+        "## Slide 1: Q3 Roadmap",
+        "Ship search v2",
+        "Notes: Mention the freshness ranking.",
+        "## Slide 2: Risks",
+        "Hiring is slow",
     ]
 
 
 def test_xlsx_sheets_as_headings_and_rows() -> None:
     out = extract_text(xlsx_bytes(), "vendors.xlsx")
-    assert out.text == ("## Vendors\nVendor | Contact | Renewal\nVendor 0 | v0@example.com | 2026\n"
-                        "Vendor 1 | v1@example.com | 2027\n\n## Notes\nReview yearly")
+    assert out.text == (
+        "## Vendors\nVendor | Contact | Renewal\nVendor 0 | v0@example.com | 2026\n"
+        "Vendor 1 | v1@example.com | 2027\n\n## Notes\nReview yearly"
+    )
     assert out.warnings == []
 
 
@@ -134,8 +144,10 @@ def test_xlsx_rows_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_html_keeps_headings_lists_and_drops_scripts() -> None:
     text = extract_text(HTML, "policy.html").text
-    assert text == ("# Expense policy\n\nSubmit receipts within 30 days.\n\n## Travel\n\n"
-                    "- Economy class\n- Hotels under $200\n\nItem | Limit\nMeals | $50")
+    assert text == (
+        "# Expense policy\n\nSubmit receipts within 30 days.\n\n## Travel\n\n"
+        "- Economy class\n- Hotels under $200\n\nItem | Limit\nMeals | $50"
+    )
 
 
 def test_markdown_and_text_decode_utf8_with_bom() -> None:
@@ -174,4 +186,3 @@ def test_unknown_type_is_an_error_naming_the_file() -> None:
         extract_text(b"\x89PNG", "photo.png", "image/png")
     assert err.value.subject == "photo.png"
     assert "image/png" in err.value.message
-

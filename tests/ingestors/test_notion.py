@@ -15,8 +15,9 @@ from kb.config import Settings, settings_from_dict
 from kb.records import Document, SourceBatch
 from tests.conftest import NOTION_SAMPLE
 
-needs_sample = pytest.mark.skipif(not NOTION_SAMPLE.exists(),
-                                  reason=f"real Notion sample missing at {NOTION_SAMPLE}")
+needs_sample = pytest.mark.skipif(
+    not NOTION_SAMPLE.exists(), reason=f"real Notion sample missing at {NOTION_SAMPLE}"
+)
 
 FEB5 = "notion:191bb52ee2b5819aaaf3fcef734a6208"
 MOBILE = "notion:152bb52ee2b580179846fd78b2b60ea9"
@@ -31,10 +32,12 @@ ROOT = "Export-5f2e1c3a-0000-4000-8000-000000000001/"
 
 
 def make_settings(**notion: Any) -> Settings:
-    return settings_from_dict({
-        "people": [{"name": "Alice Smith", "email": "Alice@Example.com"}],
-        "notion": {"timezone": "America/New_York", **notion},
-    })
+    return settings_from_dict(
+        {
+            "people": [{"name": "Alice Smith", "email": "Alice@Example.com"}],
+            "notion": {"timezone": "America/New_York", **notion},
+        }
+    )
 
 
 def zip_bytes(files: dict[str, bytes | str]) -> bytes:
@@ -49,9 +52,9 @@ def workspace() -> dict[str, bytes | str]:
     all_csv = (
         "\ufeffName,Owner,Last reviewed,Review interval,Status,Superseded by,Supersedes,Team\r\n"
         f'Old guide ,Alice Smith,"June 18, 2025 12:29 PM",3 months,Deprecated,'
-        f'New guide (New%20guide%20{NEW}.md),,Platform \r\n'
+        f"New guide (New%20guide%20{NEW}.md),,Platform \r\n"
         f'New guide ,"Bob Jones, Alice Smith","@May 12, 2024",,In progress,,'
-        f'Old guide (Old%20guide%20{OLD}.md),Platform\r\n'
+        f"Old guide (Old%20guide%20{OLD}.md),Platform\r\n"
     )
     return {
         f"{ROOT}Policies {POL}.md": (
@@ -76,8 +79,9 @@ def workspace() -> dict[str, bytes | str]:
     }
 
 
-def read_files(tmp_path: Path, files: dict[str, bytes | str],
-               settings: Settings | None = None) -> SourceBatch:
+def read_files(
+    tmp_path: Path, files: dict[str, bytes | str], settings: Settings | None = None
+) -> SourceBatch:
     z = tmp_path / "export.zip"
     z.write_bytes(zip_bytes(files))
     return NotionIngestor(settings or make_settings()).read(z)
@@ -132,8 +136,10 @@ def test_sample_home_links_resolve_by_id_and_dangling_ones_are_dropped(sample: S
     home = docs_by_id(sample)[HOME]
     assert (home.title, home.path) == ("Home", [])
     # It links to four database CSVs; two have pages with the same id in the export, two dangle.
-    assert home.links == ["notion:c86dcb5c74ae4e5399086dd0b8272e87",
-                          "notion:0ef88ee1ec0d4a4880b32919ab8ece4a"]
+    assert home.links == [
+        "notion:c86dcb5c74ae4e5399086dd0b8272e87",
+        "notion:0ef88ee1ec0d4a4880b32919ab8ece4a",
+    ]
 
 
 @needs_sample
@@ -152,8 +158,9 @@ def test_sample_all_csv_rows_are_merged(sample: SourceBatch) -> None:
 
 @needs_sample
 def test_sample_dates_parse_to_utc_when_mapped() -> None:
-    settings = settings_from_dict({"notion": {"timezone": "America/New_York",
-                                              "properties": {"last_edited": ["Full date"]}}})
+    settings = settings_from_dict(
+        {"notion": {"timezone": "America/New_York", "properties": {"last_edited": ["Full date"]}}}
+    )
     batch = NotionIngestor(settings).read(NOTION_SAMPLE)
     doc = docs_by_id(batch)[FEB5]
     assert doc.last_edited_at == datetime(2025, 2, 5, 11, 16, tzinfo=UTC)
@@ -162,8 +169,9 @@ def test_sample_dates_parse_to_utc_when_mapped() -> None:
 
 
 @needs_sample
-def test_sample_unpacked_outer_zip_folder_gives_the_same_documents(tmp_path: Path,
-                                                                   sample: SourceBatch) -> None:
+def test_sample_unpacked_outer_zip_folder_gives_the_same_documents(
+    tmp_path: Path, sample: SourceBatch
+) -> None:
     folder = tmp_path / "unpacked"
     with zipfile.ZipFile(NOTION_SAMPLE) as outer:
         outer.extractall(folder)  # leaves the Part zip(s) as files, like unzipping the download
@@ -185,8 +193,10 @@ def test_database_rows_map_owner_dates_interval_status_and_relations(tmp_path: P
     assert old.acl == []
     assert old.resolution == {
         "properties": f"property block + row of 'Docs {DB}_all.csv'",
-        "owner": "property 'Owner'", "last_reviewed_at": "property 'Last reviewed'",
-        "review_interval_days": "property 'Review interval'", "status": "property 'Status'",
+        "owner": "property 'Owner'",
+        "last_reviewed_at": "property 'Last reviewed'",
+        "review_interval_days": "property 'Review interval'",
+        "status": "property 'Status'",
         "superseded_by": "property 'Superseded by'",
     }
     assert old.text == "# Old guide\n\n## Setup\n\nOld steps."
@@ -218,15 +228,20 @@ def test_plain_page_reads_only_configured_property_names(tmp_path: Path) -> None
     assert child.url == f"https://www.notion.so/Child-page-with-a-long-title-{CHILD}"
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("Verified by Alice Smith until June 1, 2026", datetime(2026, 6, 1, 4, 0, tzinfo=UTC)),
-    ("Verified May 12, 2024", datetime(2024, 5, 12, 4, 0, tzinfo=UTC)),
-    ("Verified", None),
-    ("Unverified", None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Verified by Alice Smith until June 1, 2026", datetime(2026, 6, 1, 4, 0, tzinfo=UTC)),
+        ("Verified May 12, 2024", datetime(2024, 5, 12, 4, 0, tzinfo=UTC)),
+        ("Verified", None),
+        ("Unverified", None),
+    ],
+)
 def test_wiki_verification_property(tmp_path: Path, value: str, expected: datetime | None) -> None:
-    files = {f"{ROOT}Wiki {DB}_all.csv": "\ufeffName,Verification\r\n",
-             f"{ROOT}Wiki {DB}/Page {OLD}.md": f"# Page\n\nVerification: {value}\n\nBody\n"}
+    files = {
+        f"{ROOT}Wiki {DB}_all.csv": "\ufeffName,Verification\r\n",
+        f"{ROOT}Wiki {DB}/Page {OLD}.md": f"# Page\n\nVerification: {value}\n\nBody\n",
+    }
     batch = read_files(tmp_path, files, make_settings(properties={"last_reviewed": ["Verification"]}))
     (doc,) = batch.documents
     assert doc.last_reviewed_at == expected
@@ -234,8 +249,10 @@ def test_wiki_verification_property(tmp_path: Path, value: str, expected: dateti
     assert batch.issues == []
 
 
-@pytest.mark.parametrize(("value", "days"), [("90", 90), ("90 days", 90), ("3 months", 90),
-                                             ("1 year", 365), ("weekly", 7), ("Quarterly", 90)])
+@pytest.mark.parametrize(
+    ("value", "days"),
+    [("90", 90), ("90 days", 90), ("3 months", 90), ("1 year", 365), ("weekly", 7), ("Quarterly", 90)],
+)
 def test_review_interval_forms(tmp_path: Path, value: str, days: int) -> None:
     files = {f"{ROOT}Page {OLD}.md": f"# Page\n\nReview interval: {value}\n\nBody\n"}
     (doc,) = read_files(tmp_path, files).documents
@@ -262,9 +279,11 @@ def test_unparseable_and_relative_dates_are_warnings_and_the_page_is_kept(tmp_pa
 
 
 def test_malformed_csv_is_reported_and_rows_come_from_the_pages(tmp_path: Path) -> None:
-    for broken in ('\ufeffName,Owner,Team\r\n"Old guide ,Alice\r\n',  # unterminated quote
-                   '\ufeffName,Owner,Team\r\nOld guide,Alice\r\n',     # ragged row
-                   b"\xff\xfeName,Owner\r\n"):                        # not UTF-8
+    for broken in (
+        '\ufeffName,Owner,Team\r\n"Old guide ,Alice\r\n',  # unterminated quote
+        "\ufeffName,Owner,Team\r\nOld guide,Alice\r\n",  # ragged row
+        b"\xff\xfeName,Owner\r\n",
+    ):  # not UTF-8
         files = workspace()
         files[f"{ROOT}Docs {DB}_all.csv"] = broken
         batch = read_files(tmp_path, files)
@@ -292,7 +311,9 @@ def test_attachments_are_warnings_not_failures(tmp_path: Path) -> None:
     files[f"{ROOT}Policies {POL}/files.zip"] = zip_bytes({f"Hidden {GONE}.md": "# Hidden"})
     batch = read_files(tmp_path, files)
     assert sorted((i.input, i.severity) for i in batch.issues) == [
-        (f"{ROOT}Policies {POL}/diagram.xyz", "warning"), (f"{ROOT}Policies {POL}/files.zip", "warning")]
+        (f"{ROOT}Policies {POL}/diagram.xyz", "warning"),
+        (f"{ROOT}Policies {POL}/files.zip", "warning"),
+    ]
     assert f"notion:{GONE}" not in docs_by_id(batch)  # an attached zip is never unpacked
     assert batch.complete and len(batch.documents) == 4
 
@@ -310,8 +331,10 @@ def test_corrupt_and_truncated_zips_are_reported_and_incomplete(tmp_path: Path) 
 def workspace_parts() -> dict[str, bytes | str]:
     files = workspace()
     names = sorted(files)
-    return {"Export-u-Part-1.zip": zip_bytes({n: files[n] for n in names[:3]}),
-            "Export-u-Part-2.zip": zip_bytes({n: files[n] for n in names[3:]})}
+    return {
+        "Export-u-Part-1.zip": zip_bytes({n: files[n] for n in names[:3]}),
+        "Export-u-Part-2.zip": zip_bytes({n: files[n] for n in names[3:]}),
+    }
 
 
 def test_outer_zip_of_parts_equals_the_flat_export(tmp_path: Path) -> None:
@@ -363,8 +386,9 @@ def test_folder_export_equals_the_zip(tmp_path: Path) -> None:
 def test_nfd_and_percent_encoded_names_still_match_links(tmp_path: Path) -> None:
     nfd_name = unicodedata.normalize("NFD", f"Café Über {OLD}.md")
     files: dict[str, bytes | str] = {
-        f"{ROOT}Index {POL}.md": (f"# Index\n\n[café](Caf%C3%A9%20%C3%9Cber%20{OLD}.md) "
-                                  "[raw](Raw%20notes.md)\n"),
+        f"{ROOT}Index {POL}.md": (
+            f"# Index\n\n[café](Caf%C3%A9%20%C3%9Cber%20{OLD}.md) [raw](Raw%20notes.md)\n"
+        ),
         f"{ROOT}{nfd_name}": unicodedata.normalize("NFD", "# Café Über\n\nText\n"),
         f"{ROOT}Raw%20notes.md": "# Raw notes\n\nNo id in this name.\n",  # mangled by a re-zip
     }
@@ -397,8 +421,10 @@ def test_links_match_nfd_and_percent_encoded_paths_without_ids(tmp_path: Path) -
 
 def test_last_edited_fields_and_title_fallback(tmp_path: Path) -> None:
     files = {
-        f"{ROOT}Edited {OLD}.md": ("# Edited\n\nLast edited time: June 20, 2025 9:00 AM\n"
-                                   "Last edited by: alice smith, Bob Jones\n\nBody\n"),
+        f"{ROOT}Edited {OLD}.md": (
+            "# Edited\n\nLast edited time: June 20, 2025 9:00 AM\n"
+            "Last edited by: alice smith, Bob Jones\n\nBody\n"
+        ),
         f"{ROOT}No heading here {NEW}.md": "Just text, no title line.\n",
     }
     docs = docs_by_id(read_files(tmp_path, files))
@@ -415,7 +441,8 @@ def test_dangling_relation_is_a_warning(tmp_path: Path) -> None:
     batch = read_files(tmp_path, files)
     assert batch.documents[0].superseded_by is None
     assert [(i.input, i.severity) for i in batch.issues] == [
-        (f"{ROOT}Page {OLD}.md: property 'Superseded by'", "warning")]
+        (f"{ROOT}Page {OLD}.md: property 'Superseded by'", "warning")
+    ]
 
 
 def _dashed(hex_id: str) -> str:
@@ -428,16 +455,20 @@ def test_html_export_pages(tmp_path: Path) -> None:
         '<h1 class="page-title">Runbook for deploys</h1><table class="properties"><tbody>'
         '<tr class="property-row"><th><span class="icon"></span>Owner</th>'
         '<td><span class="user"><img src="x.png"/>Alice Smith</span></td></tr>'
-        '<tr><th>Last reviewed</th><td><time>@February 1, 2022 7:07 PM</time></td></tr>'
+        "<tr><th>Last reviewed</th><td><time>@February 1, 2022 7:07 PM</time></td></tr>"
         '</tbody></table></header><div class="page-body"><h2 id="a">Deploy</h2>'
         f'<p id="b">Run <a href="Runbook%20{POL}/Child.html">the <b>child</b></a> first.</p>'
-        '<ul><li>step one</li></ul></div></article></body></html>'
+        "<ul><li>step one</li></ul></div></article></body></html>"
     )
-    child = (f'<html><body><article id="{_dashed(CHILD)}"><header><h1 class="page-title">Child</h1>'
-             '</header><div class="page-body"><p>Hi</p></div></article></body></html>')
-    files: dict[str, bytes | str] = {f"{ROOT}Runbook {POL}.html": page,
-                                     f"{ROOT}Runbook {POL}/Child.html": child,
-                                     f"{ROOT}index.html": "<html></html>"}
+    child = (
+        f'<html><body><article id="{_dashed(CHILD)}"><header><h1 class="page-title">Child</h1>'
+        '</header><div class="page-body"><p>Hi</p></div></article></body></html>'
+    )
+    files: dict[str, bytes | str] = {
+        f"{ROOT}Runbook {POL}.html": page,
+        f"{ROOT}Runbook {POL}/Child.html": child,
+        f"{ROOT}index.html": "<html></html>",
+    }
     batch = read_files(tmp_path, files)
     assert batch.issues == [] and batch.complete
     docs = docs_by_id(batch)
@@ -445,7 +476,9 @@ def test_html_export_pages(tmp_path: Path) -> None:
     assert runbook.title == "Runbook for deploys"
     assert runbook.owner == "alice@example.com"
     assert runbook.last_reviewed_at == datetime(2022, 2, 2, 0, 7, tzinfo=UTC)
-    assert runbook.text == (f"# Runbook for deploys\n\n## Deploy\n\n"
-                            f"Run [the child](Runbook%20{POL}/Child.html) first.\n\n- step one")
+    assert runbook.text == (
+        f"# Runbook for deploys\n\n## Deploy\n\n"
+        f"Run [the child](Runbook%20{POL}/Child.html) first.\n\n- step one"
+    )
     assert runbook.links == [f"notion:{CHILD}"]
     assert docs[f"notion:{CHILD}"].path == ["Runbook for deploys"]

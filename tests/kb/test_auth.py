@@ -16,13 +16,17 @@ TOKEN = "s3cret-token-for-bob"
 
 
 def static_auth() -> Authenticator:
-    return Authenticator(AuthSettings.model_validate({
-        "tokens": [
-            {"sha256": hash_token(TOKEN), "user": "Bob@Acme.test", "groups": ["Finance"]},
-            {"sha256": hash_token("root-token"), "user": "root@acme.test", "admin": True},
-            {"sha256": hash_token("ops-token"), "user": "ops@acme.test", "groups": ["kb-admins"]},
-        ]
-    }))
+    return Authenticator(
+        AuthSettings.model_validate(
+            {
+                "tokens": [
+                    {"sha256": hash_token(TOKEN), "user": "Bob@Acme.test", "groups": ["Finance"]},
+                    {"sha256": hash_token("root-token"), "user": "root@acme.test", "admin": True},
+                    {"sha256": hash_token("ops-token"), "user": "ops@acme.test", "groups": ["kb-admins"]},
+                ]
+            }
+        )
+    )
 
 
 def test_static_token_gives_its_principal_with_lowercased_ids() -> None:
@@ -38,14 +42,17 @@ def test_admin_comes_from_the_token_flag_or_an_admin_group() -> None:
     assert auth.authenticate("bearer ops-token").admin
 
 
-@pytest.mark.parametrize(("header", "message"), [
-    (None, "missing bearer token"),
-    ("", "missing bearer token"),
-    ("Basic Ym9iOnB3", "malformed Authorization header"),
-    ("Bearer", "malformed Authorization header"),
-    ("Bearer a b", "malformed Authorization header"),
-    ("Bearer wrong-token", "invalid token"),
-])
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (None, "missing bearer token"),
+        ("", "missing bearer token"),
+        ("Basic Ym9iOnB3", "malformed Authorization header"),
+        ("Bearer", "malformed Authorization header"),
+        ("Bearer a b", "malformed Authorization header"),
+        ("Bearer wrong-token", "invalid token"),
+    ],
+)
 def test_bad_credentials_are_refused_without_echoing_them(header: str | None, message: str) -> None:
     with pytest.raises(AuthError) as info:
         static_auth().authenticate(header)
@@ -57,8 +64,9 @@ def test_bad_credentials_are_refused_without_echoing_them(header: str | None, me
 def jwt_auth_from_file(tmp_path: Path, key: SigningKey) -> Authenticator:
     path = tmp_path / "jwks.json"
     path.write_text(json.dumps(key.jwks()))
-    return Authenticator(AuthSettings.model_validate(
-        {"jwt": jwt_settings(jwks_path=str(path)), "admin_groups": ["KB-Admins"]}))
+    return Authenticator(
+        AuthSettings.model_validate({"jwt": jwt_settings(jwks_path=str(path)), "admin_groups": ["KB-Admins"]})
+    )
 
 
 def test_jwt_from_a_local_jwks_gives_user_groups_and_admin(tmp_path: Path) -> None:
@@ -69,12 +77,15 @@ def test_jwt_from_a_local_jwks_gives_user_groups_and_admin(tmp_path: Path) -> No
     assert auth.authenticate(f"Bearer {key.token(groups=['kb-admins'])}").admin
 
 
-@pytest.mark.parametrize(("claims", "message"), [
-    ({"expires_in": -120}, "expired token"),
-    ({"aud": "someone-else"}, "invalid token"),
-    ({"iss": "https://evil.example.test/"}, "invalid token"),
-    ({"email": ""}, "invalid token"),
-])
+@pytest.mark.parametrize(
+    ("claims", "message"),
+    [
+        ({"expires_in": -120}, "expired token"),
+        ({"aud": "someone-else"}, "invalid token"),
+        ({"iss": "https://evil.example.test/"}, "invalid token"),
+        ({"email": ""}, "invalid token"),
+    ],
+)
 def test_jwt_with_bad_claims_is_refused(tmp_path: Path, claims: dict[str, object], message: str) -> None:
     key = SigningKey()
     auth = jwt_auth_from_file(tmp_path, key)
@@ -95,8 +106,12 @@ def test_jwt_with_alg_none_is_refused(tmp_path: Path) -> None:
 
     key = SigningKey()
     auth = jwt_auth_from_file(tmp_path, key)
-    forged = jwt.encode({"iss": "https://idp.example.test/", "aud": "freshkb", "email": "x@acme.test",
-                         "exp": 4_000_000_000}, key=None, algorithm="none", headers={"kid": key.kid})
+    forged = jwt.encode(
+        {"iss": "https://idp.example.test/", "aud": "freshkb", "email": "x@acme.test", "exp": 4_000_000_000},
+        key=None,
+        algorithm="none",
+        headers={"kid": key.kid},
+    )
     with pytest.raises(AuthError, match="invalid token"):
         auth.authenticate(f"Bearer {forged}")
 

@@ -34,8 +34,11 @@ def chroma_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = (tmp_path / "chroma.log").open("wb")
-    proc = subprocess.Popen([str(CHROMA), "run", "--path", str(tmp_path / "server"), "--host",
-                             "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(CHROMA), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -60,8 +63,9 @@ def chroma_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]
 
 def test_ingest_and_query_through_a_chroma_server(chroma_server, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     url, proc = chroma_server
-    settings = settings_from_dict({"data": {"dir": str(tmp_path / "data")},
-                                   "index": {"chroma_url": url, "collection": "server-test"}})
+    settings = settings_from_dict(
+        {"data": {"dir": str(tmp_path / "data")}, "index": {"chroma_url": url, "collection": "server-test"}}
+    )
     write_page(tmp_path / "x", "refunds", "Refunds", "Refunds go through the support queue.\n")
     write_page(tmp_path / "x", "vpn", "VPN setup", "Install the client and sign in with SSO.\n")
     rt = Runtime(settings, embedder=embedder)

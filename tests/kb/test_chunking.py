@@ -38,8 +38,11 @@ def test_chunks_follow_sections_with_heading_paths() -> None:
     chunks = chunk_document(_doc(TEXT), IndexSettings())
     assert [c.chunk_id for c in chunks] == [f"notion:abc#{i}" for i in range(4)]
     assert [c.heading for c in chunks] == [
-        "Billing Migration", "Billing Migration / Invoicing",
-        "Billing Migration / Invoicing / Retries", "Billing Migration / Refunds"]
+        "Billing Migration",
+        "Billing Migration / Invoicing",
+        "Billing Migration / Invoicing / Retries",
+        "Billing Migration / Refunds",
+    ]
     assert chunks[1].text == "Invoices are generated nightly by the ledger job."
     assert "# not a heading inside code" in chunks[2].text
     assert all(not c.text.startswith("#") for c in chunks)
@@ -48,8 +51,9 @@ def test_chunks_follow_sections_with_heading_paths() -> None:
 
 def test_embedding_text_prefixes_title_and_heading() -> None:
     chunk = chunk_document(_doc(TEXT), IndexSettings())[3]
-    assert embedding_text(chunk) == ("Billing Migration\nBilling Migration / Refunds\n"
-                                     "Refunds go through the support queue.")
+    assert embedding_text(chunk) == (
+        "Billing Migration\nBilling Migration / Refunds\nRefunds go through the support queue."
+    )
 
 
 def test_long_sections_are_split_with_the_same_heading() -> None:

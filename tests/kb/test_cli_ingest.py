@@ -22,8 +22,10 @@ KB = ROOT / ".venv" / "bin" / "kb"
 
 def _config(tmp_path: Path, extra: str = "") -> Path:
     config = tmp_path / "config.toml"
-    config.write_text(f'[data]\ndir = "{tmp_path / "data"}"\n\n[[rules]]\nmatch = "Travel*"\n'
-                      f'owner = "travel@acme.example"\n{extra}')
+    config.write_text(
+        f'[data]\ndir = "{tmp_path / "data"}"\n\n[[rules]]\nmatch = "Travel*"\n'
+        f'owner = "travel@acme.example"\n{extra}'
+    )
     return config
 
 
@@ -43,8 +45,14 @@ def test_ingest_json_then_docs_json(tmp_path: Path, embedder) -> None:  # type: 
     assert report["failed"] == [] and report["chunks_embedded"] >= 2 and report["source"] == "gdrive"
 
     db = Database(load_settings(config).store_path)
-    ReviewStore(db).record(Review(doc_id="gdrive:f1", reviewer="ann@acme.example",
-                                  reviewed_at=datetime(2026, 11, 1, tzinfo=UTC), note="ok"))
+    ReviewStore(db).record(
+        Review(
+            doc_id="gdrive:f1",
+            reviewer="ann@acme.example",
+            reviewed_at=datetime(2026, 11, 1, tzinfo=UTC),
+            note="ok",
+        )
+    )
     db.close()
 
     code, out, _ = _invoke("docs", "--json", "-c", str(config), "--source", "drive")
@@ -84,8 +92,12 @@ def test_nothing_readable_exits_non_zero(tmp_path: Path) -> None:
     corrupt = tmp_path / "export.zip"
     corrupt.write_bytes(b"PK\x03\x04 this is not a zip")
     for source in ("notion", "drive"):
-        proc = subprocess.run([str(KB), "ingest", source, str(corrupt), "--json", "-c", str(config)],
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [str(KB), "ingest", source, str(corrupt), "--json", "-c", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode != 0, proc.stdout
         assert "export.zip" in proc.stdout + proc.stderr
 

@@ -37,9 +37,14 @@ groups = ["kb-admins"]
 
 
 def test_principal_for_uses_token_entries() -> None:
-    auth = AuthSettings.model_validate({
-        "tokens": [{"sha256": "0" * 64, "user": "Fin@Acme.test", "groups": ["Finance"]},
-                   {"sha256": "1" * 64, "user": "boss@acme.test", "groups": ["kb-admins"]}]})
+    auth = AuthSettings.model_validate(
+        {
+            "tokens": [
+                {"sha256": "0" * 64, "user": "Fin@Acme.test", "groups": ["Finance"]},
+                {"sha256": "1" * 64, "user": "boss@acme.test", "groups": ["kb-admins"]},
+            ]
+        }
+    )
     fin = principal_for("fin@acme.test", auth)
     assert (fin.user, fin.groups, fin.admin) == ("fin@acme.test", frozenset({"finance"}), False)
     assert principal_for("boss@acme.test", auth).admin
@@ -51,14 +56,28 @@ def test_principal_for_uses_token_entries() -> None:
 class Reader:
     def read(self, path: Path) -> SourceBatch:
         at = datetime(2026, 10, 1, tzinfo=UTC)
-        return SourceBatch(source="notion", documents=[
-            Document(doc_id="notion:" + "1" * 32, source="notion", title="Payroll Calendar",
-                     text="Payroll runs on the 28th of every month.", last_reviewed_at=at,
-                     acl=["group:finance"], owner="fin@acme.test"),
-            Document(doc_id="notion:" + "2" * 32, source="notion", title="Office Hours",
-                     text="The office opens at 8 and payroll questions go to HR.",
-                     last_reviewed_at=datetime(2022, 1, 1, tzinfo=UTC), owner="hr@acme.test"),
-        ])
+        return SourceBatch(
+            source="notion",
+            documents=[
+                Document(
+                    doc_id="notion:" + "1" * 32,
+                    source="notion",
+                    title="Payroll Calendar",
+                    text="Payroll runs on the 28th of every month.",
+                    last_reviewed_at=at,
+                    acl=["group:finance"],
+                    owner="fin@acme.test",
+                ),
+                Document(
+                    doc_id="notion:" + "2" * 32,
+                    source="notion",
+                    title="Office Hours",
+                    text="The office opens at 8 and payroll questions go to HR.",
+                    last_reviewed_at=datetime(2022, 1, 1, tzinfo=UTC),
+                    owner="hr@acme.test",
+                ),
+            ],
+        )
 
 
 @pytest.mark.slow
@@ -70,14 +89,16 @@ def test_kb_search_json_and_human_output(tmp_path: Path, embedder: Any) -> None:
     rt.close()
     runner = CliRunner()
 
-    insider = runner.invoke(app, ["search", "when does payroll run", "--config", str(config),
-                                  "--as", "fin@acme.test", "--json"])
+    insider = runner.invoke(
+        app, ["search", "when does payroll run", "--config", str(config), "--as", "fin@acme.test", "--json"]
+    )
     assert insider.exit_code == 0, insider.output
     data = json.loads(insider.stdout)
     assert data["hits"][0]["doc"]["title"] == "Payroll Calendar"
 
-    outsider = runner.invoke(app, ["search", "when does payroll run", "--config", str(config),
-                                   "--top-k", "3"])
+    outsider = runner.invoke(
+        app, ["search", "when does payroll run", "--config", str(config), "--top-k", "3"]
+    )
     assert outsider.exit_code == 0, outsider.output
     assert "Payroll Calendar" not in outsider.stdout
     assert "1. Office Hours  [OVERDUE" in outsider.stdout

@@ -15,8 +15,7 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def doc(**kw: Any) -> Document:
-    return Document(doc_id="notion:" + "a" * 32, source="notion", title=kw.pop("title", "Page"),
-                    **kw)
+    return Document(doc_id="notion:" + "a" * 32, source="notion", title=kw.pop("title", "Page"), **kw)
 
 
 def with_decay(decay: str) -> Settings:
@@ -37,32 +36,62 @@ def reviewed_overdue_by(days: int) -> datetime:
         ({"last_reviewed_at": reviewed_overdue_by(360)}, "overdue", 0.25, 360, "review"),
         ({"last_edited_at": reviewed_overdue_by(90)}, "overdue", 0.707107, 90, "edit"),
         ({}, "unknown", 0.8, None, "none"),
-        ({"status": "deprecated", "last_reviewed_at": datetime(2026, 10, 1, tzinfo=UTC)},
-         "deprecated", 0.2, None, "review"),
-        ({"status": "archived", "last_reviewed_at": datetime(2026, 10, 1, tzinfo=UTC)},
-         "archived", 0.1, None, "review"),
-        ({"superseded_by": "notion:" + "b" * 32, "last_reviewed_at": datetime(2026, 10, 1,
-                                                                              tzinfo=UTC)},
-         "superseded", 0.15, None, "review"),
-        ({"superseded_by": "notion:" + "b" * 32, "last_reviewed_at": reviewed_overdue_by(180)},
-         "superseded", 0.075, 180, "review"),
+        (
+            {"status": "deprecated", "last_reviewed_at": datetime(2026, 10, 1, tzinfo=UTC)},
+            "deprecated",
+            0.2,
+            None,
+            "review",
+        ),
+        (
+            {"status": "archived", "last_reviewed_at": datetime(2026, 10, 1, tzinfo=UTC)},
+            "archived",
+            0.1,
+            None,
+            "review",
+        ),
+        (
+            {"superseded_by": "notion:" + "b" * 32, "last_reviewed_at": datetime(2026, 10, 1, tzinfo=UTC)},
+            "superseded",
+            0.15,
+            None,
+            "review",
+        ),
+        (
+            {"superseded_by": "notion:" + "b" * 32, "last_reviewed_at": reviewed_overdue_by(180)},
+            "superseded",
+            0.075,
+            180,
+            "review",
+        ),
         # Superseded and long overdue: 0.5**(1000/180) * 0.15 is far below the floor.
-        ({"superseded_by": "x", "last_reviewed_at": reviewed_overdue_by(1000)},
-         "superseded", 0.05, 1000, "review"),
+        (
+            {"superseded_by": "x", "last_reviewed_at": reviewed_overdue_by(1000)},
+            "superseded",
+            0.05,
+            1000,
+            "review",
+        ),
         ({"status": "deprecated"}, "deprecated", 0.16, None, "none"),
     ],
 )
-def test_assess_table(fields: dict[str, Any], status: str, weight: float, overdue_days: int | None,
-                      basis: str) -> None:
+def test_assess_table(
+    fields: dict[str, Any], status: str, weight: float, overdue_days: int | None, basis: str
+) -> None:
     fr = assess(doc(**fields), NOW, Settings())
     assert (fr.status, fr.weight, fr.overdue_days, fr.reviewed_basis) == (
-        status, pytest.approx(weight, abs=1e-6), overdue_days, basis)
+        status,
+        pytest.approx(weight, abs=1e-6),
+        overdue_days,
+        basis,
+    )
     assert fr.reasons
 
 
 def test_due_at_uses_the_documents_interval_and_counts_whole_days() -> None:
-    fr = assess(doc(last_reviewed_at=datetime(2021, 3, 1, tzinfo=UTC), review_interval_days=365),
-                NOW, Settings())
+    fr = assess(
+        doc(last_reviewed_at=datetime(2021, 3, 1, tzinfo=UTC), review_interval_days=365), NOW, Settings()
+    )
     assert fr.due_at == datetime(2022, 3, 1, tzinfo=UTC)
     assert fr.overdue_days == 1725
     assert fr.basis_at == datetime(2021, 3, 1, tzinfo=UTC)
@@ -79,9 +108,16 @@ def test_due_soon_boundary_is_due_soon_days_before_due() -> None:
 @pytest.mark.parametrize(
     ("decay", "days", "weight"),
     [
-        ("exponential", 0, 1.0), ("exponential", 180, 0.5), ("exponential", 360, 0.25),
-        ("linear", 0, 1.0), ("linear", 180, 0.525), ("linear", 360, 0.05), ("linear", 720, 0.05),
-        ("step", 1, 0.5), ("step", 180, 0.5), ("step", 181, 0.05),
+        ("exponential", 0, 1.0),
+        ("exponential", 180, 0.5),
+        ("exponential", 360, 0.25),
+        ("linear", 0, 1.0),
+        ("linear", 180, 0.525),
+        ("linear", 360, 0.05),
+        ("linear", 720, 0.05),
+        ("step", 1, 0.5),
+        ("step", 180, 0.5),
+        ("step", 181, 0.05),
     ],
 )
 def test_decay_shapes(decay: str, days: int, weight: float) -> None:
@@ -101,28 +137,34 @@ def test_weight_never_below_the_floor() -> None:
 def test_freshkb_review_counts_until_the_source_changes() -> None:
     kb_review = datetime(2026, 10, 1, tzinfo=UTC)
     old = datetime(2024, 1, 1, tzinfo=UTC)
-    confirmed = assess(doc(last_reviewed_at=old, last_edited_at=datetime(2026, 9, 1, tzinfo=UTC)),
-                       NOW, Settings(), reviewed_at=kb_review)
-    assert (confirmed.status, confirmed.basis_at, confirmed.reviewed_basis) == (
-        "fresh", kb_review, "review")
+    confirmed = assess(
+        doc(last_reviewed_at=old, last_edited_at=datetime(2026, 9, 1, tzinfo=UTC)),
+        NOW,
+        Settings(),
+        reviewed_at=kb_review,
+    )
+    assert (confirmed.status, confirmed.basis_at, confirmed.reviewed_basis) == ("fresh", kb_review, "review")
 
     # Edited after the FreshKB review: the review vouched for a version that no longer exists,
     # so the basis falls back to the source's own review date.
-    edited = assess(doc(last_reviewed_at=old, last_edited_at=datetime(2026, 10, 15, tzinfo=UTC)),
-                    NOW, Settings(), reviewed_at=kb_review)
+    edited = assess(
+        doc(last_reviewed_at=old, last_edited_at=datetime(2026, 10, 15, tzinfo=UTC)),
+        NOW,
+        Settings(),
+        reviewed_at=kb_review,
+    )
     assert (edited.status, edited.basis_at) == ("overdue", old)
     assert any("no longer counts" in r for r in edited.reasons)
 
     # No source review date: the newer edit is the basis.
-    edit_only = assess(doc(last_edited_at=datetime(2026, 10, 15, tzinfo=UTC)), NOW, Settings(),
-                       reviewed_at=kb_review)
-    assert (edit_only.reviewed_basis, edit_only.basis_at) == (
-        "edit", datetime(2026, 10, 15, tzinfo=UTC))
+    edit_only = assess(
+        doc(last_edited_at=datetime(2026, 10, 15, tzinfo=UTC)), NOW, Settings(), reviewed_at=kb_review
+    )
+    assert (edit_only.reviewed_basis, edit_only.basis_at) == ("edit", datetime(2026, 10, 15, tzinfo=UTC))
 
     # A newer source review wins over an older FreshKB review.
     newer = datetime(2026, 11, 1, tzinfo=UTC)
-    assert assess(doc(last_reviewed_at=newer), NOW, Settings(),
-                  reviewed_at=kb_review).basis_at == newer
+    assert assess(doc(last_reviewed_at=newer), NOW, Settings(), reviewed_at=kb_review).basis_at == newer
 
 
 def test_freshkb_review_rescues_an_overdue_page() -> None:
@@ -143,8 +185,7 @@ RECENT = datetime(2026, 10, 1, tzinfo=UTC)
         ("Superseded by [Billing Migration Q4 2026](billing.md)\n\nOld text", "superseded", 0.15),
         ("This doc was replaced by the new handbook.", "superseded", 0.15),
         ("This page may contain outdated information.\n\nBody", "overdue", 0.5),
-        ("Body text\n" + "filler line\n" * 200 + "## Deprecated: kept for history\n", "deprecated",
-         0.2),
+        ("Body text\n" + "filler line\n" * 200 + "## Deprecated: kept for history\n", "deprecated", 0.2),
         ("Everything here is current.", "fresh", 1.0),
         # Banners are at the top: a phrase deep in the body is not one.
         ("Intro\n" + "filler text " * 200 + "this page is deprecated", "fresh", 1.0),
@@ -158,8 +199,11 @@ def test_in_text_markers(text: str, status: str, weight: float) -> None:
 
 
 def test_outdated_marker_keeps_a_worse_date_weight() -> None:
-    fr = assess(doc(text="May contain outdated information", last_reviewed_at=reviewed_overdue_by(360)),
-                NOW, Settings())
+    fr = assess(
+        doc(text="May contain outdated information", last_reviewed_at=reviewed_overdue_by(360)),
+        NOW,
+        Settings(),
+    )
     assert (fr.status, fr.weight, fr.overdue_days) == ("overdue", 0.25, 360)
 
 

@@ -15,8 +15,14 @@ from kb.records import Chunk
 
 
 def _chunk(doc: str, i: int, acl: list[str]) -> Chunk:
-    return Chunk(chunk_id=f"{doc}#{i}", doc_id=doc, index=i, text=f"{doc} part {i}", heading="H",
-                 metadata={"title": doc.upper(), "source": "notion", "acl_key": acl_key(acl)})
+    return Chunk(
+        chunk_id=f"{doc}#{i}",
+        doc_id=doc,
+        index=i,
+        text=f"{doc} part {i}",
+        heading="H",
+        metadata={"title": doc.upper(), "source": "notion", "acl_key": acl_key(acl)},
+    )
 
 
 def _unit(*xs: float) -> list[float]:
@@ -27,8 +33,10 @@ def _unit(*xs: float) -> list[float]:
 @pytest.fixture
 def index(settings: Settings) -> VectorIndex:
     ix = VectorIndex(settings)
-    ix.upsert([_chunk("a", 0, ["everyone"]), _chunk("a", 1, ["everyone"]), _chunk("b", 0, ["group:x"])],
-              [_unit(1, 0, 0), _unit(1, 1, 0), _unit(0, 0, 1)])
+    ix.upsert(
+        [_chunk("a", 0, ["everyone"]), _chunk("a", 1, ["everyone"]), _chunk("b", 0, ["group:x"])],
+        [_unit(1, 0, 0), _unit(1, 1, 0), _unit(0, 0, 1)],
+    )
     return ix
 
 
@@ -104,8 +112,9 @@ def test_mismatched_embeddings_are_an_error(settings: Settings) -> None:
 
 
 def test_unreachable_server_names_the_url(tmp_path: Path) -> None:
-    settings = settings_from_dict({"data": {"dir": str(tmp_path)},
-                                   "index": {"chroma_url": "http://127.0.0.1:9"}})
+    settings = settings_from_dict(
+        {"data": {"dir": str(tmp_path)}, "index": {"chroma_url": "http://127.0.0.1:9"}}
+    )
     with pytest.raises(StoreError, match=r"http://127\.0\.0\.1:9"):
         VectorIndex(settings)
 

@@ -49,10 +49,18 @@ class FolderIngestor:
             while lines and lines[0].split(":")[0] in ("Owner", "ACL"):
                 key, _, value = lines.pop(0).partition(":")
                 fields["owner" if key == "Owner" else "acl"] = (
-                    value.strip() if key == "Owner" else value.strip().split(","))
-            batch.documents.append(Document(doc_id=f"notion:{file.stem}", source="notion",
-                                            title=title.lstrip("# "), text="\n".join(lines),
-                                            source_path=file.name, **fields))  # type: ignore[arg-type]
+                    value.strip() if key == "Owner" else value.strip().split(",")
+                )
+            batch.documents.append(
+                Document(
+                    doc_id=f"notion:{file.stem}",
+                    source="notion",
+                    title=title.lstrip("# "),
+                    text="\n".join(lines),
+                    source_path=file.name,
+                    **fields,
+                )
+            )  # type: ignore[arg-type]
         return batch
 
 
@@ -65,14 +73,23 @@ def write_page(folder: Path, name: str, title: str, body: str, header: str = "")
 
 
 def _corpus(folder: Path) -> None:
-    write_page(folder, "billing", "Billing Migration",
-               "## Invoicing\n\nInvoices are generated nightly by the ledger job.\n\n"
-               "## Refunds\n\nRefunds go through the support queue within five days.\n")
-    write_page(folder, "oncall", "On-call handbook",
-               "Page the primary first. Escalate to the secondary after 15 minutes.\n",
-               header="Owner: sre@acme.example\n")
-    write_page(folder, "vpn", "VPN setup", "Install the client and sign in with SSO.\n",
-               header="ACL: group:it\n")
+    write_page(
+        folder,
+        "billing",
+        "Billing Migration",
+        "## Invoicing\n\nInvoices are generated nightly by the ledger job.\n\n"
+        "## Refunds\n\nRefunds go through the support queue within five days.\n",
+    )
+    write_page(
+        folder,
+        "oncall",
+        "On-call handbook",
+        "Page the primary first. Escalate to the secondary after 15 minutes.\n",
+        header="Owner: sre@acme.example\n",
+    )
+    write_page(
+        folder, "vpn", "VPN setup", "Install the client and sign in with SSO.\n", header="ACL: group:it\n"
+    )
     write_page(folder, "empty", "Empty page", "")
 
 
@@ -103,7 +120,8 @@ def test_ingest_then_reingest_embeds_nothing(runtime: Runtime, tmp_path: Path) -
 
 def test_rules_and_defaults_are_applied_and_searchable(runtime: Runtime, tmp_path: Path) -> None:
     runtime.settings.rules = settings_from_dict(
-        {"rules": [{"match": "billing*", "owner": "fin@acme.example", "readers": ["group:finance"]}]}).rules
+        {"rules": [{"match": "billing*", "owner": "fin@acme.example", "readers": ["group:finance"]}]}
+    ).rules
     _corpus(tmp_path / "x")
     Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
     billing = runtime.documents.get("notion:billing")
@@ -136,8 +154,13 @@ def test_acl_only_change_updates_metadata_without_embedding(runtime: Runtime, tm
     _corpus(tmp_path / "x")
     ingester = Ingester(runtime, READERS)
     ingester.ingest("notion", tmp_path / "x")
-    write_page(tmp_path / "x", "vpn", "VPN setup", "Install the client and sign in with SSO.\n",
-               header="ACL: group:it,group:contractors\n")
+    write_page(
+        tmp_path / "x",
+        "vpn",
+        "VPN setup",
+        "Install the client and sign in with SSO.\n",
+        header="ACL: group:it,group:contractors\n",
+    )
     report = ingester.ingest("notion", tmp_path / "x")
     assert report.updated == ["notion:vpn"] and report.chunks_embedded == 0
     meta = runtime.index.metadata("notion:vpn#0")
@@ -177,8 +200,13 @@ def test_incomplete_export_removes_nothing(runtime: Runtime, tmp_path: Path) -> 
 
 def test_secrets_are_redacted_before_embedding_and_storing(runtime: Runtime, tmp_path: Path) -> None:
     key = "AKIAIOSFODNN7EXAMPLE"
-    write_page(tmp_path / "x", "creds", "DB credentials", f"Use key {key}\npassword = hunter2!\n",
-               header="Owner: dba@acme.example\n")
+    write_page(
+        tmp_path / "x",
+        "creds",
+        "DB credentials",
+        f"Use key {key}\npassword = hunter2!\n",
+        header="Owner: dba@acme.example\n",
+    )
     Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
     doc = runtime.documents.get("notion:creds")
     assert doc is not None and key not in doc.text and "hunter2" not in doc.text
@@ -193,8 +221,9 @@ def test_reconcile_drops_orphans_and_restores_missing_vectors(runtime: Runtime, 
     _corpus(tmp_path / "x")
     ingester = Ingester(runtime, READERS)
     ingester.ingest("notion", tmp_path / "x")
-    orphan = chunk_document(Document(doc_id="notion:ghost", source="notion", title="Ghost"),
-                            runtime.settings.index)
+    orphan = chunk_document(
+        Document(doc_id="notion:ghost", source="notion", title="Ghost"), runtime.settings.index
+    )
     runtime.index.upsert(orphan, runtime.embedder.embed(["Ghost"]))
     runtime.index.delete_chunks(["notion:oncall#0"])
     report = ingester.ingest("notion", tmp_path / "x")
@@ -208,11 +237,19 @@ def _drive_export(folder: Path, names: list[str]) -> None:
         local = f"files/f{i}/{name}.md"
         (folder / local).parent.mkdir(parents=True, exist_ok=True)
         (folder / local).write_text(f"# {name}\n\nAll about {name.lower()} at Acme.\n")
-        lines.append(json.dumps({
-            "id": f"f{i}", "name": f"{name}.md", "mimeType": "text/markdown", "x_local_path": local,
-            "modifiedTime": "2026-10-01T10:00:00Z",
-            "owners": [{"displayName": "Ann", "emailAddress": "ann@acme.example"}],
-            "permissions": [{"type": "group", "role": "reader", "emailAddress": "eng@acme.example"}]}))
+        lines.append(
+            json.dumps(
+                {
+                    "id": f"f{i}",
+                    "name": f"{name}.md",
+                    "mimeType": "text/markdown",
+                    "x_local_path": local,
+                    "modifiedTime": "2026-10-01T10:00:00Z",
+                    "owners": [{"displayName": "Ann", "emailAddress": "ann@acme.example"}],
+                    "permissions": [{"type": "group", "role": "reader", "emailAddress": "eng@acme.example"}],
+                }
+            )
+        )
     (folder / "manifest.jsonl").write_text("\n".join(lines) + "\n")
 
 
@@ -253,8 +290,11 @@ Ingester(Runtime(load_settings(sys.argv[1])), READERS).ingest("notion", Path(sys
 def _big_corpus(folder: Path, version: int, n: int) -> None:
     for i in range(n):
         sections = 1 if version == 1 else 3
-        body = "".join(f"## Part {s}\n\nVersion {version} of topic {i}, section {s}: the service "
-                       f"number {i} handles request type {s}.\n\n" for s in range(sections))
+        body = "".join(
+            f"## Part {s}\n\nVersion {version} of topic {i}, section {s}: the service "
+            f"number {i} handles request type {s}.\n\n"
+            for s in range(sections)
+        )
         write_page(folder, f"page{i:03d}", f"Topic {i}", body)
 
 
@@ -269,8 +309,11 @@ def test_kill_mid_ingest_then_rerun_converges(runtime: Runtime, tmp_path: Path, 
 
     config = tmp_path / "config.toml"
     config.write_text(f'[data]\ndir = "{runtime.settings.data.dir}"\n')
-    proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(config), str(corpus)], cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(config), str(corpus)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     updated = 0
     deadline = time.monotonic() + 240
     with sqlite3.connect(runtime.settings.store_path) as probe:

@@ -14,15 +14,17 @@ from kb.store.documents import DocumentStore
 
 def put(store: DocumentStore, doc_id: str, *texts: str, title: str = "Page") -> None:
     doc = Document(doc_id=doc_id, source="notion", title=title, text="\n".join(texts))
-    store.upsert(doc, [Chunk(chunk_id=f"{doc_id}#{i}", doc_id=doc_id, index=i, text=t)
-                       for i, t in enumerate(texts)])
+    store.upsert(
+        doc, [Chunk(chunk_id=f"{doc_id}#{i}", doc_id=doc_id, index=i, text=t) for i, t in enumerate(texts)]
+    )
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> DocumentStore:
     s = DocumentStore(Database(tmp_path / "kb.sqlite"))
-    put(s, "pub", "Invoices are generated on the first day of the month by Stripe.",
-        "The VPN uses WireGuard.")
+    put(
+        s, "pub", "Invoices are generated on the first day of the month by Stripe.", "The VPN uses WireGuard."
+    )
     for i in range(4):
         put(s, f"secret{i}", "Invoices invoices invoices: the payroll invoices are confidential.")
     put(s, "other", "The office printer needs a badge.")
@@ -63,16 +65,19 @@ def test_acl_mask_applies_before_top_n(store: DocumentStore) -> None:
 
 def test_scores_do_not_depend_on_unreadable_text(store: DocumentStore, tmp_path: Path) -> None:
     only_public = DocumentStore(Database(tmp_path / "public.sqlite"))
-    put(only_public, "pub", "Invoices are generated on the first day of the month by Stripe.",
-        "The VPN uses WireGuard.")
+    put(
+        only_public,
+        "pub",
+        "Invoices are generated on the first day of the month by Stripe.",
+        "The VPN uses WireGuard.",
+    )
     put(only_public, "other", "The office printer needs a badge.")
     masked = LexicalIndex(store).search("invoices stripe", 5, allowed_docs={"pub", "other"})
     alone = LexicalIndex(only_public).search("invoices stripe", 5)
     assert [c for c, _ in masked] == [c for c, _ in alone] == ["pub#0"]
     assert masked[0][1] == pytest.approx(alone[0][1])
     # Sanity: over the whole corpus, the same chunk scores differently (IDF sees the secrets).
-    assert dict(LexicalIndex(store).search("invoices stripe", 10))["pub#0"] != pytest.approx(
-        alone[0][1])
+    assert dict(LexicalIndex(store).search("invoices stripe", 10))["pub#0"] != pytest.approx(alone[0][1])
 
 
 def test_titles_and_coverage(store: DocumentStore) -> None:

@@ -13,8 +13,7 @@ HYBRID = RetrievalSettings()
 
 def test_rrf_by_value() -> None:
     fused = rrf([["a", "b", "c"], ["b", "c", "d"]], k=60)
-    assert fused == pytest.approx({"a": 1 / 61, "b": 1 / 62 + 1 / 61, "c": 1 / 63 + 1 / 62,
-                                   "d": 1 / 63})
+    assert fused == pytest.approx({"a": 1 / 61, "b": 1 / 62 + 1 / 61, "c": 1 / 63 + 1 / 62, "d": 1 / 63})
     assert ordered(fused) == ["b", "c", "a", "d"]
 
 
@@ -25,8 +24,9 @@ def test_rrf_ties_are_broken_by_id() -> None:
     assert ordered({"b": 1.0, "a": 1.0, "c": 2.0}) == ["c", "a", "b"]
 
 
-@pytest.mark.parametrize(("cosine", "relevance"),
-                         [(-0.3, 0.0), (0.2, 0.0), (0.5, 0.5), (0.8, 1.0), (0.95, 1.0)])
+@pytest.mark.parametrize(
+    ("cosine", "relevance"), [(-0.3, 0.0), (0.2, 0.0), (0.5, 0.5), (0.8, 1.0), (0.95, 1.0)]
+)
 def test_dense_relevance_is_calibrated_cosine(cosine: float, relevance: float) -> None:
     assert dense_relevance(cosine, HYBRID) == pytest.approx(relevance)
 
@@ -52,8 +52,13 @@ def test_collapse_blends_dense_and_lexical() -> None:
 
 
 def test_lexical_only_chunk_gets_the_dense_bound() -> None:
-    docs = collapse({"d1#0": 0.8}, {"d3#0": LexicalScore(3.0, 1.0)},
-                    {"d1#0": "d1", "d3#0": "d3"}, HYBRID, dense_missing=0.5)
+    docs = collapse(
+        {"d1#0": 0.8},
+        {"d3#0": LexicalScore(3.0, 1.0)},
+        {"d1#0": "d1", "d3#0": "d3"},
+        HYBRID,
+        dense_missing=0.5,
+    )
     assert {d.doc_id: d.relevance for d in docs}["d3"] == pytest.approx(0.7 * 0.5 + 0.3)
 
 
@@ -107,8 +112,7 @@ def test_ties_are_deterministic() -> None:
 
 def test_min_relevance_and_top_k() -> None:
     settings = RetrievalSettings(min_relevance=0.3)
-    ranked = rank([doc("a", 0.9), doc("b", 0.2), doc("c", 0.5), doc("d", 0.4)], {}, settings,
-                  top_k=2)
+    ranked = rank([doc("a", 0.9), doc("b", 0.2), doc("c", 0.5), doc("d", 0.4)], {}, settings, top_k=2)
     assert [r.doc_id for r in ranked] == ["a", "c"]
 
 

@@ -8,23 +8,36 @@ from kb.rules import fallback_owner_for, resolve, rule_matches
 
 
 def _settings() -> Settings:
-    return settings_from_dict({
-        "people": [{"name": "Priya Raman", "email": "Priya@acme.example", "aliases": ["P. Raman"]}],
-        "review": {"default_interval_days": 180, "default_readers": ["domain:acme.example"]},
-        "alerts": {"fallback_owner": "kb-admins@acme.example"},
-        "rules": [
-            {"source": "notion", "match": "Security/**", "owner": "Priya Raman",
-             "review_interval_days": 90, "readers": ["group:Security"], "status": "active",
-             "fallback_owner": "ciso@acme.example"},
-            {"match": "Engineering/*/Runbook*", "owner": "sre@acme.example", "review_interval_days": 30},
-            {"source": "gdrive", "match": "**", "readers": ["everyone"], "status": "draft"},
-        ],
-    })
+    return settings_from_dict(
+        {
+            "people": [{"name": "Priya Raman", "email": "Priya@acme.example", "aliases": ["P. Raman"]}],
+            "review": {"default_interval_days": 180, "default_readers": ["domain:acme.example"]},
+            "alerts": {"fallback_owner": "kb-admins@acme.example"},
+            "rules": [
+                {
+                    "source": "notion",
+                    "match": "Security/**",
+                    "owner": "Priya Raman",
+                    "review_interval_days": 90,
+                    "readers": ["group:Security"],
+                    "status": "active",
+                    "fallback_owner": "ciso@acme.example",
+                },
+                {"match": "Engineering/*/Runbook*", "owner": "sre@acme.example", "review_interval_days": 30},
+                {"source": "gdrive", "match": "**", "readers": ["everyone"], "status": "draft"},
+            ],
+        }
+    )
 
 
 def _doc(title: str, path: list[str] | None = None, source: str = "notion", **kw: object) -> Document:
-    return Document(doc_id=f"{source}:{title}", source=source, title=title,  # type: ignore[arg-type]
-                    path=path or [], **kw)  # type: ignore[arg-type]
+    return Document(
+        doc_id=f"{source}:{title}",
+        source=source,
+        title=title,  # type: ignore[arg-type]
+        path=path or [],
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_double_star_matches_the_page_itself_and_everything_below() -> None:
@@ -54,9 +67,15 @@ def test_first_matching_rule_fills_missing_fields_and_records_why() -> None:
 
 
 def test_explicit_document_metadata_wins_over_rules() -> None:
-    raw = _doc("Key rotation", ["Security"], owner="P. Raman", review_interval_days=7,
-               acl=["User:Bob@acme.example"], status="deprecated",
-               resolution={"owner": "property 'Owner'"})
+    raw = _doc(
+        "Key rotation",
+        ["Security"],
+        owner="P. Raman",
+        review_interval_days=7,
+        acl=["User:Bob@acme.example"],
+        status="deprecated",
+        resolution={"owner": "property 'Owner'"},
+    )
     doc = resolve(raw, _settings())
     assert doc.owner == "priya@acme.example"
     assert doc.resolution["owner"].startswith("property 'Owner'")

@@ -18,10 +18,17 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_X
 KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\nabc\n-----END RSA PRIVATE KEY-----"
 
 
-@pytest.mark.parametrize(("secret", "kind"), [
-    (AWS, "aws-access-key"), (GITHUB, "github-token"), (SLACK, "slack-token"),
-    (STRIPE, "stripe-key"), (JWT, "jwt"), (KEY, "private-key"),
-])
+@pytest.mark.parametrize(
+    ("secret", "kind"),
+    [
+        (AWS, "aws-access-key"),
+        (GITHUB, "github-token"),
+        (SLACK, "slack-token"),
+        (STRIPE, "stripe-key"),
+        (JWT, "jwt"),
+        (KEY, "private-key"),
+    ],
+)
 def test_each_token_kind_is_redacted(secret: str, kind: str) -> None:
     text, findings = redact(f"intro\nuse {secret} here\nend")
     assert secret not in text
@@ -33,15 +40,19 @@ def test_each_token_kind_is_redacted(secret: str, kind: str) -> None:
 
 def test_assignments_redact_the_value_only() -> None:
     text, findings = redact("db_password = hunter2!\nAPI_KEY: 'Zx9-77abcdEF'\ntoken=abc123def456")
-    assert text == ("db_password = [REDACTED:password-assignment]\n"
-                    "API_KEY: '[REDACTED:password-assignment]'\n"
-                    "token=[REDACTED:password-assignment]")
+    assert text == (
+        "db_password = [REDACTED:password-assignment]\n"
+        "API_KEY: '[REDACTED:password-assignment]'\n"
+        "token=[REDACTED:password-assignment]"
+    )
     assert [f.line for f in findings] == [1, 2, 3]
 
 
 def test_prose_and_placeholders_are_not_secrets() -> None:
-    text = ("Password: required for all staff.\npassword = <your password>\n"
-            "token: ${SLACK_TOKEN}\nThe secret: kindness.\nAKIA is the prefix of AWS keys.")
+    text = (
+        "Password: required for all staff.\npassword = <your password>\n"
+        "token: ${SLACK_TOKEN}\nThe secret: kindness.\nAKIA is the prefix of AWS keys."
+    )
     assert find_secrets(text) == []
 
 
@@ -59,13 +70,21 @@ def test_unterminated_private_key_is_redacted_to_the_end() -> None:
 
 
 def test_document_title_and_properties_are_redacted_too() -> None:
-    doc = Document(doc_id="notion:1", source="notion", title=f"Keys {AWS}", text=f"a\n{GITHUB}",
-                   properties={"Notes": f"token={STRIPE}", "Count": 3})
+    doc = Document(
+        doc_id="notion:1",
+        source="notion",
+        title=f"Keys {AWS}",
+        text=f"a\n{GITHUB}",
+        properties={"Notes": f"token={STRIPE}", "Count": 3},
+    )
     clean, findings = redact_document(doc)
     dumped = clean.model_dump_json()
     assert AWS not in dumped and GITHUB not in dumped and STRIPE not in dumped
     assert {(f.field, f.kind) for f in findings} == {
-        ("text", "github-token"), ("title", "aws-access-key"), ("properties.Notes", "stripe-key")}
+        ("text", "github-token"),
+        ("title", "aws-access-key"),
+        ("properties.Notes", "stripe-key"),
+    }
     assert clean.properties["Count"] == 3
     assert redact_document(Document(doc_id="notion:2", source="notion", title="t"))[1] == []
 

@@ -13,14 +13,19 @@ router = APIRouter(prefix="/v1", tags=["ask"])
 
 
 @router.post("/ask", response_model=AskResponse)
-def ask(body: AskRequest, runtime: RuntimeDep, principal: CurrentPrincipal, audit: AuditDep,
-        answerer: AnswererDep) -> AskResponse:
+def ask(
+    body: AskRequest, runtime: RuntimeDep, principal: CurrentPrincipal, audit: AuditDep, answerer: AnswererDep
+) -> AskResponse:
     check_limits("question", body.question, body.top_k, runtime.settings.api)
     started = perf_counter()
     with audit.call(principal, "ask", body.question) as call:
-        result = runtime.retriever.search(body.question, principal, top_k=body.top_k,
-                                          now=runtime.clock.now())
+        result = runtime.retriever.search(body.question, principal, top_k=body.top_k, now=runtime.clock.now())
         answer = answerer.answer(body.question, result)
         call.doc_ids = [c.doc_id for c in answer.citations]
-    return AskResponse(answer=answer.text, citations=answer.citations, warnings=answer.warnings,
-                       answerer=answer.answerer, took_ms=round((perf_counter() - started) * 1000, 1))
+    return AskResponse(
+        answer=answer.text,
+        citations=answer.citations,
+        warnings=answer.warnings,
+        answerer=answer.answerer,
+        took_ms=round((perf_counter() - started) * 1000, 1),
+    )

@@ -44,10 +44,16 @@ def _readable(runtime: Runtime, principal: Principal, doc_id: str) -> Document:
 
 @router.get("/docs", response_model=DocList)
 def list_docs(
-    runtime: RuntimeDep, principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    principal: CurrentPrincipal,
     owner: Annotated[str | None, Query(description="Owner email or name")] = None,
-    status: Annotated[str | None, Query(description="Document status (active, deprecated, ...) or "
-                                        "freshness status (fresh, due_soon, overdue, ...)")] = None,
+    status: Annotated[
+        str | None,
+        Query(
+            description="Document status (active, deprecated, ...) or "
+            "freshness status (fresh, due_soon, overdue, ...)"
+        ),
+    ] = None,
     source: Annotated[Literal["notion", "gdrive"] | None, Query()] = None,
 ) -> DocList:
     if status is not None and status not in FRESHNESS_STATUSES | DOC_STATUSES:
@@ -56,21 +62,27 @@ def list_docs(
     now = runtime.clock.now()
     reviewed = ReviewStore(runtime.db).latest_all()
     # Text is needed only for freshness markers ("this page is deprecated"); it is not returned.
-    readable = [d for d in runtime.documents.list(source=source, with_text=True)
-                if principal.can_read(d.acl)]
-    successors = _successors(readable if source is None else [
-        d for d in runtime.documents.list(with_text=False) if principal.can_read(d.acl)])
+    readable = [d for d in runtime.documents.list(source=source, with_text=True) if principal.can_read(d.acl)]
+    successors = _successors(
+        readable
+        if source is None
+        else [d for d in runtime.documents.list(with_text=False) if principal.can_read(d.acl)]
+    )
     out: list[DocSummary] = []
     for doc in readable:
         if owner is not None and (doc.owner or "").lower() != owner.strip().lower():
             continue
-        fr = assess(doc, now, runtime.settings, reviewed_at=reviewed.get(doc.doc_id),
-                    superseded_by=successors.get(doc.doc_id))
+        fr = assess(
+            doc,
+            now,
+            runtime.settings,
+            reviewed_at=reviewed.get(doc.doc_id),
+            superseded_by=successors.get(doc.doc_id),
+        )
         if status is not None and status not in (doc.status, fr.status):
             continue
         out.append(DocSummary.build(doc, fr))
-    return DocList(count=len(out), counts_by_status=dict(Counter(d.status for d in out)),
-                   documents=out)
+    return DocList(count=len(out), counts_by_status=dict(Counter(d.status for d in out)), documents=out)
 
 
 @router.get("/docs/{doc_id}", response_model=DocDetail)
@@ -80,17 +92,27 @@ def get_doc(doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal) -> Do
     latest = reviews.latest(doc_id)
     readable = [d for d in runtime.documents.list(with_text=False) if principal.can_read(d.acl)]
     successor_id = doc.superseded_by or _successors(readable).get(doc_id)
-    fr = assess(doc, runtime.clock.now(), runtime.settings,
-                reviewed_at=latest.reviewed_at if latest else None, superseded_by=successor_id)
+    fr = assess(
+        doc,
+        runtime.clock.now(),
+        runtime.settings,
+        reviewed_at=latest.reviewed_at if latest else None,
+        superseded_by=successor_id,
+    )
     successor = None
     if successor_id:
         nxt = runtime.documents.get(successor_id, with_text=False)
         if nxt is not None and principal.can_read(nxt.acl):
             successor = SourceRef(doc_id=nxt.doc_id, title=nxt.title, url=nxt.url)
     base = DocSummary.build(doc, fr).model_dump()
-    return DocDetail(**base, record=doc.model_dump(mode="json"), resolution=doc.resolution,
-                     successor=successor, reviews=reviews.history(doc_id),
-                     alerts=_alert_history(runtime, doc_id))
+    return DocDetail(
+        **base,
+        record=doc.model_dump(mode="json"),
+        resolution=doc.resolution,
+        successor=successor,
+        reviews=reviews.history(doc_id),
+        alerts=_alert_history(runtime, doc_id),
+    )
 
 
 def _alert_history(runtime: Runtime, doc_id: str) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ _HEADERS = {
     "X-Robots-Tag": "noindex",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
 
 
@@ -41,8 +41,9 @@ class ReviewRequest(BaseModel):
 
 
 @router.post("/docs/{doc_id}/review", response_model=ReviewOutcome)
-def review_doc(doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal,
-               body: ReviewRequest | None = None) -> ReviewOutcome:
+def review_doc(
+    doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal, body: ReviewRequest | None = None
+) -> ReviewOutcome:
     """Confirm the document is still accurate. Owner or admin only (others get 403)."""
     try:
         doc = load_doc(runtime, doc_id)
@@ -56,22 +57,29 @@ def review_doc(doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal,
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    html = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
-            "<meta name=\"viewport\" content=\"width=device-width\"></head>"
-            "<body style=\"font-family:sans-serif;max-width:40em;margin:3em auto\">"
-            f"<h1>{escape(title)}</h1>{body}</body></html>")
+    html = (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        '<meta name="viewport" content="width=device-width"></head>'
+        '<body style="font-family:sans-serif;max-width:40em;margin:3em auto">'
+        f"<h1>{escape(title)}</h1>{body}</body></html>"
+    )
     return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
 
 def _error_page(err: KBError) -> HTMLResponse:
     if isinstance(err, LinkExpired):
-        return _page("Review link expired", "<p>This review link has expired. Use the link in "
-                     "your latest FreshKB digest, or review the document in FreshKB.</p>", 400)
+        return _page(
+            "Review link expired",
+            "<p>This review link has expired. Use the link in "
+            "your latest FreshKB digest, or review the document in FreshKB.</p>",
+            400,
+        )
     if isinstance(err, NotFoundError):
         return _page("Document not found", "<p>This document is no longer in FreshKB.</p>", 404)
     if isinstance(err, ConfigError):
-        return _page("Review links unavailable", "<p>Review links are not configured on this "
-                     "FreshKB service.</p>", 503)
+        return _page(
+            "Review links unavailable", "<p>Review links are not configured on this FreshKB service.</p>", 503
+        )
     return _page("Invalid review link", "<p>This review link is not valid.</p>", 403)
 
 
@@ -91,11 +99,13 @@ def review_page(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
     except KBError as err:
         return _error_page(err)
     fr = freshness_now(runtime, doc)
-    body = (f"<p><strong>{escape(doc.title)}</strong><br>{escape(doc.breadcrumb)}</p>"
-            f"<p>Status: {escape(fr.status.replace('_', ' '))}. {escape('; '.join(fr.reasons))}</p>"
-            f"<p>Confirm as <strong>{escape(claim.owner)}</strong> that this document is still "
-            "accurate?</p>"
-            "<form method=\"post\"><button type=\"submit\">Yes, still accurate</button></form>")
+    body = (
+        f"<p><strong>{escape(doc.title)}</strong><br>{escape(doc.breadcrumb)}</p>"
+        f"<p>Status: {escape(fr.status.replace('_', ' '))}. {escape('; '.join(fr.reasons))}</p>"
+        f"<p>Confirm as <strong>{escape(claim.owner)}</strong> that this document is still "
+        "accurate?</p>"
+        '<form method="post"><button type="submit">Yes, still accurate</button></form>'
+    )
     return _page("Confirm review", body)
 
 
@@ -107,6 +117,8 @@ def review_confirm(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
         return _error_page(err)
     outcome = confirm_review(runtime, doc, claim.owner, via="link")
     due = f" Next review due {outcome.freshness.due_at:%Y-%m-%d}." if outcome.freshness.due_at else ""
-    return _page("Thanks: review recorded",
-                 f"<p><strong>{escape(doc.title)}</strong> is marked "
-                 f"{escape(outcome.freshness.status.replace('_', ' '))}.{escape(due)}</p>")
+    return _page(
+        "Thanks: review recorded",
+        f"<p><strong>{escape(doc.title)}</strong> is marked "
+        f"{escape(outcome.freshness.status.replace('_', ' '))}.{escape(due)}</p>",
+    )

@@ -11,13 +11,17 @@ router = APIRouter(prefix="/v1", tags=["search"])
 
 
 @router.post("/search", response_model=SearchResponse)
-def search(body: SearchRequest, runtime: RuntimeDep, principal: CurrentPrincipal,
-           audit: AuditDep) -> SearchResponse:
+def search(
+    body: SearchRequest, runtime: RuntimeDep, principal: CurrentPrincipal, audit: AuditDep
+) -> SearchResponse:
     field = "question" if body.question is not None else "query"
     check_limits(field, body.text, body.top_k, runtime.settings.api)
     with audit.call(principal, "search", body.text) as call:
-        result = runtime.retriever.search(body.text, principal, top_k=body.top_k,
-                                          now=runtime.clock.now())
+        result = runtime.retriever.search(body.text, principal, top_k=body.top_k, now=runtime.clock.now())
         call.doc_ids = [h.doc.doc_id for h in result.hits]
-    return SearchResponse(query=result.query, results=[SearchHitOut.from_hit(h) for h in result.hits],
-                          warnings=result.warnings, took_ms=result.took_ms)
+    return SearchResponse(
+        query=result.query,
+        results=[SearchHitOut.from_hit(h) for h in result.hits],
+        warnings=result.warnings,
+        took_ms=result.took_ms,
+    )

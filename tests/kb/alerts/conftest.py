@@ -62,8 +62,9 @@ class Mailbox:
         self.messages: list[Envelope] = []
         self.refuse: set[str] = set()
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
         if address.lower() in self.refuse:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
@@ -131,36 +132,61 @@ def webhook_server() -> Iterator[tuple[Receiver, str]]:
     server.server_close()
 
 
-def company_settings(data_dir: Path, smtp_port: int = 25, hook_base: str = "http://127.0.0.1:9",
-                     **alerts: Any) -> Settings:
-    return settings_from_dict({
-        "data": {"dir": str(data_dir)},
-        "people": [
-            {"name": "Alice Adams", "email": "alice@acme.test"},
-            {"name": "Bob Brown", "email": "bob@acme.test"},
-            {"name": "Carol Chen", "email": "carol@acme.test", "active": False},
-        ],
-        "api": {"public_base_url": "https://kb.acme.test"},
-        "alerts": {
-            "fallback_owner": FALLBACK,
-            "smtp": {"host": "127.0.0.1", "port": smtp_port, "sender": "freshkb@acme.test",
-                     "timeout_s": 5},
-            "routes": [
-                {"owner": "sre-team", "channel": "slack", "target": hook_base + SLACK_PATH},
-                {"owner": "data-team", "channel": "webhook", "target": hook_base + HOOK_PATH},
+def company_settings(
+    data_dir: Path, smtp_port: int = 25, hook_base: str = "http://127.0.0.1:9", **alerts: Any
+) -> Settings:
+    return settings_from_dict(
+        {
+            "data": {"dir": str(data_dir)},
+            "people": [
+                {"name": "Alice Adams", "email": "alice@acme.test"},
+                {"name": "Bob Brown", "email": "bob@acme.test"},
+                {"name": "Carol Chen", "email": "carol@acme.test", "active": False},
             ],
-            **alerts,
-        },
-    })
+            "api": {"public_base_url": "https://kb.acme.test"},
+            "alerts": {
+                "fallback_owner": FALLBACK,
+                "smtp": {
+                    "host": "127.0.0.1",
+                    "port": smtp_port,
+                    "sender": "freshkb@acme.test",
+                    "timeout_s": 5,
+                },
+                "routes": [
+                    {"owner": "sre-team", "channel": "slack", "target": hook_base + SLACK_PATH},
+                    {"owner": "data-team", "channel": "webhook", "target": hook_base + HOOK_PATH},
+                ],
+                **alerts,
+            },
+        }
+    )
 
 
-def _doc(doc_id: str, title: str, owner: str | None, reviewed_days_ago: int | None,
-         interval: int = 180, now: datetime = EXAMPLE_NOW, **extra: Any) -> Document:
+def _doc(
+    doc_id: str,
+    title: str,
+    owner: str | None,
+    reviewed_days_ago: int | None,
+    interval: int = 180,
+    now: datetime = EXAMPLE_NOW,
+    **extra: Any,
+) -> Document:
     reviewed = now - timedelta(days=reviewed_days_ago) if reviewed_days_ago is not None else None
-    return Document(doc_id=doc_id, source="notion", title=title, path=["Acme"], owner=owner,
-                    url=f"https://notion.test/{doc_id}", last_reviewed_at=reviewed,
-                    last_edited_at=reviewed, last_edited_by="editor@acme.test" if reviewed else None,
-                    review_interval_days=interval, acl=["everyone"], text=f"{title} body.", **extra)
+    return Document(
+        doc_id=doc_id,
+        source="notion",
+        title=title,
+        path=["Acme"],
+        owner=owner,
+        url=f"https://notion.test/{doc_id}",
+        last_reviewed_at=reviewed,
+        last_edited_at=reviewed,
+        last_edited_by="editor@acme.test" if reviewed else None,
+        review_interval_days=interval,
+        acl=["everyone"],
+        text=f"{title} body.",
+        **extra,
+    )
 
 
 def company_docs(now: datetime = EXAMPLE_NOW) -> list[Document]:
@@ -188,16 +214,27 @@ def fill_store(rt: Runtime, now: datetime = EXAMPLE_NOW) -> None:
     audit = AuditLog(rt.db)
     for doc_id, n in USAGE.items():
         for k in range(n):
-            audit.record(AuditEntry(at=now - timedelta(days=k), user="u@acme.test", action="search",
-                                    query="q", doc_ids=[doc_id]))
-    SecretFindings(rt.db).replace("a-fresh", [SecretFinding(kind="aws-access-key", line=3,
-                                                            preview="AKIA…[redacted]")])
+            audit.record(
+                AuditEntry(
+                    at=now - timedelta(days=k),
+                    user="u@acme.test",
+                    action="search",
+                    query="q",
+                    doc_ids=[doc_id],
+                )
+            )
+    SecretFindings(rt.db).replace(
+        "a-fresh", [SecretFinding(kind="aws-access-key", line=3, preview="AKIA…[redacted]")]
+    )
 
 
 @pytest.fixture
-def company(tmp_path: Path, smtp_server: tuple[Mailbox, int],
-            webhook_server: tuple[Receiver, str],
-            monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
+def company(
+    tmp_path: Path,
+    smtp_server: tuple[Mailbox, int],
+    webhook_server: tuple[Receiver, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Runtime]:
     monkeypatch.setenv("KB_SIGNING_KEY", SIGNING_KEY)
     settings = company_settings(tmp_path / "data", smtp_server[1], webhook_server[1])
     rt = Runtime(settings, clock=FixedClock(EXAMPLE_NOW))

@@ -27,10 +27,23 @@ pytestmark = pytest.mark.slow  # starts servers
 
 
 def message() -> Rendered:
-    item = DigestItem(doc_id="notion:1", title="Deploy runbook", path="Eng / Deploy runbook",
-                      status="overdue", overdue_days=12, usage=3, url="https://notion.test/1")
-    return render(Digest(recipient="alice@acme.test", generated_at=datetime(2026, 11, 20, tzinfo=UTC),
-                         usage_window_days=30, items=[item]))
+    item = DigestItem(
+        doc_id="notion:1",
+        title="Deploy runbook",
+        path="Eng / Deploy runbook",
+        status="overdue",
+        overdue_days=12,
+        usage=3,
+        url="https://notion.test/1",
+    )
+    return render(
+        Digest(
+            recipient="alice@acme.test",
+            generated_at=datetime(2026, 11, 20, tzinfo=UTC),
+            usage_window_days=30,
+            items=[item],
+        )
+    )
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -42,7 +55,8 @@ def parse(raw: bytes) -> EmailMessage:
 def test_email_is_multipart_text_and_html(smtp_server: tuple[Mailbox, int]) -> None:
     box, port = smtp_server
     EmailChannel(SMTPSettings(host="127.0.0.1", port=port, sender="freshkb@acme.test")).send(
-        "alice@acme.test", message())
+        "alice@acme.test", message()
+    )
     [env] = box.messages
     assert env.rcpt_tos == ["alice@acme.test"]
     assert env.mail_from == "freshkb@acme.test"

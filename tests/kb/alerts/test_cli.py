@@ -50,8 +50,9 @@ def config(tmp_path: Path, smtp_server: tuple[Mailbox, int], monkeypatch: pytest
 
 
 @pytest.mark.slow
-def test_dry_run_prints_what_would_be_sent_and_sends_nothing(config: Path,
-                                                            smtp_server: tuple[Mailbox, int]) -> None:
+def test_dry_run_prints_what_would_be_sent_and_sends_nothing(
+    config: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
     result = CliRunner().invoke(app, ["alerts", "run", "--dry-run", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert "alerts dry run: nothing sent or recorded" in result.output
@@ -69,8 +70,9 @@ def test_dry_run_prints_what_would_be_sent_and_sends_nothing(config: Path,
 
 
 def test_stale_lists_overdue_docs_of_an_owner(config: Path) -> None:
-    result = CliRunner().invoke(app, ["stale", "--owner", "alice@acme.test", "--json",
-                                      "--config", str(config)])
+    result = CliRunner().invoke(
+        app, ["stale", "--owner", "alice@acme.test", "--json", "--config", str(config)]
+    )
     assert result.exit_code == 0, result.output
     items = json.loads(result.output)
     assert {i["doc_id"] for i in items} == {"a-vpn", "a-runbook", "a-oncall"}
@@ -78,15 +80,15 @@ def test_stale_lists_overdue_docs_of_an_owner(config: Path) -> None:
 
 
 def test_review_records_and_reports_the_new_freshness(config: Path) -> None:
-    result = CliRunner().invoke(app, ["review", "a-vpn", "--as", "Alice@Acme.test", "--note", "ok",
-                                      "--config", str(config)])
+    result = CliRunner().invoke(
+        app, ["review", "a-vpn", "--as", "Alice@Acme.test", "--note", "ok", "--config", str(config)]
+    )
     assert result.exit_code == 0, result.output
     assert "VPN setup: reviewed by alice@acme.test; now fresh" in result.output
     rt = Runtime(load_settings(config))
     [review] = ReviewStore(rt.db).history("a-vpn")
     assert (review.reviewer, review.note, review.via) == ("alice@acme.test", "ok", "cli")
     rt.close()
-    missing = CliRunner().invoke(app, ["review", "nope", "--as", "alice@acme.test",
-                                       "--config", str(config)])
+    missing = CliRunner().invoke(app, ["review", "nope", "--as", "alice@acme.test", "--config", str(config)])
     assert missing.exit_code == 2
     assert "nope: no such document" in missing.output

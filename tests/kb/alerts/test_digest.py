@@ -20,14 +20,22 @@ def build(tmp_path: Path, **kw: object) -> DigestBatch:
     settings = company_settings(tmp_path)
     docs = company_docs()
     reviewed = kw.pop("reviewed", {})
-    fresh = {d.doc_id: assess(d, EXAMPLE_NOW, settings, reviewed_at=reviewed.get(d.doc_id))  # type: ignore[attr-defined]
-             for d in docs}
+    fresh = {
+        d.doc_id: assess(d, EXAMPLE_NOW, settings, reviewed_at=reviewed.get(d.doc_id))  # type: ignore[attr-defined]
+        for d in docs
+    }
     return build_digests(
-        docs, fresh, now=EXAMPLE_NOW, settings=settings, people=People(settings.people),
-        usage=USAGE, secrets={"a-fresh": [SecretFinding(kind="aws-access-key", line=3,
-                                                         preview="AKIA…")]},
+        docs,
+        fresh,
+        now=EXAMPLE_NOW,
+        settings=settings,
+        people=People(settings.people),
+        usage=USAGE,
+        secrets={"a-fresh": [SecretFinding(kind="aws-access-key", line=3, preview="AKIA…")]},
         link_for=lambda doc_id, who: f"https://kb.acme.test/r/{doc_id}/{who}",
-        fallback_for=lambda d: fallback_owner_for(d, settings), **kw)  # type: ignore[arg-type]
+        fallback_for=lambda d: fallback_owner_for(d, settings),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def by_recipient(batch: DigestBatch) -> dict[str, Digest]:
@@ -81,8 +89,7 @@ def test_without_a_fallback_owner_ownerless_docs_are_unassigned(tmp_path: Path) 
     settings = company_settings(tmp_path, fallback_owner="")
     docs = company_docs()
     fresh = {d.doc_id: assess(d, EXAMPLE_NOW, settings) for d in docs}
-    batch = build_digests(docs, fresh, now=EXAMPLE_NOW, settings=settings,
-                          people=People(settings.people))
+    batch = build_digests(docs, fresh, now=EXAMPLE_NOW, settings=settings, people=People(settings.people))
     assert sorted(i.doc_id for i in batch.unassigned) == ["c-payroll", "n-orphan"]
     # the owner still gets what is only "also" escalated
     assert "a-vpn" in [i.doc_id for i in by_recipient(batch)["alice@acme.test"].items]
@@ -95,7 +102,9 @@ def test_team_routed_explicitly_is_a_valid_owner(tmp_path: Path) -> None:
     assert owner_problem("alice@acme.test", people, settings) is None
     assert owner_problem("carol@acme.test", people, settings) == ("owner carol@acme.test has left", True)
     assert owner_problem("zed@acme.test", people, settings) == (
-        "owner zed@acme.test is not in the people table", False)
+        "owner zed@acme.test is not in the people table",
+        False,
+    )
     assert owner_problem(None, people, settings) == ("document has no owner", True)
 
 
@@ -106,15 +115,26 @@ def test_a_freshkb_review_takes_the_doc_out_and_names_the_reviewer(tmp_path: Pat
     settings = company_settings(tmp_path)
     docs = company_docs()
     fresh = {d.doc_id: assess(d, EXAMPLE_NOW, settings) for d in docs}
-    review = Review(doc_id="a-vpn", reviewer="bob@acme.test",
-                    reviewed_at=EXAMPLE_NOW - timedelta(days=400))
-    batch = build_digests(docs, fresh, now=EXAMPLE_NOW, settings=settings,
-                          people=People(settings.people), reviews={"a-vpn": review})
+    review = Review(doc_id="a-vpn", reviewer="bob@acme.test", reviewed_at=EXAMPLE_NOW - timedelta(days=400))
+    batch = build_digests(
+        docs,
+        fresh,
+        now=EXAMPLE_NOW,
+        settings=settings,
+        people=People(settings.people),
+        reviews={"a-vpn": review},
+    )
     # the source edit (292 days ago) is newer than the FreshKB review: the editor is named
     assert by_recipient(batch)["alice@acme.test"].items[0].last_reviewer == "editor@acme.test"
     review = review.model_copy(update={"reviewed_at": EXAMPLE_NOW - timedelta(days=200)})
-    batch = build_digests(docs, fresh, now=EXAMPLE_NOW, settings=settings,
-                          people=People(settings.people), reviews={"a-vpn": review})
+    batch = build_digests(
+        docs,
+        fresh,
+        now=EXAMPLE_NOW,
+        settings=settings,
+        people=People(settings.people),
+        reviews={"a-vpn": review},
+    )
     item = by_recipient(batch)["alice@acme.test"].items[0]
     assert (item.last_reviewer, item.last_reviewed_at) == ("bob@acme.test", review.reviewed_at)
 
@@ -124,8 +144,9 @@ def test_render_text_html_and_slack(tmp_path: Path) -> None:
     msg = render(digest)
     assert msg.subject == "FreshKB: 3 documents to review, 1 secret found"
     assert msg.text.startswith("Hello Alice Adams,\n")
-    assert "1. VPN setup [overdue by 202 days]\n   Acme / VPN setup\n   https://notion.test/a-vpn\n" \
-        in msg.text
+    assert (
+        "1. VPN setup [overdue by 202 days]\n   Acme / VPN setup\n   https://notion.test/a-vpn\n" in msg.text
+    )
     assert "3. On-call guide [due in 6 days]" in msg.text
     assert "Confirm in one click: https://kb.acme.test/r/a-vpn/alice@acme.test" in msg.text
     assert "- Fresh notes (line 3): aws-access-key AKIA…" in msg.text
@@ -134,7 +155,8 @@ def test_render_text_html_and_slack(tmp_path: Path) -> None:
     blocks = msg.slack["blocks"]
     assert blocks[1]["text"]["type"] == "mrkdwn"
     assert blocks[1]["text"]["text"].startswith(
-        "*<https://notion.test/a-vpn|VPN setup>* — overdue by 202 days")
+        "*<https://notion.test/a-vpn|VPN setup>* — overdue by 202 days"
+    )
     assert msg.json_payload["recipient"] == "alice@acme.test"
 
 

@@ -68,8 +68,9 @@ def test_a_link_signed_with_another_key_is_refused(settings: Settings) -> None:
         ReviewLinks(settings, ENV).verify(token, EXAMPLE_NOW)
 
 
-@pytest.mark.parametrize("key", [None, "", "changeme", "CHANGEME", "secret", "short-key",
-                                 "aaaaaaaaaaaaaaaaaaaa"])
+@pytest.mark.parametrize(
+    "key", [None, "", "changeme", "CHANGEME", "secret", "short-key", "aaaaaaaaaaaaaaaaaaaa"]
+)
 def test_missing_or_placeholder_key_refuses_to_make_links(settings: Settings, key: str | None) -> None:
     env = {} if key is None else {"KB_SIGNING_KEY": key}
     with pytest.raises(ConfigError) as err:

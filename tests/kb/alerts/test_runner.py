@@ -40,16 +40,20 @@ def clock(rt: Runtime) -> FixedClock:
     return rt.clock
 
 
-def test_run_delivers_each_digest_through_its_route(company: Runtime, smtp_server: tuple[Mailbox, int],
-                                                    webhook_server: tuple[Receiver, str]) -> None:
+def test_run_delivers_each_digest_through_its_route(
+    company: Runtime, smtp_server: tuple[Mailbox, int], webhook_server: tuple[Receiver, str]
+) -> None:
     box, receiver = smtp_server[0], webhook_server[0]
     report = AlertRunner(company).run()
     assert statuses(report) == {r: "sent" for r in [*EMAIL_RECIPIENTS, "data-team", "sre-team"]}
     assert report.period == "2026-11-20"
     assert sorted(r for m in box.messages for r in m.rcpt_tos) == sorted(EMAIL_RECIPIENTS)
     alice = body_of(box, "alice@acme.test")
-    assert alice.index("1. VPN setup [overdue by 202 days]") < alice.index(
-        "2. Deploy runbook [overdue by 23 days]") < alice.index("3. On-call guide [due in 6 days]")
+    assert (
+        alice.index("1. VPN setup [overdue by 202 days]")
+        < alice.index("2. Deploy runbook [overdue by 23 days]")
+        < alice.index("3. On-call guide [due in 6 days]")
+    )
     assert "https://kb.acme.test/v1/review?token=" in alice
     assert "- Fresh notes (line 3): aws-access-key" in alice
     admin = body_of(box, FALLBACK)
@@ -61,12 +65,15 @@ def test_run_delivers_each_digest_through_its_route(company: Runtime, smtp_serve
     slack = next(d for d in report.deliveries if d.recipient == "sre-team")
     assert slack.target is not None and "slack-secret-path" not in slack.target
     history = AlertHistory(company.db).for_doc("a-vpn")
-    assert sorted((h.recipient, h.status) for h in history) == [("alice@acme.test", "overdue"),
-                                                                 (FALLBACK, "overdue")]
+    assert sorted((h.recipient, h.status) for h in history) == [
+        ("alice@acme.test", "overdue"),
+        (FALLBACK, "overdue"),
+    ]
 
 
-def test_a_repeated_run_sends_nothing(company: Runtime, smtp_server: tuple[Mailbox, int],
-                                      webhook_server: tuple[Receiver, str]) -> None:
+def test_a_repeated_run_sends_nothing(
+    company: Runtime, smtp_server: tuple[Mailbox, int], webhook_server: tuple[Receiver, str]
+) -> None:
     AlertRunner(company).run()
     sent = (len(smtp_server[0].messages), len(webhook_server[0].posts))
     again = AlertRunner(company).run()
@@ -75,7 +82,8 @@ def test_a_repeated_run_sends_nothing(company: Runtime, smtp_server: tuple[Mailb
 
 
 def test_digest_is_idempotent_per_period_even_without_a_realert_gap(
-        company: Runtime, smtp_server: tuple[Mailbox, int]) -> None:
+    company: Runtime, smtp_server: tuple[Mailbox, int]
+) -> None:
     company.settings.alerts.realert_after_days = 0
     AlertRunner(company).run()
     again = AlertRunner(company).run()
@@ -86,8 +94,9 @@ def test_digest_is_idempotent_per_period_even_without_a_realert_gap(
     assert len(smtp_server[0].messages) == 6
 
 
-def test_same_doc_is_not_realerted_before_the_interval(company: Runtime,
-                                                       smtp_server: tuple[Mailbox, int]) -> None:
+def test_same_doc_is_not_realerted_before_the_interval(
+    company: Runtime, smtp_server: tuple[Mailbox, int]
+) -> None:
     box = smtp_server[0]
     AlertRunner(company).run()
     clock(company).advance(days=6)
@@ -98,8 +107,10 @@ def test_same_doc_is_not_realerted_before_the_interval(company: Runtime,
     report = AlertRunner(company).run()
     assert statuses(report)["alice@acme.test"] == "sent"
     assert len(box.to("alice@acme.test")) == 2
-    assert "VPN setup [overdue by 209 days]" in email.message_from_bytes(
-        box.to("alice@acme.test")[1].content).as_string()  # type: ignore[arg-type]
+    assert (
+        "VPN setup [overdue by 209 days]"
+        in email.message_from_bytes(box.to("alice@acme.test")[1].content).as_string()
+    )  # type: ignore[arg-type]
 
 
 def test_new_item_is_sent_while_old_ones_wait(company: Runtime, smtp_server: tuple[Mailbox, int]) -> None:
@@ -108,21 +119,28 @@ def test_new_item_is_sent_while_old_ones_wait(company: Runtime, smtp_server: tup
     # d-schema (data-team) is unchanged, but a-fresh stays fresh; make a new alice doc overdue
     doc = company.documents.get("a-fresh")
     assert doc is not None
-    company.documents.upsert(doc.model_copy(update={"doc_id": "a-new", "title": "New overdue",
-                                                    "review_interval_days": 1}))
+    company.documents.upsert(
+        doc.model_copy(update={"doc_id": "a-new", "title": "New overdue", "review_interval_days": 1})
+    )
     report = AlertRunner(company).run()
     alice = next(d for d in report.deliveries if d.recipient == "alice@acme.test")
     assert (alice.status, alice.items, alice.secrets) == ("sent", ["a-new"], 0)
 
 
 def test_failing_channel_does_not_stop_the_others_and_is_retried(
-        company: Runtime, smtp_server: tuple[Mailbox, int], webhook_server: tuple[Receiver, str]) -> None:
+    company: Runtime, smtp_server: tuple[Mailbox, int], webhook_server: tuple[Receiver, str]
+) -> None:
     box, receiver = smtp_server[0], webhook_server[0]
     box.refuse.add("alice@acme.test")
     receiver.fail_paths.add(SLACK_PATH)
     report = AlertRunner(company).run()
-    assert statuses(report) == {"alice@acme.test": "failed", "sre-team": "failed", FALLBACK: "sent",
-                                "zed@acme.test": "sent", "data-team": "sent"}
+    assert statuses(report) == {
+        "alice@acme.test": "failed",
+        "sre-team": "failed",
+        FALLBACK: "sent",
+        "zed@acme.test": "sent",
+        "data-team": "sent",
+    }
     failed = {d.recipient: d.reason for d in report.deliveries if d.status == "failed"}
     assert "550" in failed["alice@acme.test"]
     assert "HTTP 500" in failed["sre-team"] and "secret-path" not in failed["sre-team"]
@@ -130,7 +148,9 @@ def test_failing_channel_does_not_stop_the_others_and_is_retried(
     assert [h.recipient for h in history.for_doc("a-runbook")] == []
     assert [h.recipient for h in history.for_doc("s-incident")] == []
     assert {d["recipient"] for d in history.deliveries() if d["status"] == "failed"} == {
-        "alice@acme.test", "sre-team"}
+        "alice@acme.test",
+        "sre-team",
+    }
     # the endpoints recover: the next run (same period) delivers exactly the two that failed
     box.refuse.clear()
     receiver.fail_paths.clear()
@@ -141,8 +161,9 @@ def test_failing_channel_does_not_stop_the_others_and_is_retried(
     assert [h.recipient for h in history.for_doc("a-runbook")] == ["alice@acme.test"]
 
 
-def test_dry_run_sends_and_records_nothing(company: Runtime, smtp_server: tuple[Mailbox, int],
-                                           webhook_server: tuple[Receiver, str]) -> None:
+def test_dry_run_sends_and_records_nothing(
+    company: Runtime, smtp_server: tuple[Mailbox, int], webhook_server: tuple[Receiver, str]
+) -> None:
     report = AlertRunner(company).run(dry_run=True)
     assert set(statuses(report).values()) == {"would_send"}
     alice = next(d for d in report.deliveries if d.recipient == "alice@acme.test")
@@ -174,8 +195,9 @@ def test_a_held_lock_means_nothing_is_sent(company: Runtime, smtp_server: tuple[
     assert lock.holder(company.clock.now()) is None
 
 
-def test_concurrent_runners_send_each_digest_once(company: Runtime, smtp_server: tuple[Mailbox, int],
-                                                  webhook_server: tuple[Receiver, str]) -> None:
+def test_concurrent_runners_send_each_digest_once(
+    company: Runtime, smtp_server: tuple[Mailbox, int], webhook_server: tuple[Receiver, str]
+) -> None:
     reports: list[RunReport] = []
     start = threading.Barrier(3)
 
@@ -195,8 +217,9 @@ def test_concurrent_runners_send_each_digest_once(company: Runtime, smtp_server:
     assert len(smtp_server[0].messages) == 3 and len(webhook_server[0].posts) == 2
 
 
-def test_missing_signing_key_still_sends_without_links(company: Runtime, smtp_server: tuple[Mailbox, int],
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_signing_key_still_sends_without_links(
+    company: Runtime, smtp_server: tuple[Mailbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("KB_SIGNING_KEY")
     report = AlertRunner(company).run()
     assert any("review links disabled" in w for w in report.warnings)

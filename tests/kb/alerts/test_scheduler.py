@@ -37,16 +37,19 @@ def test_cron_job_is_registered_with_the_configured_trigger(tmp_path: Path) -> N
     rt.close()
 
 
-@pytest.mark.parametrize(("cron", "fires"), [
-    ("0 9 * * 1", ["Mon"]),            # crontab 1 = Monday (APScheduler 3 alone would say Tuesday)
-    ("0 9 * * 0", ["Sun"]),
-    ("0 9 * * 7", ["Sun"]),
-    ("0 9 * * 1-5", ["Mon", "Tue", "Wed", "Thu", "Fri"]),
-    ("0 9 * * 5-7", ["Fri", "Sat", "Sun"]),
-    ("0 9 * * */2", ["Sun", "Tue", "Thu", "Sat"]),
-    ("0 9 * * sat,SUN", ["Sat", "Sun"]),
-    ("0 9 * * *", ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]),
-])
+@pytest.mark.parametrize(
+    ("cron", "fires"),
+    [
+        ("0 9 * * 1", ["Mon"]),  # crontab 1 = Monday (APScheduler 3 alone would say Tuesday)
+        ("0 9 * * 0", ["Sun"]),
+        ("0 9 * * 7", ["Sun"]),
+        ("0 9 * * 1-5", ["Mon", "Tue", "Wed", "Thu", "Fri"]),
+        ("0 9 * * 5-7", ["Fri", "Sat", "Sun"]),
+        ("0 9 * * */2", ["Sun", "Tue", "Thu", "Sat"]),
+        ("0 9 * * sat,SUN", ["Sat", "Sun"]),
+        ("0 9 * * *", ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]),
+    ],
+)
 def test_crontab_weekdays_mean_what_cron_means(tmp_path: Path, cron: str, fires: list[str]) -> None:
     trigger = make_trigger(company_settings(tmp_path, cron=cron).alerts)
     seen: set[str] = set()
@@ -58,9 +61,14 @@ def test_crontab_weekdays_mean_what_cron_means(tmp_path: Path, cron: str, fires:
     assert seen == set(fires)
 
 
-@pytest.mark.parametrize(("key", "values"), [("alerts.cron", {"cron": "every monday"}),
-                                            ("alerts.cron", {"cron": "0 9 * * 8"}),
-                                            ("alerts.timezone", {"timezone": "Mars/Olympus"})])
+@pytest.mark.parametrize(
+    ("key", "values"),
+    [
+        ("alerts.cron", {"cron": "every monday"}),
+        ("alerts.cron", {"cron": "0 9 * * 8"}),
+        ("alerts.timezone", {"timezone": "Mars/Olympus"}),
+    ],
+)
 def test_bad_cron_or_timezone_is_a_config_error(tmp_path: Path, key: str, values: dict[str, str]) -> None:
     with pytest.raises(ConfigError) as err:
         make_trigger(company_settings(tmp_path, **values).alerts)
