@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
@@ -58,5 +60,19 @@ def table() -> str:
     return "\n".join(lines)
 
 
+def update(readme: Path) -> bool:
+    """Rewrite the block between the markers in ``readme``; True when it changed."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    new = text[:start] + table() + text[end:]
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+    return new != text
+
+
 if __name__ == "__main__":
-    print(table())
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("README.md")
+    if target.is_file() and BEGIN in target.read_text(encoding="utf-8"):
+        print(f"{target}: {'updated' if update(target) else 'up to date'}")
+    else:
+        print(table())

@@ -5,14 +5,24 @@ document upserts instead of duplicating. And the SQLite commit of a document (re
 texts) comes after its vectors are written: until then the store still holds the old content
 hash, so the next run re-embeds it. Vectors left behind by a killed run (ids the store does not
 know) are dropped by ``reconcile`` at the start of every run.
+
+Two runs at once could drop each other's uncommitted vectors in ``reconcile``, so a run holds the
+store's ``ingest`` lease (``kb.store.locks``) from start to end; a second run fails fast naming
+the holder. An unchanged re-ingest skips rules, redaction and hashing of the text for documents
+whose raw form (as the ingestor read it, plus a fingerprint of the settings and code that shape
+the stored record) matches what was recorded when the stored record was written.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Protocol
 
@@ -24,6 +34,8 @@ from kb.records import Chunk, Document, IngestIssue, IngestReport, Source, Sourc
 from kb.rules import resolve
 from kb.runtime import Runtime
 from kb.secrets import SecretFinding, redact_document
+from kb.store.locks import Lease
+from kb.store.raw_hashes import RawEntry, RawHashes
 from kb.store.secrets import SecretFindings
 
 Progress = Callable[[int, int], None]
@@ -55,20 +67,75 @@ def default_reader(source: Source) -> ReaderFactory:
     return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
 
 
+# Code that turns a raw document into its stored record: editing it must invalidate raw hashes.
+_RECORD_CODE = ("kb.records", "kb.people", "kb.rules", "kb.secrets", "kb.chunking")
+
+
+@cache
+def _code_fingerprint() -> bytes:
+    h = hashlib.sha256()
+    for name in _RECORD_CODE:
+        file = getattr(importlib.import_module(name), "__file__", None)
+        try:
+            h.update(Path(file).read_bytes() if file else name.encode())
+        except OSError:
+            h.update(name.encode())
+    return h.digest()
+
+
+def record_fingerprint(settings: Settings) -> bytes:
+    """Everything besides the raw document that decides its stored record and chunks."""
+    shaping = settings.model_dump(
+        mode="json",
+        include={
+            "rules": True,
+            "people": True,
+            "review": {"default_interval_days", "default_readers"},
+            "index": {"chunk_size", "chunk_overlap"},
+        },
+    )
+    h = hashlib.sha256(_code_fingerprint())
+    h.update(json.dumps(shaping, sort_keys=True).encode())
+    return h.digest()
+
+
+def raw_hash(raw: Document, fingerprint: bytes) -> str:
+    """Hash of a document as the ingestor returned it (before rules and redaction)."""
+    h = hashlib.sha256(fingerprint)
+    h.update(raw.model_dump_json().encode())
+    return h.hexdigest()
+
+
+@dataclass
+class _Prepared:
+    """A document after rules and redaction, with the raw hash it came from."""
+
+    doc: Document
+    findings: list[SecretFinding]
+    raw_hash: str
+
+    def raw_entry(self) -> RawEntry:
+        return RawEntry(self.doc.doc_id, self.raw_hash, self.doc.content_hash, self.doc.metadata_hash())
+
+
 @dataclass
 class _Pending:
     """A document whose content changed: chunked, waiting for its vectors."""
 
-    doc: Document
+    item: _Prepared
     chunks: list[Chunk]
-    findings: list[SecretFinding]
     added: bool
+
+    @property
+    def doc(self) -> Document:
+        return self.item.doc
 
 
 @dataclass
 class _Run:
     report: IngestReport
     progress: Progress | None
+    lease: Lease
     total: int = 0
     done: int = 0
     group: list[_Pending] = field(default_factory=list)
@@ -79,44 +146,74 @@ class Ingester:
         self.rt = runtime
         self.settings = runtime.settings
         self.findings = SecretFindings(runtime.db)
+        self.raw_hashes = RawHashes(runtime.db)
         self._readers = {source_name(k): v for k, v in (readers or {}).items()}
-        # One embedding call per group of about this many chunks, across documents; small enough
-        # that a killed run has committed most of its work.
-        self.group_chunks = max(32, self.settings.model.batch_size)
+        # One embedding call, one Chroma upsert and the commits per group of about this many
+        # chunks, across documents.
+        self.group_chunks = self.settings.ingest.embed_group_chunks
 
     # -- the run --------------------------------------------------------------------------------
     def ingest(self, source: str, path: Path, progress: Progress | None = None) -> IngestReport:
         started = time.monotonic()
         src = source_name(source)
-        missing_vectors = self.reconcile()
-        batch = self._read(src, Path(path))
-        run = _Run(IngestReport(source=src, input=str(path), failed=list(batch.issues)), progress)
-        stored = self.rt.documents.hashes(src)
-        docs = self._prepare(batch, run.report)
+        lease = self._lock()
+        try:
+            report = self._ingest(
+                src, Path(path), _Run(IngestReport(source=src, input=str(path)), progress, lease)
+            )
+        finally:
+            lease.release()
+        report.seconds = round(time.monotonic() - started, 3)
+        return report
 
-        changed: list[tuple[Document, list[SecretFinding]]] = []
-        for doc, findings in docs:
+    def _lock(self) -> Lease:
+        lease = Lease(
+            self.rt.db, "ingest", stale_after=timedelta(seconds=self.settings.ingest.lock_stale_seconds)
+        )
+        holder = lease.acquire()
+        if holder is not None:
+            raise IngestError(
+                f"another ingest is running ({holder.describe()}); wait for it to finish, or for "
+                f"its lock to go stale ({self.settings.ingest.lock_stale_seconds}s without a heartbeat)",
+                subject=str(self.settings.store_path),
+            )
+        return lease
+
+    def _ingest(self, src: Source, path: Path, run: _Run) -> IngestReport:
+        missing_vectors = self.reconcile()
+        batch = self._read(src, path)
+        run.report.failed.extend(batch.issues)
+        stored = self.rt.documents.hashes(src)
+        known = {k: v for k, v in self.raw_hashes.valid(src).items() if k not in missing_vectors}
+        docs, seen = self._prepare(batch, known, run.report)
+
+        changed: list[_Prepared] = []
+        settled: list[RawEntry] = []  # unchanged or metadata-only: record their raw hashes now
+        for item in docs:
+            doc = item.doc
             old = stored.get(doc.doc_id)
             if old is None or old[0] != doc.content_hash or doc.doc_id in missing_vectors:
-                changed.append((doc, findings))
-            elif old[1] != doc.metadata_hash():
-                self._update_metadata(doc, findings)
+                changed.append(item)
+                continue
+            if old[1] != doc.metadata_hash():
+                self._update_metadata(doc, item.findings)
                 run.report.updated.append(doc.doc_id)
             else:
                 run.report.unchanged.append(doc.doc_id)
+            settled.append(item.raw_entry())
+        self.raw_hashes.record(settled)
 
         pending = self._chunk_all(changed, stored, run.report)
         run.total = sum(len(p.chunks) for p in pending)
-        if progress and run.total:
-            progress(0, run.total)
+        if run.progress and run.total:
+            run.progress(0, run.total)
         for item in pending:
             run.group.append(item)
             if sum(len(p.chunks) for p in run.group) >= self.group_chunks:
                 self._flush(run)
         self._flush(run)
 
-        self._remove_missing(batch, {d.doc_id for d, _ in docs}, stored, run.report)
-        run.report.seconds = round(time.monotonic() - started, 3)
+        self._remove_missing(batch, seen, stored, run.report)
         return run.report
 
     def reconcile(self) -> set[str]:
@@ -138,12 +235,18 @@ class Ingester:
         return batch
 
     def _prepare(
-        self, batch: SourceBatch, report: IngestReport
-    ) -> list[tuple[Document, list[SecretFinding]]]:
-        """Resolve rules, redact secrets, hash; one document per id (the first wins)."""
-        out: dict[str, tuple[Document, list[SecretFinding]]] = {}
+        self, batch: SourceBatch, known: Mapping[str, str], report: IngestReport
+    ) -> tuple[list[_Prepared], set[str]]:
+        """Resolve rules, redact secrets, hash; one document per id (the first wins).
+
+        A document whose raw hash is ``known`` (recorded with its current stored record) is
+        unchanged: it is reported as such and skipped. Returns the rest and every id seen.
+        """
+        fingerprint = record_fingerprint(self.settings)
+        seen: set[str] = set()
+        out: list[_Prepared] = []
         for raw in batch.documents:
-            if raw.doc_id in out:
+            if raw.doc_id in seen:
                 report.failed.append(
                     IngestIssue(
                         input=raw.source_path or raw.doc_id,
@@ -152,19 +255,22 @@ class Ingester:
                     )
                 )
                 continue
+            seen.add(raw.doc_id)
+            digest = raw_hash(raw, fingerprint)
+            if known.get(raw.doc_id) == digest:
+                report.unchanged.append(raw.doc_id)
+                continue
             doc, findings = redact_document(resolve(raw, self.settings, self.rt.people))
             doc = doc.model_copy(update={"content_hash": doc.compute_content_hash()})
-            out[doc.doc_id] = (doc, findings)
-        return list(out.values())
+            out.append(_Prepared(doc, findings, digest))
+        return out, seen
 
     def _chunk_all(
-        self,
-        changed: list[tuple[Document, list[SecretFinding]]],
-        stored: Mapping[str, tuple[str, str]],
-        report: IngestReport,
+        self, changed: list[_Prepared], stored: Mapping[str, tuple[str, str]], report: IngestReport
     ) -> list[_Pending]:
         pending = []
-        for doc, findings in changed:
+        for item in changed:
+            doc = item.doc
             try:
                 chunks = chunk_document(doc, self.settings.index)
             except (ValueError, RuntimeError) as err:  # one bad document must not stop the run
@@ -177,7 +283,7 @@ class Ingester:
             key = acl_key(doc.acl)
             for c in chunks:
                 c.metadata["acl_key"] = key
-            pending.append(_Pending(doc, chunks, findings, added=doc.doc_id not in stored))
+            pending.append(_Pending(item, chunks, added=doc.doc_id not in stored))
         return pending
 
     def _flush(self, run: _Run) -> None:
@@ -185,6 +291,11 @@ class Ingester:
         group, run.group = run.group, []
         if not group:
             return
+        if run.lease.lost.is_set():
+            raise IngestError(
+                "this run's ingest lock went stale and was taken over by another run; stopping",
+                subject=str(self.settings.store_path),
+            )
         chunks = [c for p in group for c in p.chunks]
         try:
             vectors = self.rt.embedder.embed([embedding_text(c) for c in chunks])
@@ -196,10 +307,11 @@ class Ingester:
         # After reconcile, a document's vectors are its stored chunks plus those just written.
         stale = {c.chunk_id for p in group for c in self.rt.documents.chunks_for(p.doc.doc_id)}
         self.rt.index.delete_chunks(stale - {c.chunk_id for c in chunks})
-        for item in group:
-            self.rt.documents.upsert(item.doc, item.chunks)  # the commit point
-            self.findings.replace(item.doc.doc_id, item.findings, self.rt.clock.now())
-            (run.report.added if item.added else run.report.updated).append(item.doc.doc_id)
+        for p in group:
+            self.rt.documents.upsert(p.doc, p.chunks)  # the commit point
+            self.findings.replace(p.doc.doc_id, p.item.findings, self.rt.clock.now())
+            (run.report.added if p.added else run.report.updated).append(p.doc.doc_id)
+        self.raw_hashes.record(p.item.raw_entry() for p in group)
         run.report.chunks_embedded += len(chunks)
         run.done += len(chunks)
         if run.progress:

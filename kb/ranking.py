@@ -140,17 +140,27 @@ def collapse(
 
 
 def rank(
-    docs: Sequence[DocScore], weights: Mapping[str, float], settings: RetrievalSettings, top_k: int
+    docs: Sequence[DocScore],
+    weights: Mapping[str, float],
+    settings: RetrievalSettings,
+    top_k: int,
+    successors: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Ranked]:
     """Order documents by relevance x freshness weight (weight 1 when freshness is off or the
-    document has no weight), on-topic documents first; keep ``top_k``."""
+    document has no weight), on-topic documents first; keep ``top_k``.
+
+    ``successors``: doc id -> ids of the documents that replace it. The successor of an on-topic
+    document is on topic too (it answers what its predecessor answered, even when it shares fewer
+    words with the question), so a superseded page never outranks its own replacement."""
     kept = [d for d in docs if d.relevance >= settings.min_relevance]
     best = max((d.relevance for d in kept), default=0.0)
+    on_topic = {d.doc_id for d in kept if best > 0 and d.relevance >= settings.on_topic_ratio * best}
+    for doc_id in sorted(on_topic):
+        on_topic.update(s for s in (successors or {}).get(doc_id, ()) if s != doc_id)
     scored = []
     for d in kept:
         weight = weights.get(d.doc_id, 1.0) if settings.freshness else 1.0
-        on_topic = best > 0 and d.relevance >= settings.on_topic_ratio * best
-        scored.append((d, weight, round(d.relevance * weight, 6), on_topic))
+        scored.append((d, weight, round(d.relevance * weight, 6), d.doc_id in on_topic))
     scored.sort(key=lambda t: (not t[3], -t[2], -t[0].fused, t[0].doc_id))
     return [
         Ranked(

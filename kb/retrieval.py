@@ -101,6 +101,15 @@ class Retriever:
         self._map: _DocMap | None = None
         self._lock = threading.Lock()
         self._lexical = LexicalIndex(runtime.documents, self._title)
+        from kb.dense import DenseIndex  # (numpy only; Chroma is opened on first query)
+
+        # Exact in-memory dense search with a per-reader ACL mask up to exact_max_chunks.
+        self._vectors = DenseIndex(
+            lambda: runtime.index,
+            runtime.documents,
+            self.settings.exact_max_chunks,
+            acl_keys=lambda: self._docmap().acl_keys,
+        )
         # Concurrent searches share one model call for their query embeddings.
         self._queries = QueryBatcher(lambda: runtime.embedder)
 
@@ -158,10 +167,25 @@ class Retriever:
 
         reviews = self._reviews.latest_all()
         fresh = {d.doc_id: self._assess(d.doc_id, dm, readable, reviews, now) for d in docs}
-        ranked = rank(docs, {d: f.weight for d, f in fresh.items()}, self.settings, top_k)
+        successors = {
+            d: self._successor_ids(d, dm, readable) for d, f in fresh.items() if f.status == "superseded"
+        }
+        ordered = rank(docs, {d: f.weight for d, f in fresh.items()}, self.settings, len(docs), successors)
+        ranked = ordered[:top_k]
         hits = [self._hit(r, dm, readable, fresh[r.doc_id]) for r in ranked]
         on_topic = [h for h, r in zip(hits, ranked, strict=True) if r.on_topic]
-        warnings = self._warnings(on_topic) if self.settings.freshness else []
+        if self.settings.freshness:
+            # A stale document that matches better than something shown is worth a warning even
+            # when freshness pushed it out of the top_k: it is what a reader may find elsewhere.
+            shown = min((r.relevance for r in ranked if r.on_topic), default=1.0)
+            cut = [
+                self._hit(r, dm, readable, fresh[r.doc_id])
+                for r in ordered[top_k:]
+                if r.on_topic and r.relevance >= shown and staleness(fresh[r.doc_id]) is not None
+            ]
+            warnings = self._warnings(on_topic + cut)
+        else:
+            warnings = []
         return SearchResult(
             query=query,
             hits=hits,
@@ -178,7 +202,7 @@ class Retriever:
             return {}, 0.0
         k = self.settings.candidate_k
         vector = self._queries.embed_query(query)
-        hits = self.runtime.index.query(vector, k, acl_keys)
+        hits = self._vectors.query(vector, k, acl_keys)
         out = {h.chunk_id: h.score for h in hits if h.doc_id in readable}
         missing = min(out.values()) if len(hits) >= k and out else 0.0
         return out, missing

@@ -101,7 +101,7 @@ class AlertRunner:
 
     # -- gathering ------------------------------------------------------------------------
     def assessments(self, now: datetime) -> tuple[list[Document], dict[str, Freshness], dict[str, Review]]:
-        docs = self.runtime.documents.list(with_text=True)  # in-text markers affect freshness
+        docs = self.runtime.documents.list()  # text = the marker excerpt assess() reads
         store = ReviewStore(self.runtime.db)
         reviewed = store.latest_all()
         latest = {d: r for d in reviewed if (r := store.latest(d)) is not None}

@@ -1,4 +1,5 @@
-"""``kb ingest <notion|drive> PATH`` and ``kb docs``: load an export, list what is stored and why."""
+"""``kb ingest <notion|drive> PATH`` and ``kb docs``: load an export, list what is stored and why
+(with freshness, reviews and alert history)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Annotated, Any
 import typer
 from tqdm import tqdm
 
+from kb.alerts.runner import AlertRunner
 from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
 from kb.ingest import Ingester, source_name
 from kb.records import IngestReport
+from kb.store.alerts import AlertHistory
 from kb.store.reviews import ReviewStore
 
 
@@ -72,7 +75,8 @@ def docs(
     config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """List stored documents with their resolved owner, review interval, ACL and why."""
+    """List stored documents with their resolved owner, review interval, ACL and why, their
+    freshness (as ``kb stale`` and the digests judge it), reviews and alert history."""
     rt = runtime(config)
     try:
         records = rt.documents.list(
@@ -80,11 +84,17 @@ def docs(
             owner=rt.people.resolve(owner) if owner else None,
             status=status,
         )
+        _, fresh, _ = AlertRunner(rt).assessments(rt.clock.now())
         if json:
-            reviews = ReviewStore(rt.db)
+            reviews, alerts = ReviewStore(rt.db), AlertHistory(rt.db)
             emit_json(
                 [
-                    {**d.model_dump(mode="json", exclude={"text"}), "reviews": reviews.history(d.doc_id)}
+                    {
+                        **d.model_dump(mode="json", exclude={"text"}),
+                        "freshness": fresh[d.doc_id].model_dump(mode="json"),
+                        "reviews": reviews.history(d.doc_id),
+                        "alerts": [a.model_dump(mode="json") for a in alerts.for_doc(d.doc_id)],
+                    }
                     for d in records
                 ]
             )
@@ -94,8 +104,8 @@ def docs(
     for d in records:
         typer.echo(f"{d.doc_id}  {d.breadcrumb}")
         typer.echo(
-            f"    owner={d.owner or '-'}  status={d.status}  review every "
-            f"{d.review_interval_days}d  acl={','.join(d.acl)}"
+            f"    owner={d.owner or '-'}  status={d.status}  freshness={fresh[d.doc_id].status}  "
+            f"review every {d.review_interval_days}d  acl={','.join(d.acl)}"
         )
         for fieldname, why in sorted(d.resolution.items()):
             typer.echo(f"    {fieldname}: {why}")

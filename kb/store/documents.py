@@ -1,16 +1,23 @@
 """Document records and their chunk texts in SQLite: the commit point of an ingest.
 
 Chroma holds the vectors; this store holds what a document *is* (its lifecycle metadata) and the
-chunk texts that BM25 and snippets need. A document counts as ingested only once its row is
-committed here, so a crash between the vector write and this commit is repaired on the next run.
+chunk texts that BM25 and snippets need. A record read without its text carries, as ``text``, the
+part of it freshness markers are read from (``kb.freshness.marker_excerpt``: the top of the page
+and its headings), kept in its own column, so every caller of ``kb.freshness.assess`` sees the
+same "this page is deprecated" banner without loading whole texts.
+
+A document counts as ingested only once its row is committed here, so a crash between the vector
+write and this commit is repaired on the next run.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
+from kb.freshness import marker_excerpt
 from kb.records import Chunk, Document
 from kb.store.db import Database
 
@@ -23,6 +30,7 @@ CREATE TABLE IF NOT EXISTS documents (
     title         TEXT NOT NULL,
     record        TEXT NOT NULL,   -- Document JSON without text
     text          TEXT NOT NULL,
+    markers       TEXT,            -- marker_excerpt(text); NULL in rows written before it existed
     content_hash  TEXT NOT NULL,
     meta_hash     TEXT NOT NULL,
     ingested_at   TEXT NOT NULL
@@ -48,6 +56,23 @@ class DocumentStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.ensure_schema(SCHEMA)
+        self._add_markers_column()
+
+    def _add_markers_column(self) -> None:
+        """Stores created before the ``markers`` column get it, filled from their texts (a row
+        still NULL, written by an older process, is excerpted when read)."""
+        columns = {r["name"] for r in self.db.execute("PRAGMA table_info(documents)")}
+        if "markers" in columns:
+            return
+        with self.db.transaction() as conn:
+            columns = {r["name"] for r in conn.execute("PRAGMA table_info(documents)")}
+            if "markers" not in columns:  # another process may have added it meanwhile
+                conn.execute("ALTER TABLE documents ADD COLUMN markers TEXT")
+                rows = conn.execute("SELECT doc_id, text FROM documents").fetchall()
+                conn.executemany(
+                    "UPDATE documents SET markers = ? WHERE doc_id = ?",
+                    [(marker_excerpt(r["text"]), r["doc_id"]) for r in rows],
+                )
 
     # -- writes ---------------------------------------------------------------------------
     def upsert(self, doc: Document, chunks: list[Chunk] | None = None) -> None:
@@ -57,11 +82,11 @@ class DocumentStore:
         with self.db.transaction() as conn:
             conn.execute(
                 """INSERT INTO documents (doc_id, source, owner, status, title, record, text,
-                       content_hash, meta_hash, ingested_at)
-                   VALUES (?,?,?,?,?,?,?,?,?,?)
+                       markers, content_hash, meta_hash, ingested_at)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?)
                    ON CONFLICT(doc_id) DO UPDATE SET source=excluded.source,
                        owner=excluded.owner, status=excluded.status, title=excluded.title,
-                       record=excluded.record, text=excluded.text,
+                       record=excluded.record, text=excluded.text, markers=excluded.markers,
                        content_hash=excluded.content_hash, meta_hash=excluded.meta_hash,
                        ingested_at=excluded.ingested_at""",
                 (
@@ -72,6 +97,7 @@ class DocumentStore:
                     doc.title,
                     record,
                     doc.text,
+                    marker_excerpt(doc.text),
                     doc.content_hash,
                     doc.metadata_hash(),
                     now,
@@ -110,7 +136,10 @@ class DocumentStore:
         return int(row["value"]) if row else 0
 
     def get(self, doc_id: str, *, with_text: bool = True) -> Document | None:
-        row = self.db.execute("SELECT record, text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        """The record; without ``with_text`` its ``text`` is only the marker excerpt."""
+        row = self.db.execute(
+            f"SELECT record, {self._text_sql(with_text)} FROM documents WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
         return self._to_doc(row, with_text) if row else None
 
     def list(
@@ -121,7 +150,8 @@ class DocumentStore:
         status: str | None = None,
         with_text: bool = False,
     ) -> list[Document]:
-        sql = "SELECT record, text FROM documents WHERE 1=1"
+        """Records in doc id order; without ``with_text`` each ``text`` is only the marker excerpt."""
+        sql = f"SELECT record, {self._text_sql(with_text)} FROM documents WHERE 1=1"
         params: list[object] = []
         for col, val in (("source", source), ("owner", owner), ("status", status)):
             if val is not None:
@@ -174,8 +204,20 @@ class DocumentStore:
         return int(self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
 
     @staticmethod
-    def _to_doc(row: object, with_text: bool) -> Document:
-        data = json.loads(row["record"])  # type: ignore[index]
+    def _text_sql(with_text: bool) -> str:
+        # The full text is read only when asked for, or for a row whose excerpt predates the column.
+        return (
+            "text, NULL AS markers"
+            if with_text
+            else "CASE WHEN markers IS NULL THEN text END AS text, markers"
+        )
+
+    @staticmethod
+    def _to_doc(row: sqlite3.Row, with_text: bool) -> Document:
+        data = json.loads(row["record"])
         if with_text:
-            data["text"] = row["text"]  # type: ignore[index]
+            data["text"] = row["text"]
+        else:
+            markers = row["markers"]
+            data["text"] = markers if markers is not None else marker_excerpt(row["text"])
         return Document.model_validate(data)

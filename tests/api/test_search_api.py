@@ -33,15 +33,19 @@ def test_current_billing_doc_outranks_the_2021_spec_with_a_warning(client: TestC
     assert first["status"] == "fresh" and first["freshness"]["weight"] == 1.0
     assert first["last_reviewed_at"].startswith("2026-10-20")
     assert first["snippets"] and first["relevance"] > 0 and first["rank"] == 1
-    spec = next(r for r in body["results"] if r["title"] == "Billing Spec (2021)")
-    assert spec["status"] == "overdue" and spec["overdue_days"] > 1000
-    assert spec["score"] < first["score"]
+    # The spec may fall out of the default top 5 (fresher pages outrank it), but it matches
+    # better than pages shown, so the warning names it either way.
     assert any(
         "'Billing Spec (2021)' also matches but was last reviewed 2021-03-01" in w
         and "the current doc is 'Billing Migration Q4 2026'" in w
         for w in body["warnings"]
     )
     assert body["took_ms"] > 0
+    wide = search(client, "engineer", "How are invoices generated?", top_k=10)
+    spec = next(r for r in wide["results"] if r["title"] == "Billing Spec (2021)")
+    assert spec["status"] == "overdue" and spec["overdue_days"] > 1000
+    assert spec["score"] < first["score"] and spec["rank"] > 1
+    assert wide["warnings"] == body["warnings"]
 
 
 def test_results_never_carry_full_text(client: TestClient) -> None:

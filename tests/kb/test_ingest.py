@@ -7,23 +7,30 @@ Drive and Notion ingestors are run through the pipeline at the end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+import kb.ingest
 from kb.chunking import chunk_document
 from kb.config import Settings, settings_from_dict
+from kb.errors import IngestError
 from kb.index import acl_key
 from kb.ingest import Ingester
 from kb.records import Document, IngestIssue, SourceBatch
 from kb.runtime import Runtime
+from kb.store.db import Database
+from kb.store.locks import Lease
 from kb.store.secrets import SecretFindings
 from tests.conftest import NOTION_SAMPLE, ROOT
 
@@ -274,6 +281,76 @@ def test_real_notion_ingestor_end_to_end(runtime: Runtime) -> None:
     assert_consistent(runtime)
 
 
+# -- unchanged fast path ---------------------------------------------------------------------------
+
+
+def _count_redactions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record which documents go through rules + redaction (the real function still runs)."""
+    calls: list[str] = []
+    real = kb.ingest.redact_document
+
+    def counting(doc: Document):  # type: ignore[no-untyped-def]
+        calls.append(doc.doc_id)
+        return real(doc)
+
+    monkeypatch.setattr(kb.ingest, "redact_document", counting)
+    return calls
+
+
+def test_unchanged_documents_skip_rules_and_redaction(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _corpus(tmp_path / "x")
+    ingester = Ingester(runtime, READERS)
+    ingester.ingest("notion", tmp_path / "x")
+    calls = _count_redactions(monkeypatch)
+    write_page(tmp_path / "x", "vpn", "VPN setup", "Use the new client.\n", header="ACL: group:it\n")
+    report = ingester.ingest("notion", tmp_path / "x")
+    assert calls == ["notion:vpn"]
+    assert report.updated == ["notion:vpn"] and report.chunks_embedded == 1
+    assert sorted(report.unchanged) == ["notion:billing", "notion:empty", "notion:oncall"]
+    calls.clear()
+    assert sorted(ingester.ingest("notion", tmp_path / "x").unchanged) == [
+        "notion:billing",
+        "notion:empty",
+        "notion:oncall",
+        "notion:vpn",
+    ]
+    assert calls == []
+    assert_consistent(runtime)
+
+
+def test_config_change_is_applied_to_an_unchanged_export(runtime: Runtime, tmp_path: Path) -> None:
+    _corpus(tmp_path / "x")
+    Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+    runtime.settings.rules = settings_from_dict(
+        {"rules": [{"match": "billing*", "owner": "fin@acme.example"}]}
+    ).rules
+    report = Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+    assert report.updated == ["notion:billing"] and report.chunks_embedded == 0
+    billing = runtime.documents.get("notion:billing")
+    assert billing is not None and billing.owner == "fin@acme.example"
+
+    runtime.settings.review.default_interval_days = 30
+    report = Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+    assert len(report.updated) == 4 and report.chunks_embedded == 0
+    assert all(d.review_interval_days == 30 for d in runtime.documents.list())
+
+
+def test_record_changed_since_its_raw_hash_is_rebuilt(runtime: Runtime, tmp_path: Path) -> None:
+    """A raw hash only vouches for the record it was stored with."""
+    _corpus(tmp_path / "x")
+    ingester = Ingester(runtime, READERS)
+    ingester.ingest("notion", tmp_path / "x")
+    oncall = runtime.documents.get("notion:oncall")
+    assert oncall is not None
+    runtime.documents.upsert(oncall.model_copy(update={"owner": "someone@else.example"}))
+    report = ingester.ingest("notion", tmp_path / "x")
+    assert report.updated == ["notion:oncall"]
+    restored = runtime.documents.get("notion:oncall")
+    assert restored is not None and restored.owner == "sre@acme.example"
+
+
 # -- crash recovery -------------------------------------------------------------------------------
 
 DRIVER = """
@@ -308,7 +385,8 @@ def test_kill_mid_ingest_then_rerun_converges(runtime: Runtime, tmp_path: Path, 
     _big_corpus(corpus, 2, n)  # version 2: three chunks per page, all re-embedded
 
     config = tmp_path / "config.toml"
-    config.write_text(f'[data]\ndir = "{runtime.settings.data.dir}"\n')
+    # Small groups: the killed run must have committed some groups and not others.
+    config.write_text(f'[data]\ndir = "{runtime.settings.data.dir}"\n\n[ingest]\nembed_group_chunks = 32\n')
     proc = subprocess.Popen(
         [sys.executable, "-c", DRIVER, str(config), str(corpus)],
         cwd=ROOT,
@@ -338,3 +416,55 @@ def test_kill_mid_ingest_then_rerun_converges(runtime: Runtime, tmp_path: Path, 
         assert Ingester(rt, READERS).ingest("notion", corpus).chunks_embedded == 0
     finally:
         rt.close()
+
+
+# -- one ingest at a time -------------------------------------------------------------------------
+
+
+def test_ingest_fails_fast_while_another_run_holds_the_lock(runtime: Runtime, tmp_path: Path) -> None:
+    _corpus(tmp_path / "x")
+    other = Lease(Database(runtime.settings.store_path), "ingest", stale_after=timedelta(minutes=2))
+    assert other.acquire() is None
+    try:
+        with pytest.raises(IngestError, match="another ingest is running") as err:
+            Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+        assert f"pid {os.getpid()} on {socket.gethostname()}, started " in str(err.value)
+        assert runtime.documents.count() == 0
+    finally:
+        other.release()
+    assert len(Ingester(runtime, READERS).ingest("notion", tmp_path / "x").added) == 4
+
+
+def test_second_ingest_process_is_refused_and_the_first_completes(runtime: Runtime, tmp_path: Path) -> None:
+    n = 90
+    corpus = tmp_path / "corpus"
+    _big_corpus(corpus, 2, n)
+    ingester = Ingester(runtime, READERS)  # creates the store before the other process starts
+    config = tmp_path / "config.toml"
+    config.write_text(f'[data]\ndir = "{runtime.settings.data.dir}"\n\n[ingest]\nembed_group_chunks = 32\n')
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(config), str(corpus)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        holder = None
+        deadline = time.monotonic() + 120
+        with sqlite3.connect(runtime.settings.store_path) as probe:
+            while holder is None and time.monotonic() < deadline and proc.poll() is None:
+                with contextlib.suppress(sqlite3.OperationalError):  # no table yet
+                    holder = probe.execute("SELECT pid FROM leases WHERE name = 'ingest'").fetchone()
+                time.sleep(0.02)
+        assert holder == (proc.pid,), "the first run never took the lock"
+        started = time.monotonic()
+        with pytest.raises(IngestError, match=f"pid {proc.pid} on "):
+            ingester.ingest("notion", corpus)
+        assert time.monotonic() - started < 5
+        assert proc.wait(timeout=240) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert_consistent(runtime)
+    assert runtime.index.count() == n * 3
+    assert ingester.ingest("notion", corpus).chunks_embedded == 0

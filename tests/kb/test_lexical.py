@@ -93,3 +93,43 @@ def test_empty_store_and_empty_query(tmp_path: Path) -> None:
     index = LexicalIndex(DocumentStore(Database(tmp_path / "empty.sqlite")))
     assert index.search("anything", 5) == []
     assert index.search("   ", 5) == []
+
+
+@pytest.mark.parametrize("allowed", [None, {"pub", "other"}, {"pub", "secret0", "secret1"}])
+def test_scores_equal_bm25s_built_over_the_readable_chunks(
+    store: DocumentStore, allowed: set[str] | None
+) -> None:
+    """The query-time BM25 is bm25s's default BM25 over exactly the readable chunks."""
+    import bm25s
+
+    put(store, "long", "Invoices " * 7 + "the printer badge is in the office, invoices aside.", "")
+    chunks = [c for c in store.chunks() if allowed is None or c.doc_id in allowed | {"long"}]
+    reference = bm25s.BM25()
+    reference.index(
+        [tokenize(" ".join(filter(None, [c.heading, c.text]))) for c in chunks], show_progress=False
+    )
+    index = LexicalIndex(store)
+    for query in (
+        "invoices",
+        "invoices invoices printer",
+        "badge stripe wireguard",
+        "office printer invoices",
+    ):
+        expected = {
+            c.chunk_id: float(s)
+            for c, s in zip(chunks, reference.get_scores(tokenize(query)), strict=True)
+            if s > 0
+        }
+        got = dict(index.search(query, 100, None if allowed is None else allowed | {"long"}))
+        assert got.keys() == expected.keys()
+        for chunk_id, score in expected.items():
+            assert got[chunk_id] == pytest.approx(score, rel=1e-5)
+    assert index.builds == 1
+
+
+def test_reader_sets_share_one_build(store: DocumentStore) -> None:
+    index = LexicalIndex(store)
+    for allowed in ({"pub"}, {"pub", "other"}, None, {"secret0"}, frozenset({"pub"})):
+        index.search("invoices", 5, allowed)
+    assert index.builds == 1
+    assert [c for c, _ in index.search("invoices", 5, {"secret0"})] == ["secret0#0"]

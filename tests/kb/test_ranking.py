@@ -98,10 +98,25 @@ def test_sole_outdated_source_is_still_returned_first() -> None:
 
 
 def test_freshness_reorders_within_the_on_topic_band() -> None:
-    docs = [doc("stale", 1.0), doc("current", 0.6), doc("loose", 0.45)]
+    docs = [doc("stale", 1.0), doc("current", 0.75), doc("loose", 0.65)]
     ranked = rank(docs, {"stale": 0.5, "current": 1.0, "loose": 1.0}, HYBRID, top_k=5)
     assert [r.doc_id for r in ranked] == ["current", "stale", "loose"]
     assert [r.on_topic for r in ranked] == [True, True, False]
+
+
+def test_the_successor_of_an_on_topic_document_is_on_topic() -> None:
+    # "new" matches the question far less well than the superseded page it replaces: without the
+    # relation it would be off topic and the superseded page would come first.
+    docs = [doc("old", 0.9), doc("new", 0.4), doc("other", 0.5)]
+    weights = {"old": 0.05, "new": 1.0, "other": 1.0}
+    plain = rank(docs, weights, HYBRID, top_k=5)
+    assert [r.doc_id for r in plain] == ["old", "other", "new"]
+    linked = rank(docs, weights, HYBRID, top_k=5, successors={"old": ["new"]})
+    assert [r.doc_id for r in linked] == ["new", "old", "other"]
+    assert [r.on_topic for r in linked] == [True, True, False]
+    # Only an on-topic predecessor lends its status, and a self-reference changes nothing.
+    off = rank(docs, weights, HYBRID, top_k=5, successors={"other": ["new"], "new": ["new"]})
+    assert [r.doc_id for r in off] == ["old", "other", "new"]
 
 
 def test_ties_are_deterministic() -> None:

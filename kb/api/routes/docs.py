@@ -61,8 +61,8 @@ def list_docs(
         raise InvalidField(f"unknown status '{status}'; use one of {allowed}", subject="status")
     now = runtime.clock.now()
     reviewed = ReviewStore(runtime.db).latest_all()
-    # Text is needed only for freshness markers ("this page is deprecated"); it is not returned.
-    readable = [d for d in runtime.documents.list(source=source, with_text=True) if principal.can_read(d.acl)]
+    # Records without text carry the marker excerpt ("this page is deprecated") assess() reads.
+    readable = [d for d in runtime.documents.list(source=source) if principal.can_read(d.acl)]
     successors = _successors(
         readable
         if source is None
