@@ -13,6 +13,7 @@ of the in-memory matrix.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from pathlib import Path
@@ -50,20 +51,25 @@ def main() -> None:
     started = time.perf_counter()
     for p in PRINCIPALS.values():
         retriever.search("warm up", p)
-    print(f"index: {rt.index.count()} chunks; warm-up (caches + model) {time.perf_counter() - started:.1f} s")
+    print(
+        f"index: {rt.index.count()} chunks; warm-up (caches + model) {time.perf_counter() - started:.1f} s; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     qs = queries(args.n, seed=2)
     if args.precomputed:
         model = rt.embedder
         rt.__dict__["embedder"] = _Precomputed({q: model.embed_query(q) for q in qs}, model)
     for name, p in PRINCIPALS.items():
-        times = []
+        times, cpu = [], []
         for q in qs:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             retriever.search(q, p)
             times.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.thread_time() - c) * 1000)
         print(
             f"{name:10} n={len(times)} p50 {statistics.median(times):7.1f} ms  "
-            f"p95 {percentile(times, 0.95):7.1f} ms  max {max(times):7.1f} ms"
+            f"p95 {percentile(times, 0.95):7.1f} ms  max {max(times):7.1f} ms  "
+            f"(CPU of this thread p50 {statistics.median(cpu):6.1f} ms)"
         )
     if args.profile:
         from pyinstrument import Profiler

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, Field
@@ -38,7 +39,7 @@ STALE = frozenset({"deprecated", "archived", "superseded"})
 CURRENT = frozenset({"fresh", "due_soon", "unknown"})
 OUTDATED_WEIGHT = 0.5
 # Sentences less similar to the question than this are never quoted.
-MIN_SENTENCE_SIMILARITY = 0.2
+MIN_SENTENCE_SIMILARITY = 0.3
 # ... nor those less similar than this share of the best sentence of any source: a current
 # source "has a relevant sentence" only by this measure, so loosely related current text does
 # not shut out the outdated page that actually answers.
@@ -285,15 +286,20 @@ class ExtractiveAnswerer:
         out: list[_Candidate] = []
         seen: set[str] = set()
         for i, hit in enumerate(sources):
+            per_chunk = [
+                [(heading or hit.doc.title, s) for s in _sentences(heading, text)]
+                for heading, text in source_texts(hit, self._chunks)
+            ]
             taken = 0
-            for heading, text in source_texts(hit, self._chunks):
-                for sentence in _sentences(heading, text):
-                    key = sentence.lower()
-                    if key in seen or taken >= SENTENCES_PER_SOURCE:
-                        continue  # overlapping chunks repeat sentences
-                    seen.add(key)
-                    out.append(_Candidate(i, sentence, heading or hit.doc.title))
-                    taken += 1
+            for context, sentence in chain.from_iterable(per_chunk):  # best chunk first
+                key = sentence.lower()
+                if key in seen:
+                    continue  # overlapping chunks repeat sentences
+                seen.add(key)
+                out.append(_Candidate(i, sentence, context))
+                taken += 1
+                if taken == SENTENCES_PER_SOURCE:
+                    break
         return out
 
     @staticmethod

@@ -92,11 +92,34 @@ def record_fingerprint(settings: Settings) -> bytes:
             "people": True,
             "review": {"default_interval_days", "default_readers"},
             "index": {"chunk_size", "chunk_overlap"},
+            "model": {"name"},
         },
     )
     h = hashlib.sha256(_code_fingerprint())
     h.update(json.dumps(shaping, sort_keys=True).encode())
     return h.digest()
+
+
+def embedding_fingerprint(settings: Settings) -> str:
+    """What decides a document's chunks and vectors besides its title and text: the model and the
+    chunking (settings and code). Part of the stored content hash, so changing any of them
+    re-chunks and re-embeds every document on the next ingest instead of mixing vector spaces."""
+    index = settings.index
+    return _embedding_fingerprint(settings.model.name, index.chunk_size, index.chunk_overlap)
+
+
+@cache
+def _embedding_fingerprint(model: str, chunk_size: int, chunk_overlap: int) -> str:
+    h = hashlib.sha256(f"{model}\0{chunk_size}\0{chunk_overlap}\0".encode())
+    file = getattr(importlib.import_module("kb.chunking"), "__file__", None)
+    h.update(Path(file).read_bytes() if file else b"kb.chunking")
+    return h.hexdigest()
+
+
+def content_hash(doc: Document, settings: Settings) -> str:
+    """The stored content hash: the document's title and text, and the embedding fingerprint."""
+    joined = f"{doc.compute_content_hash()}\0{embedding_fingerprint(settings)}"
+    return hashlib.sha256(joined.encode()).hexdigest()
 
 
 def raw_hash(raw: Document, fingerprint: bytes) -> str:
@@ -207,10 +230,13 @@ class Ingester:
         run.total = sum(len(p.chunks) for p in pending)
         if run.progress and run.total:
             run.progress(0, run.total)
-        for item in pending:
-            run.group.append(item)
-            if sum(len(p.chunks) for p in run.group) >= self.group_chunks:
+        grouped = 0
+        for p in pending:
+            run.group.append(p)
+            grouped += len(p.chunks)
+            if grouped >= self.group_chunks:
                 self._flush(run)
+                grouped = 0
         self._flush(run)
 
         self._remove_missing(batch, seen, stored, run.report)
@@ -261,7 +287,7 @@ class Ingester:
                 report.unchanged.append(raw.doc_id)
                 continue
             doc, findings = redact_document(resolve(raw, self.settings, self.rt.people))
-            doc = doc.model_copy(update={"content_hash": doc.compute_content_hash()})
+            doc = doc.model_copy(update={"content_hash": content_hash(doc, self.settings)})
             out.append(_Prepared(doc, findings, digest))
         return out, seen
 

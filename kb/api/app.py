@@ -49,6 +49,10 @@ def warm_up(runtime: Runtime) -> None:
 def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if runtime.settings.api.torch_threads:
+            import torch  # the serving process only: ingest keeps torch's default threads
+
+            torch.set_num_threads(runtime.settings.api.torch_threads)
         removed = await run_in_threadpool(app.state.audit.purge)
         if removed:
             log.info("purged %d audit rows past retention", removed)

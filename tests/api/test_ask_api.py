@@ -53,11 +53,17 @@ def test_hr_answer_only_for_hr(client: TestClient) -> None:
 
 
 def test_security_answer_only_for_security(client: TestClient) -> None:
-    question = "What do I do when an API key leaked?"
+    # Only the restricted procedure says how to roll the Stripe key. (For "an API key leaked"
+    # the open Security Awareness FAQ answers on its own, so it need not cite the procedure.)
+    question = "How do I roll the Stripe API key?"
     sec = ask(client, "security", question)
     assert "Secrets Rotation Procedure" in [c["title"] for c in sec["citations"]]
-    for user in ("engineer", "outsider"):
-        assert "Secrets Rotation Procedure" not in json.dumps(ask(client, user, question))
+    assert "12-hour expiry" in sec["answer"]
+    for q in (question, "What do I do when an API key leaked?"):
+        for user in ("engineer", "outsider"):
+            body = ask(client, user, q)
+            assert "Secrets Rotation Procedure" not in json.dumps(body)
+            assert "12-hour expiry" not in body["answer"]
 
 
 def test_unrelated_question_says_nothing_relevant_was_found(client: TestClient) -> None:

@@ -13,6 +13,7 @@ from kb.records import Principal
 from kb.runtime import Runtime
 from kb.store.reviews import Review, ReviewStore
 from tests.api.conftest import USERS, auth, doc_id
+from tests.conftest import EXAMPLE_NOW
 
 pytestmark = pytest.mark.slow
 
@@ -126,3 +127,26 @@ def test_detail_has_text_freshness_resolution_successor_and_reviews(
     assert body["status"] == "fresh"
     assert body["freshness"]["reviewed_basis"] == "review"
     assert body["freshness"]["basis_at"].startswith("2026-11-19")
+
+
+def test_docs_api_stale_digests_and_search_agree_on_in_text_markers(
+    client: TestClient, api_runtime: Runtime
+) -> None:
+    """ "VPN Setup (Legacy)" is deprecated only by its text ("This page is deprecated"): every
+    caller of assess() must see that, not just search."""
+    from kb.alerts.runner import AlertRunner
+
+    vpn = doc_id(api_runtime, "VPN Setup (Legacy)")
+    listed = {d["doc_id"]: d for d in listing(client, "admin")["documents"]}
+    assert listed[vpn]["status"] == "deprecated"
+    assert any("this page is deprecated" in r for r in listed[vpn]["freshness"]["reasons"])
+    assert vpn in {d["doc_id"] for d in listing(client, "admin", status="deprecated")["documents"]}
+    detail = client.get(f"/v1/docs/{vpn}", headers=auth("admin")).json()
+    assert detail["status"] == "deprecated"
+    _, fresh, _ = AlertRunner(api_runtime).assessments(EXAMPLE_NOW)  # kb stale, kb docs, digests
+    assert fresh[vpn].status == "deprecated"
+    _, email, groups, _ = USERS["admin"]
+    result = api_runtime.retriever.search(
+        "VPN setup legacy", Principal(user=email, groups=frozenset(groups), admin=True), now=EXAMPLE_NOW
+    )
+    assert next(h for h in result.hits if h.doc.doc_id == vpn).freshness.status == "deprecated"

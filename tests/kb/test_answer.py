@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from kb.answer import NOTHING_FOUND, ExtractiveAnswerer, split_sentences
+from kb.answer import NOTHING_FOUND, ExtractiveAnswerer
 from kb.config import AnswerSettings
 from kb.freshness import Freshness
 from kb.records import Document
 from kb.retrieval import DocRef, SearchHit, SearchResult
+from kb.sentences import split_sentences
 
 
 def hit(
@@ -85,9 +86,69 @@ def test_split_sentences_drops_markdown_and_fragments() -> None:
         "Rotate the keys every quarter.",
         "Tell the on-call engineer first.",
     ]
-    assert split_sentences("| Plan | Price per seat per month |") == ["Price per seat per month."]
+    assert split_sentences("| Plan | Price per seat per month |") == ["Plan; Price per seat per month."]
     assert split_sentences("cut here …") == []
     assert split_sentences("- Rotate the keys every ninety days") == ["Rotate the keys every ninety days."]
+
+
+def test_identifiers_and_code_spans_keep_their_underscores() -> None:
+    text = (
+        "Tenant: one customer account; every table carries a `tenant_id` column. Failed uploads raise "
+        "**acme_billing_usage_upload_failures_total**, which pages _billing-oncall_ via [PagerDuty](https://x.test/pd)."
+    )
+    assert split_sentences(text) == [
+        "Tenant: one customer account; every table carries a tenant_id column.",
+        "Failed uploads raise acme_billing_usage_upload_failures_total, which pages billing-oncall "
+        "via PagerDuty.",
+    ]
+
+
+def test_table_rows_become_one_sentence_each() -> None:
+    table = (
+        "| Data | Retention |\n| --- | --- |\n"
+        "| Application logs (Loki) | 30 days |\n| Audit logs | 1 year |\n"
+    )
+    expected = ["Data: Application logs (Loki); Retention: 30 days.", "Data: Audit logs; Retention: 1 year."]
+    assert split_sentences(table + "\nZone B bands are 90% of zone A.") == [
+        *expected,
+        "Zone B bands are 90% of zone A.",
+    ]
+    # The same table folded into one line (a search snippet): the separator row gives the columns.
+    assert split_sentences(" ".join(table.split())) == expected
+    # A spreadsheet sheet (no separator row): a header of short names, rows with fewer cells.
+    sheet = "Date | Holiday | Notes\n2027-11-25 | Thanksgiving\n2027-12-24 | Christmas Eve | Office closed"
+    assert split_sentences(sheet) == [
+        "Date: 2027-11-25; Holiday: Thanksgiving.",
+        "Date: 2027-12-24; Holiday: Christmas Eve; Notes: Office closed.",
+    ]
+
+
+def test_wrapped_pdf_lines_are_joined_and_plain_headings_dropped() -> None:
+    text = (
+        "Cards\nAcme accepts Visa, Mastercard, American Express and Discover through Stripe. "
+        "3-D Secure is requested for\nEuropean cards when the bank requires it.\n"
+        "Not supported\nChecks, PayPal and cryptocurrencies are not accepted."
+    )
+    assert split_sentences(text) == [
+        "Acme accepts Visa, Mastercard, American Express and Discover through Stripe.",
+        "3-D Secure is requested for European cards when the bank requires it.",
+        "Checks, PayPal and cryptocurrencies are not accepted.",
+    ]
+
+
+@pytest.mark.slow
+def test_answer_reads_the_stored_chunk_behind_a_snippet(embedder) -> None:  # type: ignore[no-untyped-def]
+    chunk = (
+        "| Data | Retention |\n| --- | --- |\n| Application logs (Loki) | 30 days |\n| Audit logs | 1 year |"
+    )
+    retention = hit(1, "Data Retention Policy", [" ".join(chunk.split())])
+    answerer = ExtractiveAnswerer(
+        embedder,
+        AnswerSettings(max_sentences=2, min_relevance=0.25),
+        chunks=lambda doc_id: [("Data Retention Policy / Retention periods", chunk)],
+    )
+    answer = answerer.answer("How long are application logs kept?", SearchResult(query="q", hits=[retention]))
+    assert answer.text.startswith("Data: Application logs (Loki); Retention: 30 days. [1]")
 
 
 @pytest.mark.slow
@@ -115,9 +176,31 @@ def test_stale_source_is_quoted_only_when_nothing_current_matches_and_then_warne
 ) -> None:
     answer = answerer.answer("How are invoices generated?", SearchResult(query="q", hits=[SPEC_2021]))
     assert "legacy Chargebee integration" in answer.text
+    # ...and the text itself says the source is not current.
+    assert answer.text.startswith("Only out-of-date documents answer this ([1] is superseded)")
     assert answer.citations[0].successor is not None
     assert answer.citations[0].successor.title == "Billing Migration Q4 2026"
     assert any("Billing Spec (2021)" in w and "superseded" in w for w in answer.warnings)
+
+
+@pytest.mark.slow
+def test_a_current_source_with_a_relevant_sentence_shuts_out_the_outdated_one(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    faq = hit(1, "Billing FAQ", ["Invoice PDFs are emailed to customers by Stripe and are in the portal."])
+    spec = hit(
+        2,
+        "Billing Spec (2021)",
+        ["The invoicer renders each invoice as a PDF with wkhtmltopdf and emails it through Mailgun."],
+        status="overdue",
+        weight=0.05,
+        relevance=0.9,
+    )
+    answer = answerer.answer(
+        "How are invoice PDFs delivered to customers?", SearchResult(query="q", hits=[spec, faq])
+    )
+    assert "Stripe" in answer.text and "Mailgun" not in answer.text
+    assert [c.title for c in answer.citations] == ["Billing FAQ"]
 
 
 @pytest.mark.slow

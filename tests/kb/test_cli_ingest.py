@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from kb.cli import app
 from kb.config import load_settings
+from kb.store.alerts import AlertHistory, SentItem
 from kb.store.db import Database
 from kb.store.reviews import Review, ReviewStore
 from tests.conftest import ROOT
@@ -53,6 +54,14 @@ def test_ingest_json_then_docs_json(tmp_path: Path, embedder) -> None:  # type: 
             note="ok",
         )
     )
+    AlertHistory(db).record_sent(
+        recipient="ann@acme.example",
+        period="2026-11-02",
+        channel="email",
+        target="ann@acme.example",
+        items=[SentItem(doc_id="gdrive:f1", status="overdue", reason="review was due")],
+        at=datetime(2026, 11, 2, tzinfo=UTC),
+    )
     db.close()
 
     code, out, _ = _invoke("docs", "--json", "-c", str(config), "--source", "drive")
@@ -60,6 +69,13 @@ def test_ingest_json_then_docs_json(tmp_path: Path, embedder) -> None:  # type: 
     assert code == 0 and set(docs) == {"gdrive:f0", "gdrive:f1"}
     assert "text" not in docs["gdrive:f0"]
     assert [r["reviewer"] for r in docs["gdrive:f1"]["reviews"]] == ["ann@acme.example"]
+    # Alert history and freshness, as GET /v1/docs/{id} shows them.
+    assert [(a["recipient"], a["status"], a["channel"]) for a in docs["gdrive:f1"]["alerts"]] == [
+        ("ann@acme.example", "overdue", "email")
+    ]
+    assert docs["gdrive:f0"]["alerts"] == []
+    assert docs["gdrive:f1"]["freshness"]["reviewed_basis"] == "review"
+    assert docs["gdrive:f0"]["freshness"]["status"] in {"fresh", "due_soon", "overdue", "unknown"}
     assert docs["gdrive:f0"]["review_interval_days"] == 180
     assert docs["gdrive:f0"]["resolution"]["review_interval_days"] == "default review.default_interval_days"
 

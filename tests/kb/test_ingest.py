@@ -337,6 +337,20 @@ def test_config_change_is_applied_to_an_unchanged_export(runtime: Runtime, tmp_p
     assert all(d.review_interval_days == 30 for d in runtime.documents.list())
 
 
+def test_chunking_change_rechunks_and_reembeds_everything(runtime: Runtime, tmp_path: Path) -> None:
+    _corpus(tmp_path / "x")
+    Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+    before = runtime.documents.chunk_ids()
+    runtime.settings.index.chunk_size = 64
+    runtime.settings.index.chunk_overlap = 0
+    report = Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+    assert len(report.updated) == 4 and report.unchanged == []
+    assert report.chunks_embedded == len(runtime.documents.chunk_ids()) >= len(before)
+    assert_consistent(runtime)
+    again = Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+    assert again.chunks_embedded == 0 and len(again.unchanged) == 4
+
+
 def test_record_changed_since_its_raw_hash_is_rebuilt(runtime: Runtime, tmp_path: Path) -> None:
     """A raw hash only vouches for the record it was stored with."""
     _corpus(tmp_path / "x")
