@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from kb.runtime import Runtime
 
 SNIPPET_CHARS = 600
+READABLE_SETS_KEPT = 64
 CURRENT = frozenset({"fresh", "due_soon", "unknown"})
 SUPERSEDED_BY = "superseded by "  # the reason kb.freshness.assess gives for a known successor
 
@@ -82,6 +84,8 @@ class _DocMap:
     acl_keys: dict[str, str]
     by_key: dict[str, tuple[list[str], list[str]]]  # acl_key -> (the ACL, its documents)
     superseded_by: dict[str, list[str]]  # doc id -> ids of documents listing it in supersedes
+    # readable ACL keys -> readable doc ids, for the last few reader sets (built once per set)
+    readable: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
 
 
 def _snippet(text: str) -> str:
@@ -149,8 +153,8 @@ class Retriever:
         now = utc(now or self.runtime.clock.now())
         dm = self._docmap()
         # Readability is a function of the ACL set: decide it once per distinct set.
-        keys = {k for k, (acl, _) in dm.by_key.items() if principal.can_read(acl)}
-        readable = {d for k in keys for d in dm.by_key[k][1]}
+        keys = frozenset(k for k, (acl, _) in dm.by_key.items() if principal.can_read(acl))
+        readable = self._readable(dm, keys)
         restricted = len(keys) != len(dm.by_key)
 
         dense, dense_missing = self._dense(query, sorted(keys) if restricted else None, readable)
@@ -193,8 +197,20 @@ class Retriever:
             took_ms=round((time.perf_counter() - started) * 1000, 3),
         )
 
+    def _readable(self, dm: _DocMap, keys: frozenset[str]) -> frozenset[str]:
+        """The documents readable through ``keys``, cached per reader set (a query must not pay
+        for rebuilding a set of every readable document id)."""
+        found = dm.readable.get(keys)
+        if found is None:
+            found = frozenset(d for k in keys for d in dm.by_key[k][1])
+            with self._lock:
+                while len(dm.readable) >= READABLE_SETS_KEPT:
+                    dm.readable.pop(next(iter(dm.readable)))
+                dm.readable[keys] = found
+        return found
+
     def _dense(
-        self, query: str, acl_keys: list[str] | None, readable: set[str]
+        self, query: str, acl_keys: list[str] | None, readable: AbstractSet[str]
     ) -> tuple[dict[str, float], float]:
         """chunk id -> cosine for the readable nearest chunks, and the cosine to assume for a
         chunk dense did not return (the lowest returned one when the list was cut at k)."""
@@ -207,7 +223,7 @@ class Retriever:
         missing = min(out.values()) if len(hits) >= k and out else 0.0
         return out, missing
 
-    def _successor_ids(self, doc_id: str, dm: _DocMap, readable: set[str]) -> list[str]:
+    def _successor_ids(self, doc_id: str, dm: _DocMap, readable: AbstractSet[str]) -> list[str]:
         """Readable documents that replace ``doc_id``: its own ``superseded_by``, readable
         documents listing it in ``supersedes``, or a linked page named after a "superseded by"
         phrase in its text."""
@@ -220,7 +236,12 @@ class Retriever:
         return [d for d in dict.fromkeys(out) if d != doc_id]
 
     def _assess(
-        self, doc_id: str, dm: _DocMap, readable: set[str], reviews: dict[str, datetime], now: datetime
+        self,
+        doc_id: str,
+        dm: _DocMap,
+        readable: AbstractSet[str],
+        reviews: dict[str, datetime],
+        now: datetime,
     ) -> Freshness:
         # Only a *readable* document may demote another by claiming to supersede it.
         named = sorted(d for d in dm.superseded_by.get(doc_id, []) if d in readable)
@@ -232,7 +253,7 @@ class Retriever:
             superseded_by=named[0] if named else None,
         )
 
-    def _hit(self, r: Ranked, dm: _DocMap, readable: set[str], fr: Freshness) -> SearchHit:
+    def _hit(self, r: Ranked, dm: _DocMap, readable: AbstractSet[str], fr: Freshness) -> SearchHit:
         doc = dm.docs[r.doc_id]
         texts = {c.chunk_id: c.text for c in self.runtime.documents.chunks_for(r.doc_id)}
         successor = None
@@ -251,7 +272,7 @@ class Retriever:
             successor=successor,
         )
 
-    def _visible(self, doc: Document, readable: set[str]) -> Document:
+    def _visible(self, doc: Document, readable: AbstractSet[str]) -> Document:
         """The record as this principal may see it: no text, and no reference (id, or a
         relation property naming it) to a document they cannot read."""
         st = self.runtime.settings
@@ -275,7 +296,7 @@ class Retriever:
         )
 
     @staticmethod
-    def _explained(fr: Freshness, dm: _DocMap, readable: set[str]) -> Freshness:
+    def _explained(fr: Freshness, dm: _DocMap, readable: AbstractSet[str]) -> Freshness:
         """Reasons name a successor by title when readable, and never by id otherwise."""
         reasons = []
         for r in fr.reasons:
