@@ -11,8 +11,8 @@ question without ``user`` runs as ``DEFAULT_USER``: a plain principal with no gr
 admin rights, so it sees documents readable by ``everyone`` only (never an admin: an eval must
 not see more than a real user would).
 
-Answer checks use ``kb.answer.ExtractiveAnswerer`` (the default, offline answerer) on a search
-with the configuration's default ``top_k``, exactly as ``POST /v1/ask`` does.
+Answer checks use ``kb.answer.extractive_answerer`` (the default, offline answerer, as /v1/ask
+runs it) on a search with the configuration's default ``top_k``, exactly as ``POST /v1/ask`` does.
 """
 
 from __future__ import annotations
@@ -187,9 +187,9 @@ def run_system(
 
 
 def default_answerer(runtime: Runtime) -> Answerer:
-    from kb.answer import ExtractiveAnswerer
+    from kb.answer import extractive_answerer
 
-    return ExtractiveAnswerer(runtime.embedder, runtime.settings.answer)
+    return extractive_answerer(runtime)
 
 
 def run_eval(

@@ -49,7 +49,8 @@ KEEP_RATIO = 0.85
 # What is embedded per answer (one model call): sentences of the best chunks of the top sources.
 CURRENT_SOURCES = 3
 STALE_SOURCES = 2
-SENTENCES_PER_SOURCE = 10
+SENTENCES_PER_SOURCE = 8  # a current source; an outdated one (the fallback) gets fewer
+SENTENCES_PER_STALE_SOURCE = 5
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset(
     {
@@ -290,7 +291,7 @@ class ExtractiveAnswerer:
                 [(heading or hit.doc.title, s) for s in _sentences(heading, text)]
                 for heading, text in source_texts(hit, self._chunks)
             ]
-            taken = 0
+            taken, cap = 0, SENTENCES_PER_SOURCE if is_current(hit) else SENTENCES_PER_STALE_SOURCE
             for context, sentence in chain.from_iterable(per_chunk):  # best chunk first
                 key = sentence.lower()
                 if key in seen:
@@ -298,7 +299,7 @@ class ExtractiveAnswerer:
                 seen.add(key)
                 out.append(_Candidate(i, sentence, context))
                 taken += 1
-                if taken == SENTENCES_PER_SOURCE:
+                if taken == cap:
                     break
         return out
 
@@ -358,9 +359,15 @@ def make_answerer(runtime: Runtime) -> Answerer:
         from kb.answer_openai import OpenAIAnswerer
 
         return OpenAIAnswerer(settings)
+    return extractive_answerer(runtime)
+
+
+def extractive_answerer(runtime: Runtime) -> ExtractiveAnswerer:
+    """The offline answerer as ``POST /v1/ask`` runs it: reading the stored chunks behind each
+    snippet. The evals use this too, so their answer checks measure what the API answers."""
     documents = runtime.documents
     return ExtractiveAnswerer(
         runtime.embedder,
-        settings,
+        runtime.settings.answer,
         chunks=lambda doc_id: [(c.heading, c.text) for c in documents.chunks_for(doc_id)],
     )

@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field
 from kb.clock import utc
 from kb.config import RetrievalSettings
 from kb.errors import BadRequest, ConfigError
-from kb.freshness import LIFECYCLE, Freshness, assess, marker_excerpt, successor_hint
+from kb.freshness import LIFECYCLE, Freshness, assess, successor_hint
 from kb.lexical import LexicalIndex
 from kb.query_batch import QueryBatcher
 from kb.ranking import Ranked, collapse, rank
@@ -131,8 +131,8 @@ class Retriever:
             if self._map is None or self._map.generation != generation:
                 docs, keys, rev = {}, {}, {}
                 by_key: dict[str, tuple[list[str], list[str]]] = {}
-                for doc in store.list(with_text=True):
-                    docs[doc.doc_id] = doc.model_copy(update={"text": marker_excerpt(doc.text)})
+                for doc in store.list():  # text = the marker excerpt, not the whole text
+                    docs[doc.doc_id] = doc
                     keys[doc.doc_id] = key = acl_key(doc.acl)
                     by_key.setdefault(key, (doc.acl, []))[1].append(doc.doc_id)
                     for old in doc.supersedes:
