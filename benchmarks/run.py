@@ -91,6 +91,7 @@ def serve_and_load(
             if not naive:
                 endpoints["ask"] = [{"question": q} for q in qs]
             loads: dict[str, list[dict[str, Any]]] = {}
+            peaks: dict[str, float] = {}  # peak RSS up to the end of each endpoint's phases
             for name, bodies in endpoints.items():
                 url = f"{server.url}/v1/{name}"
                 run_load(url, bodies, clients=2, max_requests=6, max_seconds=30, headers=headers)  # warm
@@ -106,7 +107,8 @@ def serve_and_load(
                     )
                     loads[name].append({**res.summary(), "loadavg_1m": round(os.getloadavg()[0], 1)})
                     log(f"  {'naive' if naive else 'ours'} {name} x{clients}: {loads[name][-1]}")
-        return {"startup_s": round(startup, 1), "rss_mb": peak.mb, "load": loads}
+                peaks[name] = peak.mb
+        return {"startup_s": round(startup, 1), "rss_mb": peak.mb, "rss_mb_by_endpoint": peaks, "load": loads}
     finally:
         server.stop()
 

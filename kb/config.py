@@ -283,6 +283,12 @@ class APISettings(Section):
     public_base_url: str = Field(
         "http://127.0.0.1:8000", description="Base of links in alerts (review links)"
     )
+    malloc_arenas: int = Field(
+        2,
+        ge=0,
+        description="glibc malloc arenas in the API process (0 = glibc's default, 8 per core). "
+        "Fewer arenas keep RSS flat under concurrent requests (kb/memtrim.py has the measurement)",
+    )
     torch_threads: int = Field(
         1,
         ge=0,

@@ -21,6 +21,7 @@ from kb.api.metrics import Metrics, MetricsMiddleware
 from kb.api.routes import ROUTERS
 from kb.auth import Authenticator
 from kb.errors import KBError
+from kb.memtrim import limit_arenas
 from kb.records import Principal
 from kb.runtime import Runtime
 
@@ -47,6 +48,8 @@ def warm_up(runtime: Runtime) -> None:
 
 
 def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
+    limit_arenas(runtime.settings.api.malloc_arenas)  # before the server starts its threads
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if runtime.settings.api.torch_threads:
