@@ -20,6 +20,7 @@ import importlib
 import json
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -162,6 +163,7 @@ class _Run:
     total: int = 0
     done: int = 0
     group: list[_Pending] = field(default_factory=list)
+    writing: Future[None] | None = None  # the previous group's write, running beside the model
 
 
 class Ingester:
@@ -180,10 +182,13 @@ class Ingester:
         started = time.monotonic()
         src = source_name(source)
         lease = self._lock()
+        run = _Run(IngestReport(source=src, input=str(path)), progress, lease)
         try:
-            report = self._ingest(
-                src, Path(path), _Run(IngestReport(source=src, input=str(path)), progress, lease)
-            )
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-ingest-write") as writer:
+                try:
+                    report = self._ingest(src, Path(path), run, writer)
+                finally:
+                    self._await_write(run)  # never release the lock with a write in flight
         finally:
             lease.release()
         report.seconds = round(time.monotonic() - started, 3)
@@ -202,7 +207,7 @@ class Ingester:
             )
         return lease
 
-    def _ingest(self, src: Source, path: Path, run: _Run) -> IngestReport:
+    def _ingest(self, src: Source, path: Path, run: _Run, writer: ThreadPoolExecutor) -> IngestReport:
         missing_vectors = self.reconcile()
         batch = self._read(src, path)
         run.report.failed.extend(batch.issues)
@@ -235,9 +240,10 @@ class Ingester:
             run.group.append(p)
             grouped += len(p.chunks)
             if grouped >= self.group_chunks:
-                self._flush(run)
+                self._flush(run, writer)
                 grouped = 0
-        self._flush(run)
+        self._flush(run, writer)
+        self._await_write(run)
 
         self._remove_missing(batch, seen, stored, run.report)
         return run.report
@@ -312,8 +318,11 @@ class Ingester:
             pending.append(_Pending(item, chunks, added=doc.doc_id not in stored))
         return pending
 
-    def _flush(self, run: _Run) -> None:
-        """Embed a group of documents in one call, write their vectors, then commit each."""
+    def _flush(self, run: _Run, writer: ThreadPoolExecutor) -> None:
+        """Embed a group of documents in one call, then hand its writes to the writer thread, so
+        Chroma and SQLite work on group N while the model embeds group N + 1. Groups are written
+        in order, one at a time, each vectors first and then its commits (the crash-safety
+        order); a failed write stops the run at the next group."""
         group, run.group = run.group, []
         if not group:
             return
@@ -329,6 +338,18 @@ class Ingester:
             raise
         except Exception as err:
             raise IngestError(f"embedding failed: {err}", subject=self.settings.model.name) from err
+        self._await_write(run)
+        run.writing = writer.submit(self._write, run, group, chunks, vectors)
+
+    @staticmethod
+    def _await_write(run: _Run) -> None:
+        writing, run.writing = run.writing, None
+        if writing is not None:
+            writing.result()  # re-raises the write's error
+
+    def _write(
+        self, run: _Run, group: list[_Pending], chunks: list[Chunk], vectors: list[list[float]]
+    ) -> None:
         self.rt.index.upsert(chunks, vectors)
         # After reconcile, a document's vectors are its stored chunks plus those just written.
         stale = {c.chunk_id for p in group for c in self.rt.documents.chunks_for(p.doc.doc_id)}
