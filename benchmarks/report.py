@@ -130,11 +130,10 @@ def verdicts(sizes: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     else:
         out.append(("/v1/search at 50k chunks, 8 clients", "NOT MEASURED", "no size with >= 50k chunks"))
         out.append(("serving RSS at 50k chunks <= 1.5 GB", "NOT MEASURED", "no size with >= 50k chunks"))
-    runs32 = [(s, e, _load(s, e, 32)) for s in sizes for e in ("search", "ask")]
-    runs32 = [(s, e, r) for s, e, r in runs32 if r]
+    runs32 = [r for s in sizes for e in ("search", "ask") if (r := _load(s, e, 32))]
     if runs32:
-        errors = sum(r["errors"] for _, _, r in runs32)
-        total = sum(r["requests"] for _, _, r in runs32)
+        errors = sum(r["errors"] for r in runs32)
+        total = sum(r["requests"] for r in runs32)
         out.append(("no errors at 32 clients", _pf(errors == 0), f"{errors} errors in {total} requests"))
     return out
 

@@ -15,6 +15,7 @@ import gc
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import psutil
@@ -83,7 +84,7 @@ def main() -> None:
     phase("BM25 full (admin)", lambda: retriever._lexical.scores("rollback service", 50, None))
     for name in ("restricted", "security"):
         allowed = readable(PRINCIPALS[name])
-        phase(f"BM25 reader set {name}", lambda a=allowed: retriever._lexical.scores("rollback", 50, a))
+        phase(f"BM25 reader set {name}", partial(retriever._lexical.scores, "rollback", 50, allowed))
     dense = getattr(retriever, "_vectors", None)
     if dense is not None:
         phase("dense index (exact matrix)", lambda: dense.query(vector, 50, None))

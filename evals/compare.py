@@ -90,7 +90,7 @@ def compare_runs(
         out[key] = {
             "baseline": mean_a,
             "candidate": mean_b,
-            "diff": (mean_b - mean_a) if a else None,
+            "diff": (mean_b - mean_a) if mean_a is not None and mean_b is not None else None,
             "p_value": paired_randomization_test(a, b, permutations=permutations, seed=seed) if a else None,
             "n_pairs": len(a),
             "higher_is_better": key not in LOWER_IS_BETTER,

@@ -52,7 +52,10 @@ class SentenceTransformerEmbedder:
             raise ConfigError(f"cannot load embedding model: {err}", subject=settings.name) from err
         self.name = settings.name
         self.batch_size = settings.batch_size
-        self.dimension = int(self._model.get_embedding_dimension())
+        dimension = self._model.get_embedding_dimension()
+        if dimension is None:
+            raise ConfigError("the model does not declare its embedding dimension", subject=settings.name)
+        self.dimension = int(dimension)
         # torch releases the GIL while computing; one encode at a time keeps memory flat.
         self._lock = threading.Lock()
 

@@ -129,7 +129,9 @@ class Retriever:
         generation = store.generation()
         with self._lock:
             if self._map is None or self._map.generation != generation:
-                docs, keys, rev = {}, {}, {}
+                docs: dict[str, Document] = {}
+                keys: dict[str, str] = {}
+                rev: dict[str, list[str]] = {}
                 by_key: dict[str, tuple[list[str], list[str]]] = {}
                 for doc in store.list():  # text = the marker excerpt, not the whole text
                     docs[doc.doc_id] = doc
@@ -228,7 +230,7 @@ class Retriever:
         documents listing it in ``supersedes``, or a linked page named after a "superseded by"
         phrase in its text."""
         doc = dm.docs[doc_id]
-        out = [doc.superseded_by] if doc.superseded_by in readable else []
+        out = [doc.superseded_by] if doc.superseded_by and doc.superseded_by in readable else []
         out += sorted(d for d in dm.superseded_by.get(doc_id, []) if d in readable)
         hint = successor_hint(doc, self.runtime.settings)
         if hint:

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The test command: install, lint, run the whole test suite, then the retrieval eval gate.
+# The test command: install, lint (ruff, mypy), run the whole test suite, then the retrieval eval gate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/install-chromium.sh || echo "warning: chromium not installed; browser tests will be skipped" >&2
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False
 .venv/bin/ruff check kb ingestors evals tests benchmarks
+.venv/bin/mypy kb ingestors evals benchmarks
 .venv/bin/python -m pytest "$@"
 # The retrieval eval on the example data, gated: a ranking regression fails here.
 bash scripts/eval-gate.sh

@@ -12,6 +12,7 @@ write and this commit is repaired on the next run.
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -185,7 +186,7 @@ class DocumentStore:
                 text=r["text"],
             )
 
-    def chunks_for(self, doc_id: str) -> list[Chunk]:
+    def chunks_for(self, doc_id: str) -> builtins.list[Chunk]:
         rows = self.db.execute(
             "SELECT chunk_id, doc_id, idx, heading, text FROM chunks WHERE doc_id = ? ORDER BY idx", (doc_id,)
         )
