@@ -18,12 +18,25 @@ import statistics
 import time
 from pathlib import Path
 
-from benchmarks.profile_search import _Precomputed
 from benchmarks.scale_index import scale_settings
 from benchmarks.serve_memory import PRINCIPALS
 from benchmarks.synth import queries
 from kb.retrieval import Retriever
 from kb.runtime import Runtime
+
+
+class _Precomputed:
+    """Stands in for the model with the queries' vectors computed beforehand."""
+
+    def __init__(self, vectors: dict[str, list[float]], inner: object) -> None:
+        self.vectors, self.inner = vectors, inner
+        self.dimension, self.name = 384, "precomputed"
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.vectors[text]
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return [self.vectors[t] for t in texts]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -35,7 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=17000)
     parser.add_argument("--work", type=Path, default=Path("/tmp/freshkb-scale"))
-    parser.add_argument("--chunk-size", type=int, default=400)
+    parser.add_argument("--chunk-size", type=int, default=0, help="index.chunk_size (0 = default)")
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--exact-max", type=int, default=None, help="retrieval.exact_max_chunks")
     parser.add_argument("--profile", action="store_true")

@@ -148,9 +148,7 @@ def citation_for(n: int, hit: SearchHit) -> Citation:
     doc, fr = hit.doc, hit.freshness
     successor = None
     if hit.successor is not None:
-        successor = SourceRef(
-            doc_id=hit.successor.doc_id, title=hit.successor.title, url=getattr(hit.successor, "url", None)
-        )
+        successor = SourceRef(doc_id=hit.successor.doc_id, title=hit.successor.title, url=hit.successor.url)
     return Citation(
         n=n,
         doc_id=doc.doc_id,

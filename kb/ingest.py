@@ -72,15 +72,20 @@ def default_reader(source: Source) -> ReaderFactory:
 _RECORD_CODE = ("kb.records", "kb.people", "kb.rules", "kb.secrets", "kb.chunking")
 
 
+def _source(name: str) -> bytes:
+    """A module's source code (its name when the source cannot be read)."""
+    file = getattr(importlib.import_module(name), "__file__", None)
+    try:
+        return Path(file).read_bytes() if file else name.encode()
+    except OSError:
+        return name.encode()
+
+
 @cache
 def _code_fingerprint() -> bytes:
     h = hashlib.sha256()
     for name in _RECORD_CODE:
-        file = getattr(importlib.import_module(name), "__file__", None)
-        try:
-            h.update(Path(file).read_bytes() if file else name.encode())
-        except OSError:
-            h.update(name.encode())
+        h.update(_source(name))
     return h.digest()
 
 
@@ -112,8 +117,7 @@ def embedding_fingerprint(settings: Settings) -> str:
 @cache
 def _embedding_fingerprint(model: str, chunk_size: int, chunk_overlap: int) -> str:
     h = hashlib.sha256(f"{model}\0{chunk_size}\0{chunk_overlap}\0".encode())
-    file = getattr(importlib.import_module("kb.chunking"), "__file__", None)
-    h.update(Path(file).read_bytes() if file else b"kb.chunking")
+    h.update(_source("kb.chunking"))
     return h.hexdigest()
 
 
