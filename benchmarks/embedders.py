@@ -25,7 +25,7 @@ from typing import Literal
 
 import numpy as np
 
-from kb.embedding import Embedder
+from kb.search.embedding import Embedder
 
 Mode = Literal["real", "pooled"]
 NOISE = 0.035  # per-dimension std of the noise (384 dims): cosine ~0.9 to the pool vector

@@ -25,8 +25,8 @@ from benchmarks.embedders import CachedEmbedder, EmbeddingCache, TimedEmbedder
 from benchmarks.synth import queries
 from kb.clock import FixedClock
 from kb.config import settings_from_dict
-from kb.embedding import load_embedder
 from kb.runtime import Runtime
+from kb.search.embedding import load_embedder
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -64,7 +64,7 @@ def main() -> None:
 
     started, cpu_started = time.perf_counter(), time.process_time()
     if args.pipeline == "ours":
-        from kb.ingest import Ingester
+        from kb.ingest.pipeline import Ingester
 
         rt = Runtime(settings, embedder=embedder, clock=FixedClock(time_now()))
         report = Ingester(rt).ingest("notion", args.export)

@@ -23,7 +23,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from pydantic import BaseModel, PrivateAttr
 
 from kb.config import Settings
-from kb.embedding import Embedder
+from kb.search.embedding import Embedder
 
 COLLECTION = "naive"
 
@@ -92,7 +92,7 @@ def naive_ingest(settings: Settings, export: Path, embedder: Embedder) -> dict[s
 def naive_app(settings: Settings) -> Any:
     from fastapi import FastAPI
 
-    from kb.embedding import load_embedder
+    from kb.search.embedding import load_embedder
 
     index = VectorStoreIndex.from_vector_store(
         _store(settings), embed_model=KBEmbedding(load_embedder(settings.model), settings.model.batch_size)

@@ -4,7 +4,7 @@ memory, and the naive baseline, at each corpus size.
     .venv/bin/python -m benchmarks.run --sizes 1000,17000 --out reports/bench
 
 Per size: generate a synthetic Notion export (and the same export with 1% of pages edited), ingest
-it with ``kb.ingest.Ingester`` in a subprocess (peak RSS sampled), re-ingest it unchanged, ingest
+it with ``kb.ingest.pipeline.Ingester`` in a subprocess (peak RSS sampled), re-ingest it unchanged, ingest
 the 1%-changed export, ingest it with the naive llama-index pipeline, then start FreshKB's API
 (and the naive server) as uvicorn subprocesses and load /v1/search and /v1/ask with 1, 8 and 32
 concurrent clients on loopback. Sizes up to ``--real-max`` documents are embedded by the real model

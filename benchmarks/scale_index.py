@@ -4,7 +4,7 @@
 
 The first run embeds a small export (``--seed-docs``) with the real model to fill the embedding
 cache that pooled vectors are drawn from (see ``benchmarks.embedders``), then ingests ``--docs``
-synthetic documents through ``kb.ingest.Ingester`` with pooled vectors: the store, Chroma and
+synthetic documents through ``kb.ingest.pipeline.Ingester`` with pooled vectors: the store, Chroma and
 BM25 hold exactly what an ingest of that size writes, only the dense ranking is not meaningful.
 A built work directory is reused (marker file ``built``).
 """
@@ -20,8 +20,8 @@ from typing import Any
 from benchmarks.embedders import CachedEmbedder, EmbeddingCache
 from benchmarks.synth import bench_config, generate
 from kb.config import Settings, settings_from_dict
-from kb.embedding import Embedder, load_embedder
 from kb.runtime import Runtime
+from kb.search.embedding import Embedder, load_embedder
 
 
 def scale_settings(work: Path, docs: int, chunk_size: int | None = None) -> Settings:
@@ -40,13 +40,13 @@ def build(work: Path, docs: int, *, chunk_size: int | None = None, seed_docs: in
     model: Embedder = load_embedder(settings.model)
     cache = EmbeddingCache(work / "embed-cache.sqlite")
     if cache.count() < 100:
-        from kb.ingest import Ingester
+        from kb.ingest.pipeline import Ingester
 
         seed = scale_settings(work / "seed", seed_docs, chunk_size)
         export = generate(work / "seed" / "export.zip", seed_docs)
         Ingester(Runtime(seed, embedder=CachedEmbedder(model, cache, "real"))).ingest("notion", export.path)
         print(f"embedding cache: {cache.count()} real vectors")
-    from kb.ingest import Ingester
+    from kb.ingest.pipeline import Ingester
 
     rt = Runtime(settings, embedder=CachedEmbedder(model, cache, "pooled"))
     export = generate(work / f"d{docs}" / "export.zip", docs)

@@ -21,7 +21,6 @@ from pathlib import Path
 from benchmarks.scale_index import scale_settings
 from benchmarks.serve_memory import PRINCIPALS
 from benchmarks.synth import queries
-from kb.retrieval import Retriever
 from kb.runtime import Runtime
 
 
@@ -60,7 +59,7 @@ def main() -> None:
     settings = rt.settings.retrieval
     if args.exact_max is not None:
         settings = settings.model_copy(update={"exact_max_chunks": args.exact_max})
-    retriever = Retriever(rt, settings)
+    retriever = rt.retriever_for(settings)
     started = time.perf_counter()
     for p in PRINCIPALS.values():
         retriever.search("warm up", p)

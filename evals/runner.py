@@ -1,6 +1,6 @@
 """Run a golden set through the service's retrieval (and /ask answerer) and build the report.
 
-Every configuration is a ``kb.retrieval.Retriever`` over the same runtime (same store, index and
+Every configuration is a ``kb.search.retrieval.Retriever`` over the same runtime (same store, index and
 model) with its own ``RetrievalSettings``, so two configurations are compared on exactly the
 same data in one process. Questions are judged at a fixed ``now`` so a run is reproducible.
 
@@ -174,9 +174,8 @@ def run_system(
     now: datetime,
     answerer: Answerer | None,
 ) -> dict[str, Any]:
-    from kb.retrieval import Retriever
 
-    retriever = Retriever(runtime, retrieval=system.retrieval)
+    retriever = runtime.retriever_for(system.retrieval)
     rows = [run_question(runtime, retriever, answerer, q, now) for q in questions]
     return {
         "retrieval": system.retrieval.model_dump(mode="json"),
@@ -187,7 +186,7 @@ def run_system(
 
 
 def default_answerer(runtime: Runtime) -> Answerer:
-    from kb.answer import extractive_answerer
+    from kb.answer.extractive import extractive_answerer
 
     return extractive_answerer(runtime)
 

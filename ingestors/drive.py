@@ -21,7 +21,7 @@ from ingestors.drive_source import ExportSource, open_export
 from ingestors.extract import EXTENSIONS, extract_text, kind_of
 from kb.config import Settings
 from kb.errors import IngestError
-from kb.people import People
+from kb.identity import People
 from kb.records import Document, IngestIssue, SourceBatch
 
 MANIFEST = "manifest.jsonl"

@@ -1,7 +1,7 @@
 """Pure mapping of one Drive v3 File resource (a manifest line) to FreshKB document metadata.
 
 Owner, editor, dates, ACL, status, review date/interval, successor and predecessors come from the
-resource as the Drive API returns it; nothing here applies rules or defaults (``kb.rules`` does).
+resource as the Drive API returns it; nothing here applies rules or defaults (``kb.lifecycle.rules`` does).
 A value that cannot be understood leaves its field empty and produces a warning naming the key.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from kb.clock import utc
 from kb.config import DriveSettings
-from kb.people import People
+from kb.identity import People
 from kb.records import ACTIVE, ARCHIVED, DEPRECATED, DRAFT, EVERYONE
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
@@ -153,7 +153,7 @@ def acl_from(resource: dict[str, Any]) -> list[str]:
     """ACL from ``permissions`` (any role grants read) plus owners; empty when permissions are absent."""
     permissions = resource.get("permissions")
     if not isinstance(permissions, list):
-        return []  # unknown access: kb.rules decides, never guess here
+        return []  # unknown access: kb.lifecycle.rules decides, never guess here
     acl: set[str] = set()
     for p in permissions:
         if not isinstance(p, dict) or p.get("deleted") is True:

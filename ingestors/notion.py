@@ -3,8 +3,8 @@
 One document per page (``Title <32hex>.md``), including database row pages, whose properties are
 the Markdown property block merged with the database's ``_all.csv`` row (which keeps properties
 hidden from the Markdown). Properties map to lifecycle fields through ``settings.notion``; owners
-resolve to emails through ``kb.people``. Exports carry no permissions: ``acl`` stays empty and
-``kb.rules`` fills it. Bad entries become ``IngestIssue``s naming them; the rest is ingested.
+resolve to emails through ``kb.identity``. Exports carry no permissions: ``acl`` stays empty and
+``kb.lifecycle.rules`` fills it. Bad entries become ``IngestIssue``s naming them; the rest is ingested.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from kb.config import Settings
 from kb.errors import IngestError
-from kb.people import People
+from kb.identity import People
 from kb.records import Document, IngestIssue, SourceBatch
 
 from .archive import Entry, ExportArchive

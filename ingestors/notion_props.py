@@ -3,7 +3,7 @@
 Each field has a list of candidate property names (case-insensitive, first non-empty wins). The
 mapper records in ``resolution`` which property gave each value, and reports values it cannot read
 (dates, intervals, relations) as warnings naming the file and property: the field stays empty and
-the document is still ingested. It never applies rules or defaults (that is ``kb.rules``).
+the document is still ingested. It never applies rules or defaults (that is ``kb.lifecycle.rules``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from kb.config import NotionSettings
 from kb.errors import IngestError
-from kb.people import People
+from kb.identity import People
 from kb.records import ACTIVE, IngestIssue
 
 from .dates import NotionDates

@@ -287,7 +287,7 @@ class APISettings(Section):
         2,
         ge=0,
         description="glibc malloc arenas in the API process (0 = glibc's default, 8 per core). "
-        "Fewer arenas keep RSS flat under concurrent requests (kb/memtrim.py has the measurement)",
+        "Fewer arenas keep RSS flat under concurrent requests (kb/search/memtrim.py has the measurement)",
     )
     torch_threads: int = Field(
         1,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -157,3 +158,26 @@ class IngestReport(BaseModel):
     @property
     def read_anything(self) -> bool:
         return bool(self.added or self.updated or self.unchanged or self.removed)
+
+
+class SecretFinding(BaseModel):
+    """One secret found (and redacted) in a document."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str = Field(description="e.g. aws-access-key, private-key, password-assignment")
+    line: int = Field(description="1-based line in the field where it starts (0: not line-based)")
+    preview: str = Field(description="masked preview; never the secret")
+    field: str = Field("text", description="text, title or properties.<name>")
+
+
+# Banners ("Deprecated", "Superseded by …") are read from the top of a page and its headings.
+MARKER_WINDOW = 1500
+HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*)$", re.MULTILINE)
+
+
+def marker_excerpt(text: str) -> str:
+    """The part of a text markers are searched in (top of the page and headings): lets a caller
+    keep only this in memory and still get the same assessment."""
+    headings = "\n".join(f"# {h}" for h in HEADING.findall(text[MARKER_WINDOW:]))
+    return f"{text[:MARKER_WINDOW]}\n{headings}" if headings else text[:MARKER_WINDOW]

@@ -10,15 +10,15 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from kb.clock import Clock, SystemClock
-from kb.config import Settings
-from kb.people import People
+from kb.config import RetrievalSettings, Settings
+from kb.identity import People
 from kb.store.db import Database
 from kb.store.documents import DocumentStore
 
 if TYPE_CHECKING:
-    from kb.embedding import Embedder
-    from kb.index import VectorIndex
-    from kb.retrieval import Retriever
+    from kb.search.embedding import Embedder
+    from kb.search.index import VectorIndex
+    from kb.search.retrieval import Retriever
 
 
 class Runtime:
@@ -44,21 +44,35 @@ class Runtime:
 
     @cached_property
     def embedder(self) -> Embedder:
-        from kb.embedding import load_embedder
+        from kb.search.embedding import load_embedder
 
         return load_embedder(self.settings.model)
 
     @cached_property
     def index(self) -> VectorIndex:
-        from kb.index import VectorIndex
+        from kb.search.index import VectorIndex
 
         return VectorIndex(self.settings)
 
     @cached_property
     def retriever(self) -> Retriever:
-        from kb.retrieval import Retriever
+        return self.retriever_for(None)
 
-        return Retriever(self)
+    def retriever_for(self, retrieval: RetrievalSettings | None) -> Retriever:
+        """A retriever over this runtime's store and index; ``retrieval`` overrides the
+        configured ``[retrieval]`` (the evals compare configurations this way)."""
+        from kb.search.retrieval import Retriever
+        from kb.store.reviews import ReviewStore
+
+        return Retriever(
+            self.settings,
+            self.documents,
+            ReviewStore(self.db),
+            index=lambda: self.index,
+            embedder=lambda: self.embedder,
+            clock=self.clock,
+            retrieval=retrieval,
+        )
 
     def close(self) -> None:
         if "db" in self.__dict__:

@@ -36,7 +36,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
     """The real packaged all-MiniLM-L6-v2, loaded once per test session."""
-    from kb.embedding import load_embedder
+    from kb.search.embedding import load_embedder
 
     return load_embedder(ModelSettings())
 
@@ -66,7 +66,7 @@ def example_runtime(tmp_path_factory: pytest.TempPathFactory, embedder) -> Itera
 
     Read-only for tests: a test that changes the store must build its own runtime.
     """
-    from kb.ingest import Ingester
+    from kb.ingest.pipeline import Ingester
 
     rt = Runtime(
         example_settings(tmp_path_factory.mktemp("example") / "data"),

@@ -22,7 +22,7 @@ from urllib.parse import unquote
 import pytest
 
 from kb.config import Settings, load_settings
-from kb.people import People
+from kb.identity import People
 from tests.conftest import EXAMPLES, ROOT
 
 NOTION_ZIP = EXAMPLES / "notion" / "acme-notion-export.zip"
@@ -261,7 +261,7 @@ def test_ingestors_read_the_scenarios(config: Settings) -> None:
     assert docs[INCIDENT_COMMS].owner is None
     assert "group:security@acme.com" in docs["gdrive:1d8f532a9dbc80a2fc2e9feee5bcf0f54"].acl
 
-    rules = pytest.importorskip("kb.rules")
+    rules = pytest.importorskip("kb.lifecycle.rules")
     assert rules.resolve(docs[SECRETS_ROTATION], config).acl == ["group:security@acme.com"]
     assert rules.resolve(docs[INCIDENT_COMMS], config).owner == "platform-team@acme.com"
     assert rules.resolve(docs[SERVICE_CATALOG], config).owner == "platform-team@acme.com"

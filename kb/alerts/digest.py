@@ -13,7 +13,7 @@ Who gets what:
   ``alerts.escalate_after_days``, or when the owner is neither a known person nor routed
   explicitly by ``[[alerts.routes]]`` (an unverified address: a typo or a person who was removed);
   team addresses routed explicitly are valid owners;
-- the fallback owner is ``fallback_for(doc)`` (``kb.rules.fallback_owner_for``) else
+- the fallback owner is ``fallback_for(doc)`` (``kb.lifecycle.rules.fallback_owner_for``) else
   ``alerts.fallback_owner``. Items nobody can receive are returned as ``unassigned``.
 
 Order of items (``sort_key``): most used first (usage count in the last
@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import BaseModel, Field
 
 from kb.config import Settings
-from kb.people import People
+from kb.identity import People
 from kb.records import Document
 
 if TYPE_CHECKING:
-    from kb.freshness import Freshness
+    from kb.lifecycle.freshness import Freshness
     from kb.store.reviews import Review
 
 ALERTED_STATUSES = frozenset({"overdue", "due_soon"})

@@ -1,7 +1,7 @@
 """Recording "still accurate" reviews: who may, and what the document's freshness becomes.
 
 Shared by ``POST /v1/docs/{id}/review``, the one-click link page and ``kb review``. The review is
-kept in ``kb.store.reviews``; ``kb.freshness.assess(reviewed_at=...)`` decides how long it counts
+kept in ``kb.store.reviews``; ``kb.lifecycle.freshness.assess(reviewed_at=...)`` decides how long it counts
 (until the source shows a newer edit or review date).
 """
 
@@ -12,7 +12,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from kb.errors import BadRequest, NotFoundError
-from kb.freshness import Freshness, assess
+from kb.lifecycle.freshness import Freshness, assess
 from kb.records import Document, Principal
 from kb.runtime import Runtime
 from kb.store.reviews import Review, ReviewStore

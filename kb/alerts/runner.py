@@ -28,9 +28,9 @@ from kb.alerts.digest import Digest, DigestBatch, DigestItem, build_digests
 from kb.alerts.links import ReviewLinks
 from kb.alerts.render import Rendered, render
 from kb.errors import KBError
-from kb.freshness import Freshness, assess
+from kb.lifecycle.freshness import Freshness, assess
+from kb.lifecycle.rules import fallback_owner_for
 from kb.records import Document
-from kb.rules import fallback_owner_for
 from kb.runtime import Runtime
 from kb.store.alerts import AlertHistory, RunnerLock, SentItem
 from kb.store.audit import AuditLog

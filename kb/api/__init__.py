@@ -1,4 +1,9 @@
-"""FreshKB's HTTP API: ``create_app(runtime)`` builds the FastAPI application."""
+"""FreshKB's HTTP API: ``create_app(runtime)`` builds the FastAPI application.
+
+Owns: routes (one module per resource under ``routes``), request and response schemas, auth
+dependencies, error mapping to HTTP, metrics, audit of requests and the web page.
+May import: everything below it (capabilities, ``kb.runtime``, the foundation); never ``kb.cli``.
+"""
 
 from kb.api.app import create_app
 

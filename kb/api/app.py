@@ -21,9 +21,9 @@ from kb.api.metrics import Metrics, MetricsMiddleware
 from kb.api.routes import ROUTERS
 from kb.auth import Authenticator
 from kb.errors import KBError
-from kb.memtrim import limit_arenas
 from kb.records import Principal
 from kb.runtime import Runtime
+from kb.search.memtrim import limit_arenas
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from kb.config import APISettings
 from kb.store.reviews import Review
 
 if TYPE_CHECKING:
-    from kb.freshness import Freshness
+    from kb.lifecycle.freshness import Freshness
     from kb.records import Document
-    from kb.retrieval import SearchHit
+    from kb.search.retrieval import SearchHit
 
 
 class Request(BaseModel):

@@ -1,4 +1,10 @@
-"""The ``kb`` command line. Each module in ``COMMAND_MODULES`` adds its commands to ``app``."""
+"""The ``kb`` command line. Each module in ``COMMAND_MODULES`` adds its commands to ``app``.
+
+Owns: argument parsing, output formats (text and ``--json``) and exit codes of every ``kb``
+command. Commands are thin: they build a ``Runtime`` and call a capability.
+May import: everything below it (capabilities, ``kb.runtime``, the foundation); never ``kb.api``
+internals except ``create_app`` for ``kb serve``.
+"""
 
 from __future__ import annotations
 

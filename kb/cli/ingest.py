@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from kb.alerts.runner import AlertRunner
 from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
-from kb.ingest import Ingester, source_name
+from kb.ingest.pipeline import Ingester, source_name
 from kb.records import IngestReport
 from kb.store.alerts import AlertHistory
 from kb.store.reviews import ReviewStore

@@ -15,7 +15,7 @@ import typer
 from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
 from kb.config import AuthSettings
 from kb.records import Principal
-from kb.retrieval import SearchHit, SearchResult
+from kb.search.retrieval import SearchHit, SearchResult
 
 ANONYMOUS = "cli@localhost"
 BADGES = {

@@ -2,8 +2,8 @@
 
 Chroma holds the vectors; this store holds what a document *is* (its lifecycle metadata) and the
 chunk texts that BM25 and snippets need. A record read without its text carries, as ``text``, the
-part of it freshness markers are read from (``kb.freshness.marker_excerpt``: the top of the page
-and its headings), kept in its own column, so every caller of ``kb.freshness.assess`` sees the
+part of it freshness markers are read from (``kb.lifecycle.freshness.marker_excerpt``: the top of the page
+and its headings), kept in its own column, so every caller of ``kb.lifecycle.freshness.assess`` sees the
 same "this page is deprecated" banner without loading whole texts.
 
 A document counts as ingested only once its row is committed here, so a crash between the vector
@@ -18,8 +18,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
-from kb.freshness import marker_excerpt
-from kb.records import Chunk, Document
+from kb.records import Chunk, Document, marker_excerpt
 from kb.store.db import Database
 
 SCHEMA = """

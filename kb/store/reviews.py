@@ -1,7 +1,7 @@
 """Reviews recorded through FreshKB ("still accurate"), kept apart from source review dates.
 
 A FreshKB review counts until the source shows a newer edit or review date (see
-``kb.freshness.assess``); the full history stays here for ``GET /v1/docs/{id}`` and ``kb docs``.
+``kb.lifecycle.freshness.assess``); the full history stays here for ``GET /v1/docs/{id}`` and ``kb docs``.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
-from kb.secrets import SecretFinding
+from kb.records import SecretFinding
 from kb.store.db import Database
 from kb.store.documents import SCHEMA as DOCUMENTS_SCHEMA
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from benchmarks.synth import SPACES, bench_config, generate, make_doc, queries
 from ingestors.notion import NotionIngestor
 from kb.config import settings_from_dict
-from kb.rules import resolve
+from kb.lifecycle.rules import resolve
 
 
 def _read(path: Path, tmp_path: Path):  # type: ignore[no-untyped-def]

@@ -248,7 +248,7 @@ def test_acl_from_every_permission_type_skipping_deleted(settings: Settings, tmp
 def test_shared_drive_file_without_owners_or_permissions(settings: Settings, tmp_path: Path) -> None:
     doc = by_id(DriveIngestor(settings).read(good_export(tmp_path / "x")))["gdrive:dPdf"]
     assert doc.owner is None
-    assert doc.acl == []  # unknown access stays empty: kb.rules decides
+    assert doc.acl == []  # unknown access stays empty: kb.lifecycle.rules decides
     assert doc.last_edited_by == "Dana Ops"  # not in the people table: the name as exported
     assert doc.last_edited_at == datetime(2026, 9, 30, 20, 15, tzinfo=UTC)
     assert doc.last_reviewed_at == datetime(2026, 8, 31, 22, 0, tzinfo=UTC)

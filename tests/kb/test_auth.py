@@ -10,7 +10,7 @@ import pytest
 from kb.auth import Authenticator, IdentityProviderUnavailable, hash_token
 from kb.config import AuthSettings
 from kb.errors import AuthError
-from tests.api.jwt_keys import SigningKey, jwt_settings, serve_jwks
+from tests.kb.api.jwt_keys import SigningKey, jwt_settings, serve_jwks
 
 TOKEN = "s3cret-token-for-bob"
 

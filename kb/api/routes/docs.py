@@ -17,7 +17,7 @@ from kb.api.deps import CurrentPrincipal, RuntimeDep
 from kb.api.errors import InvalidField
 from kb.api.schemas import DocDetail, DocList, DocSummary
 from kb.errors import NotFoundError
-from kb.freshness import assess
+from kb.lifecycle.freshness import assess
 from kb.records import Document, Principal
 from kb.runtime import Runtime
 from kb.store.alerts import AlertHistory

@@ -36,9 +36,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from kb.clock import FixedClock
 from kb.config import Settings, settings_from_dict
+from kb.ingest.secrets import SecretFinding
 from kb.records import Document
 from kb.runtime import Runtime
-from kb.secrets import SecretFinding
 from kb.store.audit import AuditEntry, AuditLog
 from kb.store.secrets import SecretFindings
 from tests.conftest import EXAMPLE_NOW

@@ -1,0 +1,396 @@
+"""The ingest pipeline: export -> rules -> redaction -> diff -> chunk + embed -> Chroma -> store.
+
+Crash safety rests on two facts. Chunk ids are deterministic (``<doc_id>#<i>``), so re-writing a
+document upserts instead of duplicating. And the SQLite commit of a document (record + chunk
+texts) comes after its vectors are written: until then the store still holds the old content
+hash, so the next run re-embeds it. Vectors left behind by a killed run (ids the store does not
+know) are dropped by ``reconcile`` at the start of every run.
+
+Two runs at once could drop each other's uncommitted vectors in ``reconcile``, so a run holds the
+store's ``ingest`` lease (``kb.store.locks``) from start to end; a second run fails fast naming
+the holder. An unchanged re-ingest skips rules, redaction and hashing of the text for documents
+whose raw form (as the ingestor read it, plus a fingerprint of the settings and code that shape
+the stored record) matches what was recorded when the stored record was written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import Protocol
+
+from kb.config import Settings
+from kb.errors import IngestError, KBError
+from kb.ingest.chunking import chunk_document, embedding_text
+from kb.ingest.secrets import SecretFinding, redact_document
+from kb.lifecycle.rules import resolve
+from kb.records import Chunk, Document, IngestIssue, IngestReport, Source, SourceBatch
+from kb.runtime import Runtime
+from kb.search.index import acl_key
+from kb.store.locks import Lease
+from kb.store.raw_hashes import RawEntry, RawHashes
+from kb.store.secrets import SecretFindings
+
+Progress = Callable[[int, int], None]
+"""Called with (chunks embedded so far, chunks to embed in this run)."""
+
+
+class Reader(Protocol):
+    def read(self, path: Path) -> SourceBatch: ...
+
+
+ReaderFactory = Callable[[Settings], Reader]
+
+SOURCES: dict[str, Source] = {"notion": "notion", "gdrive": "gdrive", "drive": "gdrive"}
+_READERS: dict[Source, tuple[str, str]] = {
+    "notion": ("ingestors.notion", "NotionIngestor"),
+    "gdrive": ("ingestors.drive", "DriveIngestor"),
+}
+
+
+def source_name(source: str) -> Source:
+    try:
+        return SOURCES[source.strip().lower()]
+    except KeyError:
+        raise IngestError(f"unknown source; expected one of {', '.join(SOURCES)}", subject=source) from None
+
+
+def default_reader(source: Source) -> ReaderFactory:
+    module, cls = _READERS[source]
+    return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+
+
+# Code that turns a raw document into its stored record: editing it must invalidate raw hashes.
+_RECORD_CODE = (
+    "kb.records",
+    "kb.identity",
+    "kb.lifecycle.rules",
+    "kb.ingest.secrets",
+    "kb.ingest.chunking",
+)
+
+
+def _source(name: str) -> bytes:
+    """A module's source code (its name when the source cannot be read)."""
+    file = getattr(importlib.import_module(name), "__file__", None)
+    try:
+        return Path(file).read_bytes() if file else name.encode()
+    except OSError:
+        return name.encode()
+
+
+@cache
+def _code_fingerprint() -> bytes:
+    h = hashlib.sha256()
+    for name in _RECORD_CODE:
+        h.update(_source(name))
+    return h.digest()
+
+
+def record_fingerprint(settings: Settings) -> bytes:
+    """Everything besides the raw document that decides its stored record and chunks."""
+    shaping = settings.model_dump(
+        mode="json",
+        include={
+            "rules": True,
+            "people": True,
+            "review": {"default_interval_days", "default_readers"},
+            "index": {"chunk_size", "chunk_overlap"},
+            "model": {"name"},
+        },
+    )
+    h = hashlib.sha256(_code_fingerprint())
+    h.update(json.dumps(shaping, sort_keys=True).encode())
+    return h.digest()
+
+
+def embedding_fingerprint(settings: Settings) -> str:
+    """What decides a document's chunks and vectors besides its title and text: the model and the
+    chunking (settings and code). Part of the stored content hash, so changing any of them
+    re-chunks and re-embeds every document on the next ingest instead of mixing vector spaces."""
+    index = settings.index
+    return _embedding_fingerprint(settings.model.name, index.chunk_size, index.chunk_overlap)
+
+
+@cache
+def _embedding_fingerprint(model: str, chunk_size: int, chunk_overlap: int) -> str:
+    h = hashlib.sha256(f"{model}\0{chunk_size}\0{chunk_overlap}\0".encode())
+    h.update(_source("kb.ingest.chunking"))
+    return h.hexdigest()
+
+
+def content_hash(doc: Document, settings: Settings) -> str:
+    """The stored content hash: the document's title and text, and the embedding fingerprint."""
+    joined = f"{doc.compute_content_hash()}\0{embedding_fingerprint(settings)}"
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def raw_hash(raw: Document, fingerprint: bytes) -> str:
+    """Hash of a document as the ingestor returned it (before rules and redaction)."""
+    h = hashlib.sha256(fingerprint)
+    h.update(raw.model_dump_json().encode())
+    return h.hexdigest()
+
+
+@dataclass
+class _Prepared:
+    """A document after rules and redaction, with the raw hash it came from."""
+
+    doc: Document
+    findings: list[SecretFinding]
+    raw_hash: str
+
+    def raw_entry(self) -> RawEntry:
+        return RawEntry(self.doc.doc_id, self.raw_hash, self.doc.content_hash, self.doc.metadata_hash())
+
+
+@dataclass
+class _Pending:
+    """A document whose content changed: chunked, waiting for its vectors."""
+
+    item: _Prepared
+    chunks: list[Chunk]
+    added: bool
+
+    @property
+    def doc(self) -> Document:
+        return self.item.doc
+
+
+@dataclass
+class _Run:
+    report: IngestReport
+    progress: Progress | None
+    lease: Lease
+    total: int = 0
+    done: int = 0
+    group: list[_Pending] = field(default_factory=list)
+    writing: Future[None] | None = None  # the previous group's write, running beside the model
+
+
+class Ingester:
+    def __init__(self, runtime: Runtime, readers: Mapping[str, ReaderFactory] | None = None) -> None:
+        self.rt = runtime
+        self.settings = runtime.settings
+        self.findings = SecretFindings(runtime.db)
+        self.raw_hashes = RawHashes(runtime.db)
+        self._readers = {source_name(k): v for k, v in (readers or {}).items()}
+        # One embedding call, one Chroma upsert and the commits per group of about this many
+        # chunks, across documents.
+        self.group_chunks = self.settings.ingest.embed_group_chunks
+
+    # -- the run --------------------------------------------------------------------------------
+    def ingest(self, source: str, path: Path, progress: Progress | None = None) -> IngestReport:
+        started = time.monotonic()
+        src = source_name(source)
+        lease = self._lock()
+        run = _Run(IngestReport(source=src, input=str(path)), progress, lease)
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-ingest-write") as writer:
+                try:
+                    report = self._ingest(src, Path(path), run, writer)
+                finally:
+                    self._await_write(run)  # never release the lock with a write in flight
+        finally:
+            lease.release()
+        report.seconds = round(time.monotonic() - started, 3)
+        return report
+
+    def _lock(self) -> Lease:
+        lease = Lease(
+            self.rt.db, "ingest", stale_after=timedelta(seconds=self.settings.ingest.lock_stale_seconds)
+        )
+        holder = lease.acquire()
+        if holder is not None:
+            raise IngestError(
+                f"another ingest is running ({holder.describe()}); wait for it to finish, or for "
+                f"its lock to go stale ({self.settings.ingest.lock_stale_seconds}s without a heartbeat)",
+                subject=str(self.settings.store_path),
+            )
+        return lease
+
+    def _ingest(self, src: Source, path: Path, run: _Run, writer: ThreadPoolExecutor) -> IngestReport:
+        missing_vectors = self.reconcile()
+        batch = self._read(src, path)
+        run.report.failed.extend(batch.issues)
+        stored = self.rt.documents.hashes(src)
+        known = {k: v for k, v in self.raw_hashes.valid(src).items() if k not in missing_vectors}
+        docs, seen = self._prepare(batch, known, run.report)
+
+        changed: list[_Prepared] = []
+        settled: list[RawEntry] = []  # unchanged or metadata-only: record their raw hashes now
+        for item in docs:
+            doc = item.doc
+            old = stored.get(doc.doc_id)
+            if old is None or old[0] != doc.content_hash or doc.doc_id in missing_vectors:
+                changed.append(item)
+                continue
+            if old[1] != doc.metadata_hash():
+                self._update_metadata(doc, item.findings)
+                run.report.updated.append(doc.doc_id)
+            else:
+                run.report.unchanged.append(doc.doc_id)
+            settled.append(item.raw_entry())
+        self.raw_hashes.record(settled)
+
+        pending = self._chunk_all(changed, stored, run.report)
+        run.total = sum(len(p.chunks) for p in pending)
+        if run.progress and run.total:
+            run.progress(0, run.total)
+        grouped = 0
+        for p in pending:
+            run.group.append(p)
+            grouped += len(p.chunks)
+            if grouped >= self.group_chunks:
+                self._flush(run, writer)
+                grouped = 0
+        self._flush(run, writer)
+        self._await_write(run)
+
+        self._remove_missing(batch, seen, stored, run.report)
+        return run.report
+
+    def reconcile(self) -> set[str]:
+        """Drop vectors the store does not know (a killed run's leftovers); return the doc ids
+        whose stored chunks lack vectors, so this run re-embeds them."""
+        index_ids = self.rt.index.chunk_ids()
+        store_ids = self.rt.documents.chunk_ids()
+        self.rt.index.delete_chunks(index_ids - store_ids)
+        return {cid.rsplit("#", 1)[0] for cid in store_ids - index_ids}
+
+    # -- steps ----------------------------------------------------------------------------------
+    def _read(self, source: Source, path: Path) -> SourceBatch:
+        factory = self._readers.get(source) or default_reader(source)
+        batch = factory(self.settings).read(path)
+        if batch.source != source:
+            raise IngestError(
+                f"reader returned a {batch.source} batch for source {source}", subject=str(path)
+            )
+        return batch
+
+    def _prepare(
+        self, batch: SourceBatch, known: Mapping[str, str], report: IngestReport
+    ) -> tuple[list[_Prepared], set[str]]:
+        """Resolve rules, redact secrets, hash; one document per id (the first wins).
+
+        A document whose raw hash is ``known`` (recorded with its current stored record) is
+        unchanged: it is reported as such and skipped. Returns the rest and every id seen.
+        """
+        fingerprint = record_fingerprint(self.settings)
+        seen: set[str] = set()
+        out: list[_Prepared] = []
+        for raw in batch.documents:
+            if raw.doc_id in seen:
+                report.failed.append(
+                    IngestIssue(
+                        input=raw.source_path or raw.doc_id,
+                        doc_id=raw.doc_id,
+                        reason="duplicate document id; the first one was kept",
+                    )
+                )
+                continue
+            seen.add(raw.doc_id)
+            digest = raw_hash(raw, fingerprint)
+            if known.get(raw.doc_id) == digest:
+                report.unchanged.append(raw.doc_id)
+                continue
+            doc, findings = redact_document(resolve(raw, self.settings, self.rt.people))
+            doc = doc.model_copy(update={"content_hash": content_hash(doc, self.settings)})
+            out.append(_Prepared(doc, findings, digest))
+        return out, seen
+
+    def _chunk_all(
+        self, changed: list[_Prepared], stored: Mapping[str, tuple[str, str]], report: IngestReport
+    ) -> list[_Pending]:
+        pending = []
+        for item in changed:
+            doc = item.doc
+            try:
+                chunks = chunk_document(doc, self.settings.index)
+            except (ValueError, RuntimeError) as err:  # one bad document must not stop the run
+                report.failed.append(
+                    IngestIssue(
+                        input=doc.source_path or doc.doc_id, doc_id=doc.doc_id, reason=f"cannot chunk: {err}"
+                    )
+                )
+                continue
+            key = acl_key(doc.acl)
+            for c in chunks:
+                c.metadata["acl_key"] = key
+            pending.append(_Pending(item, chunks, added=doc.doc_id not in stored))
+        return pending
+
+    def _flush(self, run: _Run, writer: ThreadPoolExecutor) -> None:
+        """Embed a group of documents in one call, then hand its writes to the writer thread, so
+        Chroma and SQLite work on group N while the model embeds group N + 1. Groups are written
+        in order, one at a time, each vectors first and then its commits (the crash-safety
+        order); a failed write stops the run at the next group."""
+        group, run.group = run.group, []
+        if not group:
+            return
+        if run.lease.lost.is_set():
+            raise IngestError(
+                "this run's ingest lock went stale and was taken over by another run; stopping",
+                subject=str(self.settings.store_path),
+            )
+        chunks = [c for p in group for c in p.chunks]
+        try:
+            vectors = self.rt.embedder.embed([embedding_text(c) for c in chunks])
+        except KBError:
+            raise
+        except Exception as err:
+            raise IngestError(f"embedding failed: {err}", subject=self.settings.model.name) from err
+        self._await_write(run)
+        run.writing = writer.submit(self._write, run, group, chunks, vectors)
+
+    @staticmethod
+    def _await_write(run: _Run) -> None:
+        writing, run.writing = run.writing, None
+        if writing is not None:
+            writing.result()  # re-raises the write's error
+
+    def _write(
+        self, run: _Run, group: list[_Pending], chunks: list[Chunk], vectors: list[list[float]]
+    ) -> None:
+        self.rt.index.upsert(chunks, vectors)
+        # After reconcile, a document's vectors are its stored chunks plus those just written.
+        stale = {c.chunk_id for p in group for c in self.rt.documents.chunks_for(p.doc.doc_id)}
+        self.rt.index.delete_chunks(stale - {c.chunk_id for c in chunks})
+        for p in group:
+            self.rt.documents.upsert(p.doc, p.chunks)  # the commit point
+            self.findings.replace(p.doc.doc_id, p.item.findings, self.rt.clock.now())
+            (run.report.added if p.added else run.report.updated).append(p.doc.doc_id)
+        self.raw_hashes.record(p.item.raw_entry() for p in group)
+        run.report.chunks_embedded += len(chunks)
+        run.done += len(chunks)
+        if run.progress:
+            run.progress(run.done, run.total)
+
+    def _update_metadata(self, doc: Document, findings: list[SecretFinding]) -> None:
+        old = self.rt.documents.get(doc.doc_id, with_text=False)
+        if old is None or acl_key(old.acl) != acl_key(doc.acl):
+            self.rt.index.update_acl(doc.doc_id, doc.acl)
+        self.rt.documents.upsert(doc)
+        self.findings.replace(doc.doc_id, findings, self.rt.clock.now())
+
+    def _remove_missing(
+        self, batch: SourceBatch, seen: set[str], stored: Mapping[str, tuple[str, str]], report: IngestReport
+    ) -> None:
+        gone = sorted(set(stored) - seen)
+        if not batch.complete:
+            # Part of the export was unreadable: a missing document may just be unread.
+            report.removal_skipped = True
+            return
+        if not gone:
+            return
+        self.rt.documents.delete(gone)  # store first: leftover vectors are reconciled next run
+        self.rt.index.delete_docs(gone)
+        report.removed.extend(gone)

@@ -1,0 +1,130 @@
+"""Find and redact credentials pasted into documents, so they are never embedded or served.
+
+A small set of high-signal patterns (cloud keys, private key blocks, vendor tokens, JWTs,
+``password = ...`` assignments, ``scheme://user:password@host`` URLs). Findings carry a masked
+preview only, never the secret itself, so they can go into owners' digests.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kb.records import Document, SecretFinding
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    kind: str
+    regex: re.Pattern[str]
+    group: int = 0  # the group holding the secret; only it is replaced
+
+
+# Placeholders people write instead of a secret: redacting them would only add noise.
+_PLACEHOLDER = re.compile(
+    r"^(?:[<{$%]|\*{3,}|x{3,}|\.{3,}|\[redacted"
+    r"|(?:none|null|redacted|example|changeme|required)$)",
+    re.IGNORECASE,
+)
+
+_PATTERNS: tuple[_Pattern, ...] = (
+    _Pattern(
+        "private-key",
+        re.compile(
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+            # an unterminated block is redacted to the end of the text: safer than leaking the rest
+            r"(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*)",
+            re.DOTALL,
+        ),
+    ),
+    _Pattern("aws-access-key", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|AIPA)[0-9A-Z]{16}\b")),
+    _Pattern(
+        "github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b")
+    ),
+    _Pattern("slack-token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    _Pattern("slack-webhook", re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,}")),
+    _Pattern("stripe-key", re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b")),
+    _Pattern("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    _Pattern("url-password", re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:([^\s@/]+)@"), group=1),
+    _Pattern(
+        "password-assignment",
+        re.compile(
+            # db_password, CLIENT_SECRET, auth-token, secret_key ...: a prefix may precede the key word
+            r"(?i)(?<![a-z0-9])(?:[a-z0-9]+[_-])*(?:password|passwd|pwd|secret|token|api[_-]?key"
+            r"|access[_-]?key)(?:[_-]key)?(?![a-z0-9])[\"']?\s*[:=]\s*([\"']?)"
+            r"([^\s\"'`,;]{3,}[^\s\"'`,;.])\1"
+        ),
+        group=2,
+    ),  # a sentence's full stop is not the value
+)
+
+
+def _plausible(kind: str, value: str) -> bool:
+    """Assignments in prose ("Password: required") are not secrets; a value with a digit or a
+    symbol, or a long one, is."""
+    if kind != "password-assignment":
+        return True
+    if _PLACEHOLDER.match(value):
+        return False
+    return len(value) >= 12 or bool(re.search(r"[\d\W_]", value))
+
+
+def _mask(value: str) -> str:
+    shown = value[: min(4, len(value) // 4)]
+    return f"{shown}{'*' * 8}"
+
+
+def _matches(text: str) -> list[tuple[int, int, str]]:
+    """Non-overlapping (start, end, kind) spans to replace, earliest and longest first."""
+    spans: list[tuple[int, int, str]] = []
+    for pat in _PATTERNS:
+        for m in pat.regex.finditer(text):
+            start, end = m.span(pat.group)
+            if start < end and _plausible(pat.kind, m.group(pat.group)):
+                spans.append((start, end, pat.kind))
+    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    kept: list[tuple[int, int, str]] = []
+    for span in spans:
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return kept
+
+
+def redact(text: str, field: str = "text") -> tuple[str, list[SecretFinding]]:
+    """``text`` with each secret replaced by ``[REDACTED:<kind>]``, and what was found."""
+    spans = _matches(text)
+    if not spans:
+        return text, []
+    out: list[str] = []
+    findings: list[SecretFinding] = []
+    pos = 0
+    for start, end, kind in spans:
+        out.append(text[pos:start])
+        out.append(f"[REDACTED:{kind}]")
+        findings.append(
+            SecretFinding(
+                kind=kind, line=text.count("\n", 0, start) + 1, preview=_mask(text[start:end]), field=field
+            )
+        )
+        pos = end
+    out.append(text[pos:])
+    return "".join(out), findings
+
+
+def find_secrets(text: str) -> list[SecretFinding]:
+    return redact(text)[1]
+
+
+def redact_document(doc: Document) -> tuple[Document, list[SecretFinding]]:
+    """Redact the text, the title and string properties (all of which can be served)."""
+    text, findings = redact(doc.text)
+    title, found = redact(doc.title, "title")
+    findings += [f.model_copy(update={"line": 0}) for f in found]
+    properties = dict(doc.properties)
+    for name, value in doc.properties.items():
+        if isinstance(value, str):
+            properties[name], found = redact(value, f"properties.{name}")
+            findings += found
+    if not findings:
+        return doc, []
+    return doc.model_copy(update={"text": text, "title": title, "properties": properties}), findings

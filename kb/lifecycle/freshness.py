@@ -1,0 +1,219 @@
+"""The freshness model: how current a document is as of ``now``, and the weight ranking gives it.
+
+Pure: a ``Document``, an instant and the settings in, a ``Freshness`` out. Used by retrieval
+(the ranking prior and the warnings), the alerts (what is due or overdue) and the API.
+
+Order of evidence, strongest first:
+
+1. lifecycle metadata: a successor (``superseded_by``, or a readable document that lists this one
+   in its ``supersedes``), ``status`` archived / deprecated;
+2. phrases near the top of the text ("this page is deprecated", "superseded by", "may contain
+   outdated information");
+3. dates: the review basis plus the review interval gives the due date.
+
+The weight is 1.0 while a review is not yet due and decays past the due date; lifecycle states
+multiply it down; it never drops below ``freshness.floor`` so a document that is the only source
+on a topic still surfaces (flagged) instead of vanishing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from kb.clock import utc
+from kb.config import FreshnessSettings, Settings
+from kb.records import ARCHIVED, DEPRECATED, HEADING, MARKER_WINDOW, Document
+
+Status = Literal["fresh", "due_soon", "overdue", "unknown", "deprecated", "archived", "superseded"]
+# Statuses that come from the document's lifecycle rather than from its dates.
+LIFECYCLE = frozenset({"deprecated", "archived", "superseded"})
+# How much of the text is searched for markers: banners sit at the top of a page.
+
+
+class Freshness(BaseModel):
+    status: Status
+    weight: float = Field(description="ranking prior in [floor, 1]")
+    due_at: datetime | None = Field(None, description="when the next review is (was) due")
+    overdue_days: int | None = Field(None, description="whole days past due_at, when overdue")
+    reviewed_basis: Literal["review", "edit", "none"] = Field(
+        description="what the due date counts from: a review (source or FreshKB), the last "
+        "edit (no review date known), or nothing"
+    )
+    basis_at: datetime | None = Field(None, description="the instant the due date counts from")
+    reasons: list[str] = Field(default_factory=list, description="why, in plain words")
+
+
+def _day(dt: datetime) -> str:
+    return dt.date().isoformat()
+
+
+def _basis(
+    doc: Document, reviewed_at: datetime | None, reasons: list[str]
+) -> tuple[Literal["review", "edit", "none"], datetime | None]:
+    """The instant the review clock counts from, and whether it is a review or an edit."""
+    source_review = utc(doc.last_reviewed_at) if doc.last_reviewed_at else None
+    edited = utc(doc.last_edited_at) if doc.last_edited_at else None
+    if reviewed_at is not None:
+        kb_review = utc(reviewed_at)
+        newer = [d for d in (edited, source_review) if d is not None and d > kb_review]
+        if not newer:
+            reasons.append(f"confirmed accurate through FreshKB on {_day(kb_review)}")
+            return "review", kb_review
+        # The FreshKB review vouched for the content as of kb_review; the source changed (or was
+        # reviewed) since, so that vouching is about a version that no longer exists.
+        reasons.append(
+            f"FreshKB review of {_day(kb_review)} no longer counts: the source changed on {_day(max(newer))}"
+        )
+    if source_review is not None:
+        reasons.append(f"last reviewed {_day(source_review)}")
+        return "review", source_review
+    if edited is not None:
+        reasons.append(f"no review date; last edited {_day(edited)}")
+        return "edit", edited
+    return "none", None
+
+
+def decay_weight(overdue_days: float, fs: FreshnessSettings) -> float:
+    """Weight past the due date (before the floor): 1.0 at the due date, falling with age.
+
+    exponential: halves every ``half_life_days``; linear: reaches the floor at
+    ``2 * half_life_days`` (so it is about half way at ``half_life_days``, like exponential);
+    step: 0.5 for the first ``half_life_days`` overdue, then the floor.
+    """
+    days = max(0.0, overdue_days)
+    hl = fs.half_life_days
+    if fs.decay == "exponential":
+        return float(0.5 ** (days / hl))
+    if fs.decay == "linear":
+        return 1.0 - (1.0 - fs.floor) * min(1.0, days / (2 * hl))
+    return 0.5 if days <= hl else fs.floor
+
+
+def marker_text(doc: Document) -> str:
+    """Where banners live: the title, the top of the text and every heading (lower-cased)."""
+    headings = " \n".join(HEADING.findall(doc.text))
+    return f"{doc.title}\n{doc.text[:MARKER_WINDOW]}\n{headings}".lower()
+
+
+def find_marker(text: str, markers: list[str]) -> str | None:
+    """The first marker phrase found in ``text`` (already lower-case), on word boundaries."""
+    for marker in markers:
+        m = marker.lower().strip()
+        # The substring test is what rules out nearly every document; the regex (word
+        # boundaries) runs only when the phrase is there. Retrieval calls this per candidate.
+        if (
+            m
+            and m in text
+            and re.search(
+                rf"(?<!\w){re.escape(m)}(?!\w)" if m[-1].isalnum() else rf"(?<!\w){re.escape(m)}", text
+            )
+        ):
+            return m
+    return None
+
+
+def successor_hint(doc: Document, settings: Settings) -> str | None:
+    """The rest of the line after a "superseded by" marker: names the successor, if anyone
+    wrote it down (retrieval resolves it against the titles of the documents this one links to)."""
+    text = marker_text(doc)
+    marker = find_marker(text, settings.freshness.markers_superseded)
+    if marker is None:
+        return None
+    idx = text.find(marker)
+    rest = text[idx + len(marker) :].split("\n", 1)[0].strip(" :-*_[]()`")
+    return rest or None
+
+
+def _date_status(
+    basis_at: datetime | None, interval: int, now: datetime, settings: Settings, reasons: list[str]
+) -> tuple[Status, datetime | None, int | None, float]:
+    if basis_at is None:
+        reasons.append("no review or edit date")
+        return "unknown", None, None, settings.freshness.unknown_weight
+    due_at = basis_at + timedelta(days=interval)
+    if now > due_at:
+        overdue = (now - due_at).days
+        reasons.append(f"review was due {_day(due_at)} (every {interval} days): overdue by {overdue} days")
+        return (
+            "overdue",
+            due_at,
+            overdue,
+            decay_weight((now - due_at).total_seconds() / 86400, settings.freshness),
+        )
+    if now >= due_at - timedelta(days=settings.review.due_soon_days):
+        reasons.append(f"review due {_day(due_at)} (every {interval} days)")
+        return "due_soon", due_at, None, 1.0
+    reasons.append(f"next review due {_day(due_at)} (every {interval} days)")
+    return "fresh", due_at, None, 1.0
+
+
+def assess(
+    doc: Document,
+    now: datetime,
+    settings: Settings,
+    *,
+    reviewed_at: datetime | None = None,
+    superseded_by: str | None = None,
+) -> Freshness:
+    """How current ``doc`` is as of ``now``.
+
+    ``reviewed_at``: the latest review recorded through FreshKB. ``superseded_by``: a successor
+    known from elsewhere (a document, readable by whoever asks, listing this one in its
+    ``supersedes``); ``doc.superseded_by`` counts without it.
+    """
+    now = utc(now)
+    fs = settings.freshness
+    reasons: list[str] = []
+    basis, basis_at = _basis(doc, reviewed_at, reasons)
+    interval = doc.review_interval_days or settings.review.default_interval_days
+    status, due_at, overdue_days, weight = _date_status(basis_at, interval, now, settings, reasons)
+
+    text = marker_text(doc)
+    outdated = find_marker(text, fs.markers_outdated)
+    if outdated and status not in ("overdue",):
+        # The author says the page may be stale: at least overdue, weighted as if half a
+        # half-life past due, whatever the dates say.
+        reasons.append(f"the text says '{outdated}'")
+        status, weight = "overdue", min(weight, decay_weight(fs.half_life_days, fs))
+
+    lifecycle: Status | None = None
+    successor = doc.superseded_by or superseded_by
+    if successor:
+        lifecycle = "superseded"
+        reasons.insert(0, f"superseded by {successor}")
+    elif doc.status.lower() == ARCHIVED:
+        lifecycle = "archived"
+        reasons.insert(0, "status is archived")
+    elif doc.status.lower() == DEPRECATED:
+        lifecycle = "deprecated"
+        reasons.insert(0, "status is deprecated")
+    elif marker := find_marker(text, fs.markers_superseded):
+        lifecycle = "superseded"
+        reasons.insert(0, f"the text says '{marker}'")
+    elif marker := find_marker(text, fs.markers_deprecated):
+        lifecycle = "deprecated"
+        reasons.insert(0, f"the text says '{marker}'")
+    if lifecycle is not None:
+        status = lifecycle
+        weight *= {
+            "superseded": fs.superseded_weight,
+            "archived": fs.archived_weight,
+            "deprecated": fs.deprecated_weight,
+        }[lifecycle]
+
+    if weight < fs.floor:
+        reasons.append(f"weight held at the floor {fs.floor:g}: an only source must still surface")
+    weight = max(fs.floor, min(1.0, weight))
+    return Freshness(
+        status=status,
+        weight=round(weight, 6),
+        due_at=due_at,
+        overdue_days=overdue_days,
+        reviewed_basis=basis,
+        basis_at=basis_at,
+        reasons=reasons,
+    )

@@ -1,0 +1,236 @@
+"""Exact dense search in the API process: every stored vector in one float32 matrix.
+
+Why: Chroma's HNSW query with an ACL filter (``where={"acl_key": {"$in": [...]}}``) cost
+170-213 ms CPU at 51k chunks against 7.9 ms unfiltered, and most readers take the filtered path.
+An exact scan is ``matrix @ query`` (51k x 384 float32 = 75 MB, a few ms), and the ACL becomes a
+boolean row mask applied *before* the top k is chosen: unreadable chunks never take a slot, there
+is no re-query, and the cost is the same whatever the reader may or may not see.
+
+The matrix is loaded from the Chroma collection and reloaded only when the store's generation
+changes (``DocumentStore.generation()``, as ``kb.search.lexical`` does). Rows are kept only for chunks
+the store knows at load time: ingest writes vectors before its commit (which bumps the
+generation, so they are picked up by the next reload), and a removal deletes from the store
+first, so vectors it has not deleted yet are never loaded. A chunk's document comes from its id
+(``<doc_id>#<index>``) and its ACL key from the store's record of that document (the same keys
+the retriever computes a reader's from), so Chroma's metadata is never read: that halves the
+load time and memory. Only the vectors (normalised, one float32 copy), chunk ids, doc ids and a
+small integer code per chunk for its ``acl_key`` are kept.
+
+Above ``retrieval.exact_max_chunks`` chunks (or when it is 0) the collection is not loaded and
+queries go to Chroma (``VectorIndex.query``) as before.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kb.search.memtrim import release_free_memory
+from kb.store.documents import DocumentStore
+
+if TYPE_CHECKING:
+    from kb.search.index import ChunkHit, VectorIndex
+
+
+_blas_limited = False
+
+
+def _single_threaded_blas() -> None:
+    """One BLAS thread for this process's numpy (process-wide, once).
+
+    The scan is one memory-bound matrix-vector product per request, and requests already run in
+    parallel. Measured at 51k chunks on this 2-core machine under load: with OpenBLAS's 2 threads
+    the product took 12 ms p50 and a whole search 44-53 ms wall for 14 ms of CPU (waiting for the
+    second thread); with 1 thread the product took 4.4 ms and a search 14.5 ms. torch (the model)
+    has its own thread pool and is not affected. Needs ``threadpoolctl`` (installed with
+    sentence-transformers); without it this is a no-op.
+    """
+    global _blas_limited
+    if _blas_limited:
+        return
+    _blas_limited = True
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=1, user_api="blas")  # kept until the process ends
+
+
+@dataclass(frozen=True)
+class _Matrix:
+    generation: int
+    vectors: np.ndarray  # float32 (n, dim), rows normalised
+    chunk_ids: list[str]
+    doc_ids: list[str]  # one shared str object per document
+    acl_codes: np.ndarray  # int32 (n,): index into acl_keys
+    acl_keys: dict[str, int]  # acl_key -> code
+
+
+@dataclass(frozen=True)
+class _Delegated:
+    """The collection is above ``max_chunks`` (as of ``generation``): Chroma answers."""
+
+    generation: int
+
+
+class DenseIndex:
+    """``query`` has ``VectorIndex.query``'s contract (cosine scores, ``acl_keys`` filter)."""
+
+    MASKS = 64  # distinct reader sets whose row masks are kept
+    LOAD_TRIES = 3  # reloads when the collection's size changed while it was being read
+
+    def __init__(
+        self,
+        index: Callable[[], VectorIndex],
+        store: DocumentStore,
+        max_chunks: int,
+        acl_keys: Callable[[], Mapping[str, str]] | None = None,
+    ) -> None:
+        """``acl_keys()``: doc id -> ``kb.search.index.acl_key`` of its ACL for the store's current
+        documents (the retriever passes its document map's; default: read from the store)."""
+        self._index = index
+        self._store = store
+        self.max_chunks = max_chunks
+        self._acl_keys = acl_keys or self._stored_acl_keys
+        self._state: _Matrix | _Delegated | None = None
+        self._masks: OrderedDict[tuple[str, ...], tuple[np.ndarray, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.loads = 0  # matrix loads so far: caching is part of the contract
+
+    def _stored_acl_keys(self) -> dict[str, str]:
+        from kb.search.index import acl_key
+
+        return {d.doc_id: acl_key(d.acl) for d in self._store.list()}
+
+    # -- cache ----------------------------------------------------------------------------------
+    def _refresh(self) -> _Matrix | _Delegated:
+        generation = self._store.generation()
+        state = self._state
+        if state is not None and state.generation == generation:
+            return state
+        with self._lock:
+            state = self._state
+            if state is None or state.generation != generation:
+                self._state = None  # drop the old matrix before building the new one
+                self._masks.clear()
+                state = self._state = self._load(generation)
+            return state
+
+    def _load(self, generation: int) -> _Matrix | _Delegated:
+        index = self._index()
+        if self.max_chunks <= 0:
+            return _Delegated(generation)
+        for _ in range(self.LOAD_TRIES):
+            before = index.count()
+            if before > self.max_chunks:
+                return _Delegated(generation)
+            _single_threaded_blas()
+            matrix = self._read(index, generation, before)
+            if index.count() == before:
+                break
+        self.loads += 1
+        return matrix
+
+    def _read(self, index: VectorIndex, generation: int, expected: int) -> _Matrix:
+        known = self._store.chunk_ids()
+        doc_keys = self._acl_keys()
+        buf: np.ndarray | None = None
+        rows: dict[str, int] = {}  # chunk id -> row (offset paging may repeat a row)
+        doc_ids: list[str] = []
+        codes: list[int] = []
+        keys: dict[str, int] = {}
+        docs: dict[str, str] = {}
+        for page in index.vectors():
+            if buf is None:
+                buf = np.empty((max(expected, len(page.chunk_ids)), page.embeddings.shape[1]), np.float32)
+            for cid, vec in zip(page.chunk_ids, page.embeddings, strict=True):
+                doc = cid.rsplit("#", 1)[0]  # chunk ids are <doc_id>#<index>
+                key = doc_keys.get(doc)
+                if key is None or cid not in known:  # not (or no longer) committed in the store
+                    continue
+                row = rows.get(cid)
+                if row is None:
+                    row = rows[cid] = len(doc_ids)
+                    doc_ids.append(docs.setdefault(doc, doc))
+                    codes.append(keys.setdefault(key, len(keys)))
+                    if row == len(buf):  # more rows than counted (a concurrent write): grow
+                        buf = np.concatenate([buf, np.empty_like(buf)])
+                buf[row] = vec
+        del known
+        n = len(doc_ids)
+        if buf is None:
+            vectors = np.empty((0, 0), dtype=np.float32)
+        else:
+            vectors = buf if n == len(buf) else buf[:n].copy()  # one exact-size copy, no spare rows
+        del buf
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        np.divide(vectors, norms, out=vectors, where=norms > 0)
+        release_free_memory()  # the pages Chroma returned (float64 lists) are garbage now
+        return _Matrix(
+            generation=generation,
+            vectors=vectors,
+            chunk_ids=list(rows),
+            doc_ids=doc_ids,
+            acl_codes=np.asarray(codes, dtype=np.int32),
+            acl_keys=keys,
+        )
+
+    def _blocked(self, m: _Matrix, acl_keys: Sequence[str]) -> tuple[np.ndarray, int]:
+        """Rows whose ACL key is *not* in ``acl_keys``, and how many rows remain readable;
+        cached per reader set."""
+        key = tuple(sorted(set(acl_keys)))
+        with self._lock:
+            hit = self._masks.get(key)
+            if hit is not None and self._state is m:
+                self._masks.move_to_end(key)
+                return hit
+        codes = [m.acl_keys[k] for k in key if k in m.acl_keys]
+        blocked = ~np.isin(m.acl_codes, np.asarray(codes, dtype=np.int32))
+        out = (blocked, len(blocked) - int(blocked.sum()))
+        with self._lock:
+            if self._state is m:
+                self._masks[key] = out
+                if len(self._masks) > self.MASKS:
+                    self._masks.popitem(last=False)
+        return out
+
+    # -- search ---------------------------------------------------------------------------------
+    @property
+    def exact(self) -> bool:
+        """Whether queries currently run in memory (False: they go to Chroma)."""
+        return isinstance(self._refresh(), _Matrix)
+
+    def query(
+        self, embedding: Sequence[float], k: int, acl_keys: Sequence[str] | None = None
+    ) -> list[ChunkHit]:
+        """The ``k`` nearest chunks by cosine; with ``acl_keys``, only chunks whose key is listed."""
+        from kb.search.index import ChunkHit
+
+        if k <= 0 or (acl_keys is not None and not acl_keys):
+            return []
+        m = self._refresh()
+        if isinstance(m, _Delegated):
+            return self._index().query(list(embedding), k, None if acl_keys is None else list(acl_keys))
+        n = len(m.chunk_ids)
+        if n == 0:
+            return []
+        q = np.asarray(embedding, dtype=np.float32)
+        norm = float(np.linalg.norm(q))
+        if norm > 0:
+            q = q / norm
+        scores = m.vectors @ q
+        available = n
+        if acl_keys is not None:
+            blocked, available = self._blocked(m, acl_keys)
+            scores[blocked] = -np.inf  # before the top k: an unreadable row never takes a slot
+        k = min(k, available)
+        if k == 0:
+            return []
+        top = np.argpartition(scores, n - k)[n - k :] if k < n else np.arange(n)
+        order = sorted(top.tolist(), key=lambda i: (-scores[i], m.chunk_ids[i]))
+        return [ChunkHit(chunk_id=m.chunk_ids[i], doc_id=m.doc_ids[i], score=float(scores[i])) for i in order]

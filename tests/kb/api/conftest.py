@@ -1,0 +1,77 @@
+"""API fixtures over the bundled example data: test tokens for users in and out of the example's
+restricted groups, a TestClient, and a real uvicorn server on loopback."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kb.api import create_app
+from kb.auth import hash_token
+from kb.clock import FixedClock
+from kb.config import TokenEntry
+from kb.runtime import Runtime
+from tests.conftest import EXAMPLE_NOW
+from tests.kb.api.live import serve
+
+# name -> (token, user, groups, admin). The example data restricts HR and Security spaces to
+# group:hr@acme.com / group:security@acme.com; most of the rest is domain:acme.com.
+USERS = {
+    "engineer": ("tok-engineer", "alice.chen@acme.com", ["engineering@acme.com"], False),
+    "hr": ("tok-hr", "omar.haddad@acme.com", ["hr@acme.com"], False),
+    "security": ("tok-security", "sam.okafor@acme.com", ["security@acme.com"], False),
+    "outsider": ("tok-outsider", "vendor@partner.example", [], False),
+    "admin": ("tok-admin", "root@acme.com", [], True),
+}
+
+
+def auth(name: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {USERS[name][0]}"}
+
+
+@pytest.fixture(scope="session")
+def api_runtime(example_runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    """The example data with the test users' token hashes configured.
+
+    The API writes audit rows, and the example runtime must stay read-only for other tests, so
+    the API gets a copy of the SQLite store (SQLite's backup API: consistent under WAL) and reads
+    the example's Chroma index, which it never writes."""
+    store = tmp_path_factory.mktemp("api") / "kb.sqlite"
+    src = sqlite3.connect(example_runtime.settings.store_path)
+    dst = sqlite3.connect(store)
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    settings = example_runtime.settings.model_copy(deep=True)
+    settings.store.path = store
+    settings.auth.tokens = [
+        TokenEntry(sha256=hash_token(tok), user=user, groups=groups, admin=admin)
+        for tok, user, groups, admin in USERS.values()
+    ]
+    rt = Runtime(settings, embedder=example_runtime.embedder, clock=FixedClock(EXAMPLE_NOW))
+    yield rt
+    rt.close()
+
+
+@pytest.fixture(scope="session")
+def client(api_runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(api_runtime)) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def live_url(api_runtime: Runtime) -> Iterator[str]:
+    """A real uvicorn serving the example data on a loopback port."""
+    with serve(create_app(api_runtime)) as base:
+        yield base
+
+
+def doc_id(runtime: Runtime, title: str) -> str:
+    """The id of the example document titled ``title`` (ids are derived, so look them up)."""
+    ids = [d.doc_id for d in runtime.documents.list() if d.title == title]
+    assert len(ids) == 1, f"expected one example document titled {title!r}, found {ids}"
+    return ids[0]

@@ -1,0 +1,213 @@
+"""Exact in-memory dense search (kb.search.dense) against Chroma's own answers, in embedded Chroma."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from kb.config import Settings
+from kb.records import Chunk, Document, Principal
+from kb.runtime import Runtime
+from kb.search.dense import DenseIndex
+from kb.search.index import ChunkHit, acl_key
+from tests.conftest import EXAMPLE_NOW
+
+ACLS = (["everyone"], ["group:a"], ["group:b"], ["user:x@acme.test", "group:a"])
+DIM = 384
+
+
+def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
+    v = rng.normal(size=(n, DIM)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def put(
+    rt: Runtime, doc_id: str, acl: list[str], vectors: np.ndarray, texts: list[str] | None = None
+) -> None:
+    """Write a document the way ingest does: vectors to Chroma, then the store commit."""
+    texts = texts or [f"{doc_id} part {i}" for i in range(len(vectors))]
+    chunks = [
+        Chunk(
+            chunk_id=f"{doc_id}#{i}",
+            doc_id=doc_id,
+            index=i,
+            text=t,
+            metadata={"title": doc_id, "source": "notion", "acl_key": acl_key(acl)},
+        )
+        for i, t in enumerate(texts)
+    ]
+    rt.index.upsert(chunks, [v.tolist() for v in vectors])
+    rt.documents.upsert(
+        Document(doc_id=doc_id, source="notion", title=doc_id, acl=acl, text=" ".join(texts)), chunks
+    )
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[Runtime]:
+    rt = Runtime(settings)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def corpus(rt: Runtime) -> Runtime:
+    """60 documents x 5 chunks of random unit vectors, spread over four ACL sets."""
+    rng = np.random.default_rng(7)
+    for d in range(60):
+        put(rt, f"d{d:02d}", ACLS[d % len(ACLS)], _unit(rng, 5))
+    return rt
+
+
+def stored(rt: Runtime, chunk_id: str) -> list[float]:
+    """The vector Chroma holds for ``chunk_id``."""
+    got = rt.index._collection.get(ids=[chunk_id], include=["embeddings"])
+    return [float(x) for x in got["embeddings"][0]]
+
+
+def dense(rt: Runtime, max_chunks: int = 300_000) -> DenseIndex:
+    return DenseIndex(lambda: rt.index, rt.documents, max_chunks)
+
+
+def same(exact: list[ChunkHit], chroma: list[ChunkHit]) -> None:
+    assert [h.chunk_id for h in exact] == [h.chunk_id for h in chroma]
+    assert [h.doc_id for h in exact] == [h.doc_id for h in chroma]
+    assert np.allclose([h.score for h in exact], [h.score for h in chroma], atol=1e-4)
+
+
+def test_exact_results_equal_chromas(corpus: Runtime) -> None:
+    ix = dense(corpus)
+    rng = np.random.default_rng(1)
+    for q in _unit(rng, 10):
+        same(ix.query(q.tolist(), 20), corpus.index.query(q.tolist(), 20))
+    # A query equal to a stored chunk finds it first with cosine 1.
+    top = ix.query(stored(corpus, "d03#2"), 1)
+    assert top[0].chunk_id == "d03#2" and top[0].score == pytest.approx(1.0, abs=1e-5)
+    assert ix.loads == 1
+
+
+def test_acl_mask_returns_chromas_filtered_results_and_nothing_unreadable(corpus: Runtime) -> None:
+    ix = dense(corpus)
+    rng = np.random.default_rng(2)
+    readers = [[acl_key(ACLS[0])], [acl_key(ACLS[1]), acl_key(ACLS[3])], [acl_key(a) for a in ACLS[1:]]]
+    by_doc = {f"d{d:02d}": acl_key(ACLS[d % len(ACLS)]) for d in range(60)}
+    for keys in readers:
+        for q in _unit(rng, 5):
+            exact = ix.query(q.tolist(), 20, keys)
+            assert len(exact) == 20
+            assert all(by_doc[h.doc_id] in keys for h in exact)
+            same(exact, corpus.index.query(q.tolist(), 20, keys))
+
+
+def test_unreadable_chunks_never_take_a_slot(corpus: Runtime) -> None:
+    ix = dense(corpus)
+    # The query *is* an unreadable chunk (group:b): the reader still gets k readable chunks.
+    target = np.asarray(stored(corpus, "d02#0"))
+    everyone = [acl_key(["everyone"])]
+    hits = ix.query(target.tolist(), 10, everyone)
+    assert len(hits) == 10 and all(h.doc_id in {f"d{d:02d}" for d in range(0, 60, 4)} for h in hits)
+    assert ix.query(target.tolist(), 1)[0].chunk_id == "d02#0"
+    # Fewer readable chunks than k: exactly the readable ones; none for no keys or unknown keys.
+    assert len(ix.query(target.tolist(), 500, everyone)) == 15 * 5
+    assert ix.query(target.tolist(), 5, []) == []
+    assert ix.query(target.tolist(), 5, ["no-such-key"]) == []
+
+
+def test_reloads_only_when_the_store_generation_changes(corpus: Runtime) -> None:
+    ix = dense(corpus)
+    q = _unit(np.random.default_rng(3), 1)[0]
+    first = ix.query(q.tolist(), 5)
+    for _ in range(3):
+        assert ix.query(q.tolist(), 5) == first
+        ix.query(q.tolist(), 5, [acl_key(["group:a"])])
+    assert ix.loads == 1
+
+    put(corpus, "new", ["everyone"], q[None, :])  # upsert: Chroma, then the store commit
+    hits = ix.query(q.tolist(), 5)
+    assert hits[0].chunk_id == "new#0" and hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert ix.loads == 2
+    same(hits, corpus.index.query(q.tolist(), 5))
+
+    # Removal deletes from the store first: vectors not yet deleted from Chroma are not served.
+    corpus.documents.delete(["new"])
+    assert "new#0" in corpus.index.chunk_ids()
+    assert all(h.doc_id != "new" for h in ix.query(q.tolist(), 5))
+    corpus.index.delete_docs(["new"])
+    assert ix.query(q.tolist(), 5) == first
+    assert ix.loads == 3
+
+
+def test_acl_change_in_place_moves_the_chunks_between_masks(corpus: Runtime) -> None:
+    ix = dense(corpus)
+    q = np.asarray(stored(corpus, "d01#0"))
+    everyone = [acl_key(["everyone"])]
+    assert all(h.doc_id != "d01" for h in ix.query(q.tolist(), 5, everyone))
+    # What ingest does for an ACL-only change: Chroma metadata first, then the store commit.
+    corpus.index.update_acl("d01", ["everyone"])
+    doc = corpus.documents.get("d01")
+    assert doc is not None
+    corpus.documents.upsert(doc.model_copy(update={"acl": ["everyone"]}))
+    assert ix.query(q.tolist(), 1, everyone)[0].chunk_id == "d01#0"
+
+
+def test_empty_index(rt: Runtime) -> None:
+    ix = dense(rt)
+    q = _unit(np.random.default_rng(4), 1)[0].tolist()
+    assert ix.query(q, 5) == []
+    assert ix.query(q, 5, [acl_key(["everyone"])]) == []
+    assert ix.exact
+    put(rt, "only", ["everyone"], np.asarray([q], dtype=np.float32))
+    assert [h.chunk_id for h in ix.query(q, 5)] == ["only#0"]
+
+
+def test_above_max_chunks_chroma_answers(corpus: Runtime) -> None:
+    ix = dense(corpus, max_chunks=100)  # the corpus holds 300
+    q = _unit(np.random.default_rng(5), 1)[0].tolist()
+    keys = [acl_key(["group:a"])]
+    assert not ix.exact
+    assert ix.query(q, 10, keys) == corpus.index.query(q, 10, keys)
+    assert ix.loads == 0
+    assert not dense(corpus, max_chunks=0).exact
+
+
+@pytest.mark.slow
+def test_real_embeddings_match_chroma(rt: Runtime, embedder) -> None:  # type: ignore[no-untyped-def]
+    texts = [
+        "Invoices are generated on the first day of each month by the billing job.",
+        "The VPN uses WireGuard; request access through the IT portal.",
+        "Payroll runs on the 25th; contact HR for corrections.",
+        "Rotate the database credentials every 90 days using the vault CLI.",
+        "The office printer on floor 3 needs a badge to release jobs.",
+        "Incident response: page the on-call engineer, then open a ticket.",
+    ]
+    vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
+    for i, (text, vec) in enumerate(zip(texts, vectors, strict=True)):
+        put(rt, f"doc{i}", ACLS[i % 2], vec[None, :], [text])
+    ix = dense(rt)
+    for question in ("when are invoices created?", "how do I get VPN access", "who fixes my salary"):
+        q = embedder.embed_query(question)
+        same(ix.query(q, 6), rt.index.query(q, 6))
+        keys = [acl_key(["everyone"])]
+        same(ix.query(q, 6, keys), rt.index.query(q, 6, keys))
+    assert ix.query(embedder.embed_query("when are invoices created?"), 1)[0].doc_id == "doc0"
+
+
+@pytest.mark.slow
+def test_retriever_exact_and_chroma_paths_agree(example_runtime: Runtime) -> None:
+    exact = example_runtime.retriever_for(None)
+    chroma = example_runtime.retriever_for(
+        example_runtime.settings.retrieval.model_copy(update={"exact_max_chunks": 0})
+    )
+    principals = [
+        Principal(user="bob@acme.test"),
+        Principal(user="fin@acme.test", groups=frozenset({"finance"})),
+        Principal(user="root@acme.test", admin=True),
+    ]
+    for query in ("When are invoices generated?", "VPN access", "on-call incident runbook"):
+        for p in principals:
+            a = exact.search(query, p, top_k=10, now=EXAMPLE_NOW)
+            b = chroma.search(query, p, top_k=10, now=EXAMPLE_NOW)
+            assert [h.doc.doc_id for h in a.hits] == [h.doc.doc_id for h in b.hits]
+            assert np.allclose([h.relevance for h in a.hits], [h.relevance for h in b.hits], atol=1e-4)
+    assert exact._vectors.exact and not chroma._vectors.exact

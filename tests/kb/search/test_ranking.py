@@ -1,0 +1,136 @@
+"""Ranking by value: RRF, collapsing chunks to documents, relevance, and the freshness prior."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.config import RetrievalSettings
+from kb.search.ranking import DocScore, LexicalScore, blend, collapse, dense_relevance, ordered, rank, rrf
+
+DENSE_ONLY = RetrievalSettings(bm25=False)
+HYBRID = RetrievalSettings()
+
+
+def test_rrf_by_value() -> None:
+    fused = rrf([["a", "b", "c"], ["b", "c", "d"]], k=60)
+    assert fused == pytest.approx({"a": 1 / 61, "b": 1 / 62 + 1 / 61, "c": 1 / 63 + 1 / 62, "d": 1 / 63})
+    assert ordered(fused) == ["b", "c", "a", "d"]
+
+
+def test_rrf_ties_are_broken_by_id() -> None:
+    fused = rrf([["y", "x"], ["x", "y"]], k=1)
+    assert fused["x"] == fused["y"] == pytest.approx(1 / 2 + 1 / 3)
+    assert ordered(fused) == ["x", "y"]
+    assert ordered({"b": 1.0, "a": 1.0, "c": 2.0}) == ["c", "a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("cosine", "relevance"), [(-0.3, 0.0), (0.2, 0.0), (0.5, 0.5), (0.8, 1.0), (0.95, 1.0)]
+)
+def test_dense_relevance_is_calibrated_cosine(cosine: float, relevance: float) -> None:
+    assert dense_relevance(cosine, HYBRID) == pytest.approx(relevance)
+
+
+def test_collapse_keeps_best_chunks_per_document() -> None:
+    dense = {"d1#0": 0.8, "d1#1": 0.5, "d2#0": 0.6, "d1#2": 0.4}
+    chunk_doc = {c: c.split("#")[0] for c in dense}
+    docs = collapse(dense, {}, chunk_doc, DENSE_ONLY)
+    assert [(d.doc_id, d.chunk_ids) for d in docs] == [("d1", ("d1#0", "d1#1")), ("d2", ("d2#0",))]
+    assert [d.relevance for d in docs] == pytest.approx([1.0, 0.666667])
+    assert docs[0].fused == pytest.approx(1 / 61)
+
+
+def test_collapse_blends_dense_and_lexical() -> None:
+    dense = {"d1#0": 0.8, "d1#1": 0.5, "d2#0": 0.6}
+    lexical = {"d2#0": LexicalScore(4.0, 1.0), "d1#1": LexicalScore(2.0, 0.5)}
+    chunk_doc = {c: c.split("#")[0] for c in dense}
+    docs = {d.doc_id: d for d in collapse(dense, lexical, chunk_doc, HYBRID)}
+    assert docs["d1"].relevance == pytest.approx(0.7 * 1.0 + 0.3 * 0.25)
+    assert docs["d2"].relevance == pytest.approx(0.7 * (0.4 / 0.6) + 0.3 * 1.0, abs=1e-6)
+    # d1#1 is 3rd in dense and 2nd in BM25, d1#0 only 1st in dense: fusion prefers d1#1.
+    assert docs["d1"].chunk_ids == ("d1#1", "d1#0")
+
+
+def test_lexical_only_chunk_gets_the_dense_bound() -> None:
+    docs = collapse(
+        {"d1#0": 0.8},
+        {"d3#0": LexicalScore(3.0, 1.0)},
+        {"d1#0": "d1", "d3#0": "d3"},
+        HYBRID,
+        dense_missing=0.5,
+    )
+    assert {d.doc_id: d.relevance for d in docs}["d3"] == pytest.approx(0.7 * 0.5 + 0.3)
+
+
+def test_blend_with_one_retriever_off() -> None:
+    assert blend(0.4, None, HYBRID) == 0.4
+    assert blend(None, 0.9, HYBRID) == 0.9
+    assert blend(None, None, HYBRID) == 0.0
+
+
+def doc(doc_id: str, relevance: float, fused: float = 0.01) -> DocScore:
+    return DocScore(doc_id=doc_id, chunk_ids=(f"{doc_id}#0",), fused=fused, relevance=relevance)
+
+
+def test_current_doc_beats_outdated_doc_of_similar_relevance() -> None:
+    docs = [doc("old-spec", 0.95), doc("migration", 0.8)]
+    ranked = rank(docs, {"old-spec": 0.05, "migration": 1.0}, HYBRID, top_k=5)
+    assert [r.doc_id for r in ranked] == ["migration", "old-spec"]
+    assert [r.score for r in ranked] == pytest.approx([0.8, 0.0475])
+    assert [r.rank for r in ranked] == [1, 2]
+
+
+def test_without_freshness_relevance_alone_orders() -> None:
+    docs = [doc("old-spec", 0.95), doc("migration", 0.8)]
+    naive = RetrievalSettings(bm25=False, freshness=False)
+    ranked = rank(docs, {"old-spec": 0.05, "migration": 1.0}, naive, top_k=5)
+    assert [(r.doc_id, r.score) for r in ranked] == [("old-spec", 0.95), ("migration", 0.8)]
+
+
+def test_sole_outdated_source_is_still_returned_first() -> None:
+    # The only on-topic page is long overdue (floor weight); fresh pages match only loosely.
+    docs = [doc("fax-gateway", 0.9), *(doc(f"fresh-{i}", 0.3) for i in range(6))]
+    weights = {"fax-gateway": 0.05} | {f"fresh-{i}": 1.0 for i in range(6)}
+    ranked = rank(docs, weights, HYBRID, top_k=3)
+    assert [r.doc_id for r in ranked] == ["fax-gateway", "fresh-0", "fresh-1"]
+    assert ranked[0].on_topic and not ranked[1].on_topic
+    assert ranked[0].score == pytest.approx(0.045)
+
+
+def test_freshness_reorders_within_the_on_topic_band() -> None:
+    docs = [doc("stale", 1.0), doc("current", 0.75), doc("loose", 0.65)]
+    ranked = rank(docs, {"stale": 0.5, "current": 1.0, "loose": 1.0}, HYBRID, top_k=5)
+    assert [r.doc_id for r in ranked] == ["current", "stale", "loose"]
+    assert [r.on_topic for r in ranked] == [True, True, False]
+
+
+def test_the_successor_of_an_on_topic_document_is_on_topic() -> None:
+    # "new" matches the question far less well than the superseded page it replaces: without the
+    # relation it would be off topic and the superseded page would come first.
+    docs = [doc("old", 0.9), doc("new", 0.4), doc("other", 0.5)]
+    weights = {"old": 0.05, "new": 1.0, "other": 1.0}
+    plain = rank(docs, weights, HYBRID, top_k=5)
+    assert [r.doc_id for r in plain] == ["old", "other", "new"]
+    linked = rank(docs, weights, HYBRID, top_k=5, successors={"old": ["new"]})
+    assert [r.doc_id for r in linked] == ["new", "old", "other"]
+    assert [r.on_topic for r in linked] == [True, True, False]
+    # Only an on-topic predecessor lends its status, and a self-reference changes nothing.
+    off = rank(docs, weights, HYBRID, top_k=5, successors={"other": ["new"], "new": ["new"]})
+    assert [r.doc_id for r in off] == ["old", "other", "new"]
+
+
+def test_ties_are_deterministic() -> None:
+    docs = [doc("b", 0.5), doc("a", 0.5), doc("c", 0.5, fused=0.02)]
+    ranked = rank(docs, {}, HYBRID, top_k=5)
+    assert [r.doc_id for r in ranked] == ["c", "a", "b"]
+
+
+def test_min_relevance_and_top_k() -> None:
+    settings = RetrievalSettings(min_relevance=0.3)
+    ranked = rank([doc("a", 0.9), doc("b", 0.2), doc("c", 0.5), doc("d", 0.4)], {}, settings, top_k=2)
+    assert [r.doc_id for r in ranked] == ["a", "c"]
+
+
+def test_nothing_to_rank() -> None:
+    assert rank([], {}, HYBRID, top_k=5) == []
+    assert collapse({}, {}, {}, HYBRID) == []
