@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ingestors.drive_fields import FOLDER_MIME, DriveMeta, read_meta
 from ingestors.drive_source import ExportSource, open_export
 from ingestors.extract import EXTENSIONS, extract_text, kind_of
+from ingestors.takeout import TakeoutReader, find_takeout
 from kb.config import Settings
 from kb.errors import IngestError
 from kb.identity import People
@@ -41,7 +42,10 @@ class DriveIngestor:
         self._people = People(settings.people)
 
     def read(self, path: Path) -> SourceBatch:
-        """Read an export folder (or a zip of it). Never raises for bad input: see ``batch.issues``."""
+        """Read an export folder (or a zip of it), or a Google Takeout (``ingestors.takeout``).
+        Never raises for bad input: see ``batch.issues``."""
+        if (takeout := find_takeout(Path(path), MANIFEST)) is not None:
+            return TakeoutReader(self._settings).read(Path(path), takeout)
         batch = SourceBatch(source="gdrive", complete=True)
         try:
             source = open_export(Path(path), MANIFEST, self._settings.ingest)
