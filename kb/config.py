@@ -110,6 +110,11 @@ class NotionProperties(Section):
     supersedes: list[str] = Field(
         ["Supersedes", "Replaces"], description="Relation properties naming predecessors"
     )
+    verification: list[str] = Field(
+        ["Verification"],
+        description="Wiki verification properties ('Verified by X until <date>'): the review date, "
+        "the review due date (its end) and, when no owner property is set, the verifier as owner",
+    )
 
 
 class NotionSettings(Section):
@@ -125,6 +130,13 @@ class NotionSettings(Section):
             "outdated": "deprecated",
         },
         description="Source status value (lower-case) -> FreshKB status; others -> active",
+    )
+    verification_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="When a verification shows only its end ('Verified until <date>'), the review "
+        "is taken as this many days before it (Notion's default verification length is 90 days)",
     )
 
 
