@@ -119,10 +119,10 @@ class DriveIngestor:
         meta = read_meta(entry, self._settings.drive, self._people, tz)
         for note in meta.warnings:
             issue(f"file {file_id}: {note}", "warning", incomplete=False)
-        return _build(entry, doc_id, local, extracted.text, meta, folders)
+        return build_document(entry, doc_id, local, extracted.text, meta, folders)
 
 
-def _build(
+def build_document(
     entry: dict[str, Any],
     doc_id: str,
     local: str,
