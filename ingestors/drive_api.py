@@ -33,7 +33,7 @@ from kb.store.pull_state import PullState
 
 from .drive import GOOGLE_APPS, build_document
 from .drive_client import EXPORTS, DriveClient, is_folder, judge, reasons
-from .drive_fields import read_meta
+from .drive_fields import FOLDER_MIME, read_meta
 from .extract import extract_text, kind_of
 from .pull_common import Caller
 
@@ -67,10 +67,11 @@ class DrivePuller:
         self,
         settings: Settings,
         source: SourceConfig,
-        state: PullState,
+        state: PullState | None,
         *,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``state`` may be None only to list and fetch (``ingestors.drive_export``), not to read."""
         self.settings, self.source, self.state = settings, source, state
         self.client = DriveClient(source, Caller(source, judge, sleep))
         self.people = People(settings.people)
@@ -110,7 +111,12 @@ class DrivePuller:
             self._issue(batch, what, f"listing failed ({describe(err)}); nothing is removed")
 
     def _drive(self, drive_id: str, out: Listing) -> Iterator[Obj]:
-        out.folders[drive_id] = {"id": drive_id, "name": self.client.drive_name(drive_id)}
+        # The shared drive is the top of its breadcrumbs, as a folder line in an export.
+        out.folders[drive_id] = {
+            "id": drive_id,
+            "name": self.client.drive_name(drive_id),
+            "mimeType": FOLDER_MIME,
+        }
         yield from self.client.files_in_drive(drive_id)
 
     def _walk(self, folder_id: str, out: Listing) -> Iterator[Obj]:
@@ -156,7 +162,7 @@ class DrivePuller:
             batch.complete = batch.complete and too_big
             return None
 
-    def _with_permissions(self, res: Obj, batch: SourceBatch) -> Obj:
+    def with_permissions(self, res: Obj, batch: SourceBatch) -> Obj:
         if "permissions" in res:
             return res
         try:
@@ -194,15 +200,20 @@ class DrivePuller:
                 self._issue(batch, f"file {file_id} ({name})", err.message, doc_id=f"gdrive:{file_id}")
                 batch.complete = False
                 return None
-        res = self._with_permissions(res, batch)
+        res = self.with_permissions(res, batch)
         meta = read_meta(res, self.settings.drive, self.people, UTC)
         local = f"{self.source.name}:{file_id}/{PurePosixPath(str(res.get('name') or file_id)).name}"
         return build_document(res, f"gdrive:{file_id}", local, text, meta, folders)
 
     # -- the run ---------------------------------------------------------------------------------
+    @property
+    def _state(self) -> PullState:
+        assert self.state is not None, "a pull needs its PullState"
+        return self.state
+
     def read(self, path: Path | None = None) -> SourceBatch:
         batch = SourceBatch(source="gdrive", complete=True)
-        tokens = json.loads(self.state.cursor("page_tokens") or "null")
+        tokens = json.loads(self._state.cursor("page_tokens") or "null")
         if isinstance(tokens, dict) and self._incremental(tokens, batch):
             return batch
         batch = SourceBatch(source="gdrive", complete=True)
@@ -230,7 +241,7 @@ class DrivePuller:
             )
         listing = self.list_all(batch)
         batch.complete = batch.complete and listing.complete
-        cached, stamps = self.state.documents(), self.state.stamps()
+        cached, stamps = self._state.documents(), self._state.stamps()
         fresh: list[tuple[Document, str]] = []
         for file_id, res in listing.files.items():
             old = cached.get(f"gdrive:{file_id}")
@@ -242,17 +253,17 @@ class DrivePuller:
             elif old is not None:
                 batch.documents.append(old)  # keep what we had rather than lose it to a failed read
         gone = set(cached) - {d.doc_id for d in batch.documents} if batch.complete else set()
-        self.state.save(fresh, drop=gone)
+        self._state.save(fresh, drop=gone)
         if batch.complete and tokens is not None:
-            self.state.set_cursor("page_tokens", json.dumps(tokens))
-            self.state.set_cursor("folders", json.dumps(listing.folders))
+            self._state.set_cursor("page_tokens", json.dumps(tokens))
+            self._state.set_cursor("folders", json.dumps(listing.folders))
 
     def _incremental(self, tokens: dict[str, str], batch: SourceBatch) -> bool:
         """Apply the changes feed; False when a full listing is needed instead."""
-        folders: dict[str, Obj] = json.loads(self.state.cursor("folders") or "{}")
+        folders: dict[str, Obj] = json.loads(self._state.cursor("folders") or "{}")
         changes: list[Obj] = []
         new_tokens: dict[str, str] = {}
-        cached = self.state.documents()
+        cached = self._state.documents()
         try:
             for key, token in tokens.items():
                 got, new_tokens[key] = self.client.changes(token, None if key == "user" else key)
@@ -277,9 +288,9 @@ class DrivePuller:
                 drop.discard(doc_id)
         docs = {**cached, **{d.doc_id: d for d, _ in fresh}}
         batch.documents.extend(d for i, d in docs.items() if i not in drop)
-        self.state.save(fresh, drop=drop)
+        self._state.save(fresh, drop=drop)
         if batch.complete:
-            self.state.set_cursor("page_tokens", json.dumps(new_tokens))
+            self._state.set_cursor("page_tokens", json.dumps(new_tokens))
         return True
 
     def _in_scope(self, res: Obj, folders: dict[str, Obj]) -> bool:

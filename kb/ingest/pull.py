@@ -17,7 +17,7 @@ from typing import Any
 from kb.config import Settings, SourceConfig
 from kb.ingest.pipeline import Ingester, Progress, Reader
 from kb.records import IngestReport, Source
-from kb.runtime import Runtime
+from kb.store.db import Database
 from kb.store.pull_state import PullState
 
 _PULLERS: dict[str, tuple[str, str]] = {
@@ -27,21 +27,21 @@ _PULLERS: dict[str, tuple[str, str]] = {
 KIND_SOURCE: dict[str, Source] = {"notion": "notion", "drive": "gdrive"}
 
 
-def puller(runtime: Runtime, source: SourceConfig, **options: Any) -> Reader:
+def puller(settings: Settings, db: Database, source: SourceConfig, **options: Any) -> Reader:
     """The reader for ``source`` (``options`` go to the puller, e.g. ``sleep`` in tests)."""
     module, cls = _PULLERS[source.kind]
     factory = getattr(importlib.import_module(module), cls)
-    return factory(runtime.settings, source, PullState(runtime.db, source.name), **options)  # type: ignore[no-any-return]
+    return factory(settings, source, PullState(db, source.name), **options)  # type: ignore[no-any-return]
 
 
-def pull(runtime: Runtime, name: str, progress: Progress | None = None, **options: Any) -> IngestReport:
-    """Pull the source named ``name`` now; the report's ``input`` names the source."""
-    source = runtime.settings.source(name)
+def pull(ingester: Ingester, name: str, progress: Progress | None = None, **options: Any) -> IngestReport:
+    """Pull the source named ``name`` now through ``ingester``'s pipeline; the report's
+    ``input`` names the source."""
+    source = ingester.settings.source(name)
 
     def factory(settings: Settings) -> Reader:
-        return puller(runtime, source, **options)
+        return puller(settings, ingester.rt.db, source, **options)
 
     kind = KIND_SOURCE[source.kind]
-    return Ingester(runtime, readers={kind: factory}).ingest(
-        kind, Path(f"source '{name}'"), progress=progress
-    )
+    with_puller = Ingester(ingester.rt, readers={kind: factory})
+    return with_puller.ingest(kind, Path(f"source '{name}'"), progress=progress)

@@ -281,3 +281,43 @@ def test_unusable_credentials_file_is_named(server: DriveServer, tmp_path: Path)
     bad.write_text('{"type": "external_account"}')
     with pytest.raises(IngestError, match=r"neither a service account key nor OAuth"):
         pull(make_settings(server, tmp_path, credentials_file=bad), tmp_path)
+
+
+def test_export_writes_the_manifest_contract_that_ingest_reads_back(
+    server: DriveServer, tmp_path: Path
+) -> None:
+    from ingestors.drive import DriveIngestor
+    from ingestors.drive_export import export_drive
+
+    settings = make_settings(server, tmp_path)
+    out = tmp_path / "drive_export"
+    report = export_drive(settings, settings.source("gdrive"), out, sleep=lambda s: None)
+    assert report.complete
+    lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    d1 = next(e for e in lines if e["id"] == "d1")
+    assert d1["x_local_path"] == "files/d1/Incident Runbook.docx" and (out / d1["x_local_path"]).exists()
+    assert d1["permissions"] == [{"type": "group", "role": "reader", "emailAddress": "Engineering@acme.com"}]
+    assert "x_local_path" not in next(e for e in lines if e["id"] == "form1")
+    exported = {d.doc_id: d for d in DriveIngestor(settings).read(out).documents}
+    pulled, _ = pull(settings, tmp_path)
+    assert sorted(exported) == sorted(pulled)
+    for doc_id, doc in pulled.items():
+        other = exported[doc_id]
+        assert (other.title, other.path, other.acl, other.owner, other.text) == (
+            doc.title,
+            doc.path,
+            doc.acl,
+            doc.owner,
+            doc.text,
+        ), doc_id
+
+
+def test_export_refuses_a_non_empty_folder_that_is_not_an_export(server: DriveServer, tmp_path: Path) -> None:
+    from ingestors.drive_export import export_drive
+
+    settings = make_settings(server, tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "thesis.docx").write_bytes(b"mine")
+    with pytest.raises(IngestError, match="not empty"):
+        export_drive(settings, settings.source("gdrive"), tmp_path / "out")
+    assert (tmp_path / "out" / "thesis.docx").read_bytes() == b"mine"

@@ -67,3 +67,28 @@ def test_pull_json_report(tmp_path: Path, server: NotionServer, monkeypatch: pyt
     (report,) = json.loads(out)
     assert report["source"] == "notion" and report["input"] == "source 'wiki'"
     assert len(report["added"]) == 4 and report["failed"] == [] and report["chunks_embedded"] >= 4
+
+
+def test_export_drive_writes_a_manifest_export(tmp_path: Path) -> None:
+    from tests.ingestors.drive_server import DriveServer, DriveState
+    from tests.ingestors.test_drive_api import DRIVE, KEY, fill, service_account_file
+
+    with DriveServer(fill(DriveState(public_key=KEY.public_key()))) as srv:
+        cfg = tmp_path / "config.toml"
+        cfg.write_text(
+            f'[data]\ndir = "{tmp_path / "data"}"\n\n[[sources]]\nname = "shared"\nkind = "drive"\n'
+            f'api_url = "{srv.url}"\ncredentials_file = "{service_account_file(tmp_path, srv).name}"\n'
+            f'drives = ["{DRIVE}"]\nrequests_per_second = 100\n'
+        )
+        code, out, err = invoke("export", "drive", str(tmp_path / "out"), "-c", str(cfg))
+    assert code == 0, err
+    assert f"drive export of source 'shared' written to {tmp_path / 'out'}" in out
+    assert "warning: source 'shared': file big1 (Huge spec): too large for Drive's export" in out
+    manifest = (tmp_path / "out" / "manifest.jsonl").read_text()
+    assert '"x_local_path": "files/p1/Handbook.pdf"' in manifest
+    assert (tmp_path / "out" / "files" / "p1" / "Handbook.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_export_of_anything_but_drive_is_refused(tmp_path: Path, server: NotionServer) -> None:
+    code, _out, err = invoke("export", "notion", str(tmp_path / "out"), "-c", str(config(tmp_path, server)))
+    assert code == 2 and "only 'drive' can be exported" in err

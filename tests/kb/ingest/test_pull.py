@@ -77,7 +77,7 @@ def test_moving_from_an_export_to_pulls_keeps_ids_and_reviews(rt: Runtime, tmp_p
     )
     ReviewStore(rt.db).record(review)
 
-    report = pull(rt, "wiki")
+    report = pull(Ingester(rt), "wiki")
     assert report.input == "source 'wiki'"
     assert sorted(report.updated) == sorted([nid(ENG), nid(RUNBOOKS)])  # same ids: updated, not added
     assert sorted(report.added) == sorted([nid(DEPLOY), nid(OLD)])
@@ -90,24 +90,24 @@ def test_moving_from_an_export_to_pulls_keeps_ids_and_reviews(rt: Runtime, tmp_p
         and stored.path == ["Engineering", "Wiki"]
     )
 
-    again = pull(rt, "wiki")
+    again = pull(Ingester(rt), "wiki")
     assert again.chunks_embedded == 0 and len(again.unchanged) == 4
 
 
 def test_a_page_gone_upstream_is_removed(rt: Runtime, server: NotionServer) -> None:
-    pull(rt, "wiki")
+    pull(Ingester(rt), "wiki")
     del server.state.pages[RUNBOOKS]
     server.state.blocks[ENG].pop()  # its child_page block goes with it
-    report = pull(rt, "wiki")
+    report = pull(Ingester(rt), "wiki")
     assert report.removed == [nid(RUNBOOKS)]
     assert rt.documents.get(nid(RUNBOOKS)) is None
 
 
 def test_a_pull_that_cannot_list_everything_removes_nothing(rt: Runtime, server: NotionServer) -> None:
-    pull(rt, "wiki")
+    pull(Ingester(rt), "wiki")
     del server.state.pages[OLD]
     server.state.fail("POST /v1/search", 500, 500)  # the page search fails after its one retry
-    report = pull(rt, "wiki")
+    report = pull(Ingester(rt), "wiki")
     assert report.removal_skipped and report.removed == []
     assert rt.documents.get(nid(OLD)) is not None
     assert any("search pages" in i.input and "HTTP 500" in i.reason for i in report.failed)
@@ -116,9 +116,9 @@ def test_a_pull_that_cannot_list_everything_removes_nothing(rt: Runtime, server:
 def test_a_revoked_token_stops_the_pull_naming_the_source(
     rt: Runtime, server: NotionServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pull(rt, "wiki")
+    pull(Ingester(rt), "wiki")
     before = rt.documents.count()
     monkeypatch.setenv("KB_TEST_NOTION_TOKEN", "secret_revoked")
     with pytest.raises(IngestError, match=r"source 'wiki'.*401"):
-        pull(rt, "wiki")
+        pull(Ingester(rt), "wiki")
     assert rt.documents.count() == before
