@@ -98,12 +98,18 @@ class NotionPuller:
         if err.status == 401:
             raise source_error(
                 self.source,
-                f"the Notion API refused the token in {self.source.token_env} (401 {err.code}: revoked, "
+                f"the Notion API refused the token in {self.source.token_env} ({describe(err)}: revoked, "
                 "expired or wrong); create or re-share the integration and set the new token",
             ) from err
 
     # -- the run ---------------------------------------------------------------------------------
     def read(self, path: Path | None = None) -> SourceBatch:
+        try:
+            return self._read()
+        finally:
+            self.client.close()
+
+    def _read(self) -> SourceBatch:
         batch = SourceBatch(source="notion", complete=True)
         users = self._users(batch)
         pages, sources = self._list(batch)
@@ -118,7 +124,6 @@ class NotionPuller:
                     fresh.append((doc, str(page.get("last_edited_time", ""))))
         gone = set(stamps) - {d.doc_id for d in batch.documents} if batch.complete else set()
         self.state.save(fresh, drop=gone)
-        self.client.close()
         return batch
 
     def _users(self, batch: SourceBatch) -> Users:
@@ -128,12 +133,13 @@ class NotionPuller:
                 ref = user_ref(user, {})
                 if ref:
                     users[str(user["id"])] = ref.lower() if "@" in ref else ref
-        except HTTPResponseError as err:
-            self._refused(err)
+        except (HTTPResponseError, RequestTimeoutError, httpx.TransportError) as err:
+            if isinstance(err, HTTPResponseError):
+                self._refused(err)
             batch.issues.append(
                 IngestIssue(
                     input=f"source '{self.source.name}': users",
-                    reason=f"cannot list users ({err.status} {err.code}); people keep their names",
+                    reason=f"cannot list users ({describe(err)}); people keep their names",
                     severity="warning",
                 )
             )
@@ -304,7 +310,7 @@ class NotionPuller:
 
 def describe(err: Exception) -> str:
     if isinstance(err, HTTPResponseError):
-        return f"HTTP {err.status} {err.code}"
+        return f"HTTP {err.status} {getattr(err.code, 'value', err.code)}"
     return type(err).__name__
 
 

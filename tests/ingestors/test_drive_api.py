@@ -321,3 +321,10 @@ def test_export_refuses_a_non_empty_folder_that_is_not_an_export(server: DriveSe
     with pytest.raises(IngestError, match="not empty"):
         export_drive(settings, settings.source("gdrive"), tmp_path / "out")
     assert (tmp_path / "out" / "thesis.docx").read_bytes() == b"mine"
+
+
+def test_a_folder_no_longer_shared_makes_the_pull_incomplete(server: DriveServer, tmp_path: Path) -> None:
+    docs, batch = pull(make_settings(server, tmp_path, folders=["fTeam", "fGone"]), tmp_path)
+    assert batch.complete is False and "gdrive:n1" in docs and "gdrive:d1" in docs
+    (issue,) = [i for i in batch.issues if i.input == "source 'gdrive': folder fGone"]
+    assert "HTTP 404 notFound" in issue.reason and "nothing is removed" in issue.reason

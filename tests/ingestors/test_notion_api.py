@@ -223,3 +223,13 @@ def test_a_faster_client_is_rate_limited_and_recovers_after_retry_after(
     docs, batch = pull(make_settings(server, tmp_path, requests_per_second=50), tmp_path, sleeps=time.sleep)
     assert server.state.rate_limited > 0
     assert batch.complete and len(docs) == 4
+
+
+def test_without_the_user_capability_people_keep_their_names(server: NotionServer, tmp_path: Path) -> None:
+    server.state.fail("GET /v1/users", 403)
+    server.state.pages[DEPLOY]["properties"]["Owner"]["people"][0]["name"] = "Alice Chen"
+    docs, batch = pull(make_settings(server, tmp_path), tmp_path)
+    assert batch.complete and docs[nid(DEPLOY)].owner == "Alice Chen"
+    (issue,) = batch.issues
+    assert issue.input == "source 'wiki': users" and issue.severity == "warning"
+    assert "HTTP 403 restricted_resource" in issue.reason
