@@ -56,8 +56,8 @@ def test_refused_token_exits_2_naming_the_source(
     code, _out, err = invoke("pull", "wiki", "-c", str(config(tmp_path, server)))
     assert code == 2
     assert (
-        "error: source 'wiki': the Notion API refused the token in KB_TEST_NOTION_TOKEN (HTTP 401 unauthorized"
-        in err
+        "error: source 'wiki': the Notion API refused the token in KB_TEST_NOTION_TOKEN "
+        "(HTTP 401 unauthorized" in err
     )
     assert "nothing was ingested or removed" in err
 
