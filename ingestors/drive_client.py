@@ -129,6 +129,9 @@ class DriveClient:
             "deleted, the refresh token revoked or the delegation removed",
         )
 
+    def _labels(self) -> dict[str, str]:
+        return {"includeLabels": ",".join(self.source.labels)} if self.source.labels else {}
+
     def _pages(self, method: Callable[..., Any], key: str, **kwargs: Any) -> Iterator[Obj]:
         token: str | None = None
         while True:
@@ -161,6 +164,7 @@ class DriveClient:
             q="trashed = false",
             pageSize=100,
             fields=f"nextPageToken,files({FILE_FIELDS})",
+            **self._labels(),
         )
 
     def children(self, folder_id: str) -> Iterator[Obj]:
@@ -173,6 +177,7 @@ class DriveClient:
             q=f"'{folder_id}' in parents and trashed = false",
             pageSize=100,
             fields=f"nextPageToken,files({FILE_FIELDS})",
+            **self._labels(),
         )
 
     def permissions(self, file_id: str) -> list[Obj]:
@@ -213,6 +218,7 @@ class DriveClient:
                     pageSize=100,
                     fields=f"nextPageToken,newStartPageToken,changes(fileId,removed,file({FILE_FIELDS}))",
                     **args,
+                    **self._labels(),
                 )
             )
             out.extend(page.get("changes", []))

@@ -412,6 +412,11 @@ class SourceConfig(Section):
     folders: list[str] = Field(
         default_factory=list, description="drive: folder ids to pull with their subfolders"
     )
+    labels: list[str] = Field(
+        default_factory=list,
+        description="drive: label ids whose fields are read (files.list includeLabels), e.g. a "
+        "'Review' label with a lastReviewed date field",
+    )
     export_format: Literal["office", "markdown"] = Field(
         "office",
         description="drive: Google Docs/Sheets/Slides exported as docx/xlsx/pptx, or Docs as Markdown",

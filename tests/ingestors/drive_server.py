@@ -45,6 +45,7 @@ class DriveState:
         self.max_page_size = 2
         self.faults: dict[str, list[int]] = defaultdict(list)
         self.log: list[tuple[str, str]] = []
+        self.queries: list[Obj] = []  # query parameters of every files.list
         self.lock = threading.Lock()
 
     def fail(self, path: str, *statuses: int) -> None:
@@ -158,6 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, parts: list[str], q: Obj) -> None:
         st = self.server.state
         if parts == ["files"]:
+            st.queries.append(q)
             return self._json(200, self._page(self._list(q), q, "files"))
         if len(parts) >= 2 and parts[0] == "files" and parts[1] in st.files:
             fid = parts[1]
@@ -188,7 +190,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _list(self, q: Obj) -> list[Obj]:
         st = self.server.state
-        live = [f for f in st.files.values() if not f.get("trashed")]
+        wanted = set(filter(None, q.get("includeLabels", "").split(",")))
+        # labelInfo carries only the labels asked for with includeLabels, as in the API.
+        live = [
+            {**f, "labelInfo": {"labels": [x for x in f["labelInfo"]["labels"] if x["id"] in wanted]}}
+            if "labelInfo" in f
+            else f
+            for f in st.files.values()
+            if not f.get("trashed")
+        ]
         if q.get("corpora") == "drive":
             return [f for f in live if f.get("driveId") == q.get("driveId")]
         m = _IN_PARENTS.match(q.get("q", ""))

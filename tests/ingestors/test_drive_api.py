@@ -328,3 +328,21 @@ def test_a_folder_no_longer_shared_makes_the_pull_incomplete(server: DriveServer
     assert batch.complete is False and "gdrive:n1" in docs and "gdrive:d1" in docs
     (issue,) = [i for i in batch.issues if i.input == "source 'gdrive': folder fGone"]
     assert "HTTP 404 notFound" in issue.reason and "nothing is removed" in issue.reason
+
+
+def test_label_fields_are_read_when_the_label_is_configured(server: DriveServer, tmp_path: Path) -> None:
+    server.state.files["p1"]["labelInfo"] = {
+        "labels": [
+            {
+                "id": "lblReview",
+                "fields": {"lastReviewed": {"valueType": "dateString", "dateString": ["2026-08-01"]}},
+            }
+        ]
+    }
+    without, _ = pull(make_settings(server, tmp_path), tmp_path / "a")
+    assert without["gdrive:p1"].last_reviewed_at is None
+    docs, _ = pull(make_settings(server, tmp_path, labels=["lblReview"]), tmp_path / "b")
+    p1 = docs["gdrive:p1"]
+    assert p1.last_reviewed_at == datetime(2026, 8, 1, tzinfo=UTC)
+    assert p1.resolution["last_reviewed_at"] == "labels.lblReview.lastReviewed"
+    assert server.state.queries[-1]["includeLabels"] == "lblReview"
