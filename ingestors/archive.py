@@ -25,6 +25,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -53,6 +54,21 @@ class Entry:
     @property
     def name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def modified(self) -> datetime | None:
+        """When the file was last changed, as the folder or zip recorded it (UTC, or None).
+
+        Zip headers hold a local time without a zone; it is read as UTC (Google Takeout writes UTC).
+        """
+        try:
+            if self._info is not None:
+                return datetime(*self._info.date_time, tzinfo=UTC)
+            if self._file is not None:
+                return datetime.fromtimestamp(self._file.stat().st_mtime, tz=UTC)
+        except (OSError, ValueError):
+            return None
+        return None
 
 
 def safe_relpath(name: str) -> str | None:

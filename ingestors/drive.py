@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ingestors.drive_fields import FOLDER_MIME, DriveMeta, read_meta
 from ingestors.drive_source import ExportSource, open_export
 from ingestors.extract import EXTENSIONS, extract_text, kind_of
+from ingestors.takeout import TakeoutReader, find_takeout
 from kb.config import Settings
 from kb.errors import IngestError
 from kb.identity import People
@@ -41,7 +42,10 @@ class DriveIngestor:
         self._people = People(settings.people)
 
     def read(self, path: Path) -> SourceBatch:
-        """Read an export folder (or a zip of it). Never raises for bad input: see ``batch.issues``."""
+        """Read an export folder (or a zip of it), or a Google Takeout (``ingestors.takeout``).
+        Never raises for bad input: see ``batch.issues``."""
+        if (takeout := find_takeout(Path(path), MANIFEST)) is not None:
+            return TakeoutReader(self._settings).read(Path(path), takeout)
         batch = SourceBatch(source="gdrive", complete=True)
         try:
             source = open_export(Path(path), MANIFEST, self._settings.ingest)
@@ -115,10 +119,10 @@ class DriveIngestor:
         meta = read_meta(entry, self._settings.drive, self._people, tz)
         for note in meta.warnings:
             issue(f"file {file_id}: {note}", "warning", incomplete=False)
-        return _build(entry, doc_id, local, extracted.text, meta, folders)
+        return build_document(entry, doc_id, local, extracted.text, meta, folders)
 
 
-def _build(
+def build_document(
     entry: dict[str, Any],
     doc_id: str,
     local: str,

@@ -152,7 +152,11 @@ def open_export(path: Path, manifest: str, settings: IngestSettings) -> ExportSo
         inner = [d for d in sorted(path.iterdir()) if d.is_dir() and (d / manifest).exists()]
         if len(inner) == 1:
             return FolderSource(inner[0])
-        raise IngestError(f"no {manifest} in the export folder", subject=str(path / manifest))
+        raise IngestError(
+            f"no {manifest} in the export folder, and not a Google Takeout "
+            "(no Takeout/Drive/ folder or takeout-*.zip)",
+            subject=str(path / manifest),
+        )
     if path.is_file():
         return ZipSource(ExportArchive(path, settings), manifest)
     raise IngestError("export not found", subject=str(path))

@@ -245,11 +245,7 @@ class _Run:
         return crumbs
 
     def _url(self, page: _Page) -> str | None:
-        if page.hex_id is None:
-            return None
-        slug = "-".join(_SLUG_RE.findall(page.title))
-        base = self.ing.notion.base_url.rstrip("/")
-        return f"{base}/{slug}-{page.hex_id}" if slug else f"{base}/{page.hex_id}"
+        return None if page.hex_id is None else page_url(self.ing.notion.base_url, page.title, page.hex_id)
 
     def _build_documents(self) -> None:
         titles = self._titles_by_hex()
@@ -280,6 +276,13 @@ class _Run:
             )
             doc.content_hash = doc.compute_content_hash()
             self.batch.documents.append(doc)
+
+
+def page_url(base_url: str, title: str, hex_id: str) -> str:
+    """The page's notion.so URL as Notion builds it: ``<base>/<Title-words>-<32hex>``."""
+    slug = "-".join(_SLUG_RE.findall(title))
+    base = base_url.rstrip("/")
+    return f"{base}/{slug}-{hex_id}" if slug else f"{base}/{hex_id}"
 
 
 def _any_name(name: str) -> bool:

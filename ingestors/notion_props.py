@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kb.config import NotionSettings
@@ -37,11 +37,26 @@ _INTERVAL_WORDS = {
 }
 _INTERVAL_UNITS = {"day": 1, "week": 7, "month": 30, "quarter": 90, "year": 365}
 _INTERVAL_RE = re.compile(r"^(?:every\s+)?(?P<n>\d+(?:\.\d+)?)?\s*(?P<unit>day|week|month|quarter|year)?s?$")
-_VERIFY_UNTIL_RE = re.compile(r"\b(?P<kind>until|till|on)\b\s*(?P<date>.*)$", re.IGNORECASE)
+_UNTIL_RE = re.compile(r"\b(?:until|till|expires)\b\s*(?P<date>.*)$", re.IGNORECASE)
+_BY_RE = re.compile(r"^by\s+(?P<who>.+?)(?:\s+on\s+(?P<on>.+))?$", re.IGNORECASE)
 _NOT_VERIFIED = ("unverified", "not verified", "expired", "verification expired")
 
 RelationResolver = Callable[[str], list[str]]
 """Relation cell text -> doc ids it points to (empty when none resolve)."""
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A Notion wiki verification, from the API's ``verification`` property or an export's text.
+
+    ``by`` is the verifier (email when resolvable); ``start`` when it was verified, ``end`` when
+    the verification expires (None: verified indefinitely, or not known).
+    """
+
+    verified: bool
+    by: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
 
 
 @dataclass
@@ -113,6 +128,8 @@ class PropertyMapper:
                 if mapped
                 else f"property '{name}' ({value!r} is not in notion.status_map)"
             )
+        if picked := ctx.pick(self.names.verification):
+            self._verification(ctx, *picked)
         if picked := ctx.pick(self.names.superseded_by):
             name, value = picked
             if ids := self._relation(ctx, name, value, relation, doc_id):
@@ -140,24 +157,35 @@ class PropertyMapper:
             ctx.out.resolution[fieldname] = f"property '{name}'"
 
     def _reviewed(self, ctx: _Context, name: str, value: str) -> None:
-        """A review date, or a wiki ``Verification`` value ('Verified by X until <date>', ...)."""
-        lower = value.strip().lower()
-        if lower.startswith(_NOT_VERIFIED):
-            ctx.out.resolution["last_reviewed_at"] = f"property '{name}' ({value!r}: not verified)"
-            return
-        if not lower.startswith("verified"):
+        """A review date, or a wiki verification value ('Verified by X until <date>', ...)."""
+        if value.strip().lower().startswith(("verified", *_NOT_VERIFIED)):
+            self._verification(ctx, name, value)
+        else:
             self._date(ctx, "last_reviewed_at", name, value)
+
+    def _verification(self, ctx: _Context, name: str, value: str) -> None:
+        """The exported text of a verification: 'Verified by X [on <start>] [until <end>]',
+        'Verified <start> → <end>', 'Verified <date>', 'Unverified', 'Expired'."""
+        lower = value.strip().lower()
+        if not lower.startswith("verified"):
+            apply_verification(Verification(verified=False), name, ctx.out, self)
             return
         rest = value.strip()[len("verified") :].strip(" :,-–")
-        m = _VERIFY_UNTIL_RE.search(rest)
-        date_text = m.group("date") if m else ("" if rest.lower().startswith("by ") else rest)
-        if not date_text.strip():
-            ctx.out.resolution["last_reviewed_at"] = f"property '{name}' ({value!r}: verified, no date)"
-            return
-        if (at := self._parse_date(ctx, name, date_text)) is not None:
-            ctx.out.values["last_reviewed_at"] = at
-            how = f"verified {m.group('kind').lower()} date" if m else "verified date"
-            ctx.out.resolution["last_reviewed_at"] = f"property '{name}' ({how})"
+        start = end = None
+        if m := _UNTIL_RE.search(rest):
+            end = self._parse_date(ctx, name, m.group("date"))
+            rest = rest[: m.start()].strip(" ,")
+        by = None
+        if m := _BY_RE.match(rest):
+            by, rest = m.group("who").strip(" ,"), (m.group("on") or "").strip()
+        if rest:
+            try:
+                rng = self.dates.parse(rest)
+                start, end = rng.start, rng.end or end
+            except IngestError as err:
+                ctx.warn(name, f"unparseable date {rest!r}: {err.message}")
+        verifier = self.people.resolve(first_person(by)) if by else None
+        apply_verification(Verification(True, verifier, start, end), name, ctx.out, self)
 
     @staticmethod
     def _relation(ctx: _Context, name: str, value: str, relation: RelationResolver, doc_id: str) -> list[str]:
@@ -191,3 +219,33 @@ class _Context:
                 severity="warning",
             )
         )
+
+
+def apply_verification(v: Verification, name: str, out: Fields, mapper: PropertyMapper) -> None:
+    """Verification -> last reviewed (its start), review due (its end, as the review interval)
+    and owner (the verifier, when no owner property gave one). A verification older than a
+    review date from another property does not replace it; an unverified page keeps its dates."""
+    if not v.verified:
+        out.resolution.setdefault("last_reviewed_at", f"property '{name}' (not verified)")
+        return
+    if v.by and "owner" not in out.values:
+        out.values["owner"] = v.by
+        out.resolution["owner"] = f"verifier in property '{name}'"
+    days = mapper.settings.verification_days
+    reviewed, interval, how = v.start, None, "verified"
+    if v.start and v.end:
+        interval, how = max(1, round((v.end - v.start).total_seconds() / 86400)), "verified until its end"
+    elif v.end:
+        reviewed, interval = v.end - timedelta(days=days), days
+        how = f"verified until {v.end.date().isoformat()}; review taken as notion.verification_days before"
+    if reviewed is None:
+        out.resolution.setdefault("last_reviewed_at", f"property '{name}' (verified, no date)")
+        return
+    current = out.values.get("last_reviewed_at")
+    if current is not None and current > reviewed:
+        return
+    out.values["last_reviewed_at"] = reviewed
+    out.resolution["last_reviewed_at"] = f"property '{name}' ({how})"
+    if interval is not None:
+        out.values["review_interval_days"] = interval
+        out.resolution["review_interval_days"] = f"property '{name}' (verification end)"

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kb.errors import ConfigError
 
@@ -110,6 +110,11 @@ class NotionProperties(Section):
     supersedes: list[str] = Field(
         ["Supersedes", "Replaces"], description="Relation properties naming predecessors"
     )
+    verification: list[str] = Field(
+        ["Verification"],
+        description="Wiki verification properties ('Verified by X until <date>'): the review date, "
+        "the review due date (its end) and, when no owner property is set, the verifier as owner",
+    )
 
 
 class NotionSettings(Section):
@@ -125,6 +130,13 @@ class NotionSettings(Section):
             "outdated": "deprecated",
         },
         description="Source status value (lower-case) -> FreshKB status; others -> active",
+    )
+    verification_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="When a verification shows only its end ('Verified until <date>'), the review "
+        "is taken as this many days before it (Notion's default verification length is 90 days)",
     )
 
 
@@ -357,6 +369,73 @@ class AlertSettings(Section):
     routes: list[AlertRoute] = Field(default_factory=list, description="Per-owner routing")
 
 
+class SourceConfig(Section):
+    """One source pulled from its API by ``kb pull NAME`` and, with a cron, by ``kb scheduler``."""
+
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
+        description="Source name for 'kb pull NAME' (a-z, 0-9, _ and -)",
+    )
+    kind: Literal["notion", "drive"] = Field(description="API pulled: the Notion API or Google Drive API v3")
+    cron: str = Field(
+        "", description="Cron expression for scheduled pulls in 'kb scheduler'; empty = by hand only"
+    )
+    timezone: str = Field("UTC", description="Time zone of the cron expression")
+    api_url: str = Field(
+        "",
+        description="API base URL; empty = https://api.notion.com or https://www.googleapis.com "
+        "(tests point it at a loopback server)",
+    )
+    token_env: str = Field("NOTION_TOKEN", description="notion: env var holding the integration token")
+    roots: list[str] = Field(
+        default_factory=list,
+        description="notion: page or database ids (or URLs) to pull with everything under them; "
+        "empty = every page and data source shared with the integration",
+    )
+    requests_per_second: float = Field(
+        3.0, gt=0, le=100, description="Requests per second at most (Notion allows about 3 on average)"
+    )
+    max_retries: int = Field(
+        5, ge=0, le=20, description="Retries of one request on 429 (after Retry-After) and 5xx (backoff)"
+    )
+    backoff_s: float = Field(
+        1.0, ge=0, description="First 5xx backoff in seconds, doubled each retry (capped at 60)"
+    )
+    credentials_file: Path | None = Field(
+        None,
+        description="drive: service account key or OAuth authorized-user JSON (relative to the config file)",
+    )
+    subject: str = Field(
+        "", description="drive: user a service account impersonates (domain-wide delegation)"
+    )
+    drives: list[str] = Field(default_factory=list, description="drive: shared drive ids to pull")
+    folders: list[str] = Field(
+        default_factory=list, description="drive: folder ids to pull with their subfolders"
+    )
+    labels: list[str] = Field(
+        default_factory=list,
+        description="drive: label ids whose fields are read (files.list includeLabels), e.g. a "
+        "'Review' label with a lastReviewed date field",
+    )
+    export_format: Literal["office", "markdown"] = Field(
+        "office",
+        description="drive: Google Docs/Sheets/Slides exported as docx/xlsx/pptx, or Docs as Markdown",
+    )
+    max_export_bytes: int = Field(
+        10_000_000,
+        ge=1,
+        description="drive: files larger than this are skipped (the export API caps at 10 MB)",
+    )
+
+    @model_validator(mode="after")
+    def _needs(self) -> SourceConfig:
+        if self.kind == "drive" and self.credentials_file is None:
+            raise ValueError(f"source '{self.name}': credentials_file is required for kind 'drive'")
+        if self.kind == "drive" and not (self.drives or self.folders):
+            raise ValueError(f"source '{self.name}': give drives or folders to pull")
+        return self
+
+
 class Settings(Section):
     data: DataSettings = Field(default_factory=DataSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
@@ -381,6 +460,31 @@ class Settings(Section):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    sources: list[SourceConfig] = Field(
+        default_factory=list,
+        description="Sources pulled from the Notion and Drive APIs; at most one per kind (documents "
+        "missing from a complete pull are removed per kind)",
+    )
+
+    @field_validator("sources")
+    @classmethod
+    def _one_source_per_kind(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
+        names = [s.name for s in sources]
+        if len(set(names)) != len(names):
+            raise ValueError("[[sources]] names must be unique")
+        kinds = [s.kind for s in sources]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError(
+                "at most one [[sources]] entry per kind: a complete pull removes the kind's other documents"
+            )
+        return sources
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.sources) or "none configured"
+        raise ConfigError(f"no [[sources]] entry named '{name}' ({known})", subject=name)
 
     @property
     def data_dir(self) -> Path:
@@ -418,6 +522,9 @@ def settings_from_dict(
             settings.data.dir = base_dir / settings.data.dir
         if settings.store.path is not None and not settings.store.path.is_absolute():
             settings.store.path = base_dir / settings.store.path
+        for src in settings.sources:
+            if src.credentials_file is not None and not src.credentials_file.is_absolute():
+                src.credentials_file = base_dir / src.credentials_file
     env_dir = os.environ.get("KB_DATA_DIR")
     if env_dir:
         settings.data.dir = Path(env_dir)

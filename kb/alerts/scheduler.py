@@ -1,4 +1,5 @@
-"""Run the alert job on ``alerts.cron`` (APScheduler): inside the API service or as ``kb scheduler``.
+"""Run the alert job on ``alerts.cron`` (APScheduler): inside the API service or as ``kb scheduler``,
+beside any jobs the entry point adds (the source pulls of ``[[sources]]``, ``kb.ingest.pull``).
 
 Several processes may run a scheduler against the same store: the runner's lease lock lets one
 of them send and the others report ``locked``, and the per-period idempotency key keeps a late
@@ -8,6 +9,7 @@ one from re-sending.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -65,20 +67,26 @@ def crontab_weekdays(field: str) -> str:
     return ",".join(_DAY_NAMES[d] for d in sorted(days))
 
 
-def make_trigger(settings: AlertSettings) -> CronTrigger:
-    """``alerts.cron`` (standard crontab) in ``alerts.timezone``; a bad value is a ``ConfigError``."""
+def cron_trigger(cron: str, timezone: str, key: str) -> CronTrigger:
+    """A standard crontab expression in ``timezone``; a bad value is a ``ConfigError`` naming
+    ``<key>.cron`` or ``<key>.timezone``."""
     try:
-        tz = ZoneInfo(settings.timezone)
+        tz = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as err:
-        raise ConfigError(f"unknown time zone '{settings.timezone}'", subject="alerts.timezone") from err
+        raise ConfigError(f"unknown time zone '{timezone}'", subject=f"{key}.timezone") from err
     try:
-        fields = settings.cron.split()
+        fields = cron.split()
         if len(fields) != 5:
             raise ValueError(f"expected 5 fields, got {len(fields)}")
         fields[4] = crontab_weekdays(fields[4])
         return CronTrigger.from_crontab(" ".join(fields), timezone=tz)
     except ValueError as err:
-        raise ConfigError(f"invalid cron expression '{settings.cron}': {err}", subject="alerts.cron") from err
+        raise ConfigError(f"invalid cron expression '{cron}': {err}", subject=f"{key}.cron") from err
+
+
+def make_trigger(settings: AlertSettings) -> CronTrigger:
+    """``alerts.cron`` (standard crontab) in ``alerts.timezone``; a bad value is a ``ConfigError``."""
+    return cron_trigger(settings.cron, settings.timezone, "alerts")
 
 
 def run_alerts(runtime: Runtime) -> RunReport | None:
@@ -119,11 +127,17 @@ def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
     return scheduler
 
 
-def start_scheduler(runtime: Runtime) -> BackgroundScheduler | None:
+AddJobs = Callable[[BaseScheduler], object]
+"""Adds more jobs to a scheduler (the entry points pass the source pulls of ``kb.ingest.pull``)."""
+
+
+def start_scheduler(runtime: Runtime, more: AddJobs | None = None) -> BackgroundScheduler | None:
     """For the API lifespan: a started background scheduler, or None when alerts are disabled."""
     if not runtime.settings.alerts.enabled:
         return None
     scheduler = build_scheduler(runtime)
+    if more is not None:
+        more(scheduler)
     scheduler.start()
     log.info(
         "alert scheduler started: '%s' %s", runtime.settings.alerts.cron, runtime.settings.alerts.timezone
@@ -136,10 +150,12 @@ def stop_scheduler(scheduler: BaseScheduler | None) -> None:
         scheduler.shutdown(wait=False)
 
 
-def run_foreground(runtime: Runtime) -> None:
-    """``kb scheduler``: block and run the job on its cron until interrupted."""
+def run_foreground(runtime: Runtime, more: AddJobs | None = None) -> None:
+    """``kb scheduler``: block and run the jobs on their crons until interrupted."""
     scheduler = BlockingScheduler(timezone=make_trigger(runtime.settings.alerts).timezone)
     add_alert_job(scheduler, runtime)
+    if more is not None:
+        more(scheduler)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

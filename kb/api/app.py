@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from time import perf_counter
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +25,9 @@ from kb.errors import KBError
 from kb.records import Principal
 from kb.runtime import Runtime
 from kb.search.memtrim import limit_arenas
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +65,15 @@ def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
             log.info("purged %d audit rows past retention", removed)
         if warm:
             await run_in_threadpool(warm_up, runtime)
-        from kb.alerts.scheduler import start_scheduler, stop_scheduler  # alerts.enabled only
+        from kb.alerts.scheduler import cron_trigger, start_scheduler, stop_scheduler  # alerts.enabled only
 
-        scheduler = start_scheduler(runtime)
+        def pulls(scheduler: BaseScheduler) -> None:  # the [[sources]] with a cron, beside the digests
+            from kb.ingest.pipeline import Ingester
+            from kb.ingest.pull import add_pull_jobs
+
+            add_pull_jobs(scheduler, Ingester(runtime), cron_trigger)
+
+        scheduler = start_scheduler(runtime, pulls)
         try:
             yield
         finally:

@@ -23,6 +23,7 @@ app = typer.Typer(
 # Each module defines ``register(app: typer.Typer) -> None``.
 COMMAND_MODULES = [
     "kb.cli.ingest",
+    "kb.cli.pull",
     "kb.cli.alerts",
     "kb.cli.evals",
     "kb.cli.serve",

@@ -96,18 +96,28 @@ def stale(
 
 
 def scheduler(config: ConfigOpt = None) -> None:
-    """Run the alert scheduler in the foreground (cron from alerts.cron) until interrupted."""
-    from kb.alerts.scheduler import make_trigger, run_foreground
+    """Run the alert digests (alerts.cron) and the pulls of [[sources]] with a cron in the
+    foreground until interrupted."""
+    from kb.alerts.scheduler import cron_trigger, make_trigger, run_foreground
+    from kb.ingest.pipeline import Ingester
+    from kb.ingest.pull import add_pull_jobs
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     rt = runtime(config)
     make_trigger(rt.settings.alerts)  # fail fast on a bad cron or time zone
+    for src in rt.settings.sources:
+        if src.cron:
+            cron_trigger(src.cron, src.timezone, f"sources.{src.name}")
     typer.echo(
         f"alert scheduler: '{rt.settings.alerts.cron}' ({rt.settings.alerts.timezone}); Ctrl-C to stop",
         err=True,
     )
+    for src in rt.settings.sources:
+        if src.cron:
+            typer.echo(f"pull of source '{src.name}': '{src.cron}' ({src.timezone})", err=True)
+    ingester = Ingester(rt)
     try:
-        run_foreground(rt)
+        run_foreground(rt, lambda sched: add_pull_jobs(sched, ingester, cron_trigger))
     finally:
         rt.close()
 

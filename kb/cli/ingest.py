@@ -18,7 +18,7 @@ from kb.store.alerts import AlertHistory
 from kb.store.reviews import ReviewStore
 
 
-def _print_report(report: IngestReport) -> None:
+def print_report(report: IngestReport, what: str = "export") -> None:
     rows = [
         ("added", len(report.added)),
         ("updated", len(report.updated)),
@@ -27,11 +27,11 @@ def _print_report(report: IngestReport) -> None:
         ("failed", len(report.failed)),
         ("chunks embedded", report.chunks_embedded),
     ]
-    typer.echo(f"{report.source} export {report.input} ({report.seconds:.1f}s)")
+    typer.echo(f"{report.source} {what} {report.input} ({report.seconds:.1f}s)")
     for name, n in rows:
         typer.echo(f"  {name:<16}{n:>6}")
     if report.removal_skipped:
-        typer.echo("  removals skipped: part of the export could not be read")
+        typer.echo(f"  removals skipped: part of the {what} could not be read")
     for issue in report.failed:
         typer.echo(f"  {issue.severity}: {issue.input}: {issue.reason}")
 
@@ -62,7 +62,7 @@ def ingest(
     if json:
         emit_json(report)
     else:
-        _print_report(report)
+        print_report(report)
     if not report.read_anything:
         typer.echo(f"error: nothing could be read from {path}", err=True)
         raise typer.Exit(1)

@@ -330,7 +330,12 @@ def test_missing_manifest_is_fatal(settings: Settings, tmp_path: Path) -> None:
     batch = DriveIngestor(settings).read(tmp_path / "export")
     assert (batch.documents, batch.complete) == ([], False)
     assert issues_of(batch) == [
-        (str(tmp_path / "export" / "manifest.jsonl"), "error", "no manifest.jsonl in the export folder")
+        (
+            str(tmp_path / "export" / "manifest.jsonl"),
+            "error",
+            "no manifest.jsonl in the export folder, and not a Google Takeout "
+            "(no Takeout/Drive/ folder or takeout-*.zip)",
+        )
     ]
 
 

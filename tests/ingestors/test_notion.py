@@ -4,7 +4,7 @@ import io
 import shutil
 import unicodedata
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -228,25 +228,84 @@ def test_plain_page_reads_only_configured_property_names(tmp_path: Path) -> None
     assert child.url == f"https://www.notion.so/Child-page-with-a-long-title-{CHILD}"
 
 
+def ny(y: int, m: int, d: int) -> datetime:
+    """Local midnight in the test settings' time zone (America/New_York, summer)."""
+    return datetime(y, m, d, 4, 0, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
-    ("value", "expected"),
+    ("value", "reviewed", "interval", "owner"),
     [
-        ("Verified by Alice Smith until June 1, 2026", datetime(2026, 6, 1, 4, 0, tzinfo=UTC)),
-        ("Verified May 12, 2024", datetime(2024, 5, 12, 4, 0, tzinfo=UTC)),
-        ("Verified", None),
-        ("Unverified", None),
+        # Only the end is shown: the review is taken as notion.verification_days (90) before it.
+        (
+            "Verified by Alice Smith until June 1, 2026",
+            ny(2026, 6, 1) - timedelta(days=90),
+            90,
+            "alice@example.com",
+        ),
+        (
+            "Verified by Alice Smith on March 3, 2026 until June 1, 2026",
+            ny(2026, 3, 3) + timedelta(hours=1),
+            90,
+            "alice@example.com",
+        ),
+        ("Verified May 12, 2024 → August 10, 2024", ny(2024, 5, 12), 90, None),
+        ("Verified May 12, 2024", ny(2024, 5, 12), None, None),
+        ("Verified by Alice Smith", None, None, "alice@example.com"),
+        ("Unverified", None, None, None),
+        ("Expired", None, None, None),
     ],
 )
-def test_wiki_verification_property(tmp_path: Path, value: str, expected: datetime | None) -> None:
+def test_wiki_verification_property(
+    tmp_path: Path, value: str, reviewed: datetime | None, interval: int | None, owner: str | None
+) -> None:
     files = {
         f"{ROOT}Wiki {DB}_all.csv": "\ufeffName,Verification\r\n",
         f"{ROOT}Wiki {DB}/Page {OLD}.md": f"# Page\n\nVerification: {value}\n\nBody\n",
     }
-    batch = read_files(tmp_path, files, make_settings(properties={"last_reviewed": ["Verification"]}))
+    batch = read_files(tmp_path, files, make_settings())
     (doc,) = batch.documents
-    assert doc.last_reviewed_at == expected
+    assert (doc.last_reviewed_at, doc.review_interval_days, doc.owner) == (reviewed, interval, owner)
     assert doc.resolution["last_reviewed_at"].startswith("property 'Verification'")
+    if interval is not None:
+        # The review falls due on the day the verification expires.
+        due = doc.last_reviewed_at + timedelta(days=interval)
+        assert due.date() == (date(2026, 6, 1) if "2026" in value else date(2024, 8, 10))
     assert batch.issues == []
+
+
+def test_owner_property_wins_over_the_verifier(tmp_path: Path) -> None:
+    files = {
+        f"{ROOT}Wiki {DB}_all.csv": "\ufeffName,Owner,Verification\r\n",
+        f"{ROOT}Wiki {DB}/Page {OLD}.md": (
+            "# Page\n\nOwner: Bob Jones\nVerification: Verified by Alice Smith until June 1, 2026\n\nBody\n"
+        ),
+    }
+    (doc,) = read_files(tmp_path, files, make_settings()).documents
+    assert (doc.owner, doc.resolution["owner"]) == ("Bob Jones", "property 'Owner'")
+
+
+def test_a_newer_review_date_wins_over_an_older_verification(tmp_path: Path) -> None:
+    files = {
+        f"{ROOT}Wiki {DB}_all.csv": "\ufeffName,Last reviewed,Verification\r\n",
+        f"{ROOT}Wiki {DB}/Page {OLD}.md": (
+            "# Page\n\nLast reviewed: July 1, 2026\nVerification: Verified May 12, 2024\n\nBody\n"
+        ),
+    }
+    (doc,) = read_files(tmp_path, files, make_settings()).documents
+    assert (doc.last_reviewed_at, doc.resolution["last_reviewed_at"]) == (
+        ny(2026, 7, 1),
+        "property 'Last reviewed'",
+    )
+
+
+def test_unparseable_verification_date_is_a_warning_naming_the_property(tmp_path: Path) -> None:
+    files = {f"{ROOT}Page {OLD}.md": "# Page\n\nVerification: Verified until someday\n\nBody\n"}
+    batch = read_files(tmp_path, files, make_settings())
+    (doc,) = batch.documents
+    assert doc.last_reviewed_at is None
+    (issue,) = batch.issues
+    assert issue.input.endswith("property 'Verification'") and "someday" in issue.reason
 
 
 @pytest.mark.parametrize(

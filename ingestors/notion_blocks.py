@@ -1,0 +1,146 @@
+"""Notion API blocks -> Markdown, in the shape the chunker splits on (``#`` headings).
+
+Headings, paragraphs, bulleted / numbered / to-do lists, quotes, callouts, toggles (their
+children indented under them), code with its language, tables, equations, dividers, bookmarks,
+synced blocks and columns. Child pages and child databases are their own documents: they render
+as a link line and their ids go to ``links``, as do page mentions. Children are fetched through
+``fetch`` (the API's paginated ``blocks.children.list``) up to ``MAX_DEPTH`` levels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Block = dict[str, Any]
+MAX_DEPTH = 12
+_LIST_KINDS = {"bulleted_list_item", "numbered_list_item", "to_do", "toggle"}
+_CONTAINERS = {"column_list", "column", "synced_block"}
+
+
+def compact_id(notion_id: str) -> str:
+    """32 lower-case hex digits, the form export file names and doc ids use."""
+    return notion_id.replace("-", "").lower()
+
+
+def plain(items: object) -> str:
+    """Plain text of a rich-text array."""
+    if not isinstance(items, list):
+        return ""
+    return "".join(str(i.get("plain_text", "")) for i in items if isinstance(i, dict))
+
+
+def rich_text(items: object, links: list[str] | None = None) -> str:
+    """Markdown of a rich-text array: bold, italic, code, links; page mentions go to ``links``."""
+    if not isinstance(items, list):
+        return ""
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        text = str(item.get("plain_text", ""))
+        mention = item.get("mention") if item.get("type") == "mention" else None
+        if isinstance(mention, dict) and links is not None:
+            target = mention.get("page") or mention.get("database") or {}
+            if isinstance(target, dict) and target.get("id"):
+                links.append(f"notion:{compact_id(str(target['id']))}")
+        notes = item.get("annotations") or {}
+        if text.strip():
+            if notes.get("code"):
+                text = f"`{text}`"
+            if notes.get("bold"):
+                text = f"**{text}**"
+            if notes.get("italic"):
+                text = f"_{text}_"
+            if item.get("href") and not mention:
+                text = f"[{text}]({item['href']})"
+        out.append(text)
+    return "".join(out)
+
+
+class BlockRenderer:
+    """Renders one page's blocks; ``fetch(block_id)`` returns a block's children (all pages)."""
+
+    def __init__(self, fetch: Callable[[str], list[Block]]) -> None:
+        self.fetch = fetch
+        self.links: list[str] = []
+
+    def page(self, page_id: str) -> str:
+        return "\n".join(self._blocks(self.fetch(page_id), depth=0)).strip() + "\n"
+
+    def _children(self, block: Block, depth: int) -> list[str]:
+        if not block.get("has_children") or depth >= MAX_DEPTH:
+            return []
+        return self._blocks(self.fetch(str(block["id"])), depth + 1)
+
+    def _blocks(self, blocks: list[Block], depth: int) -> list[str]:
+        lines: list[str] = []
+        number = 0
+        for block in blocks:
+            kind = str(block.get("type", ""))
+            number = number + 1 if kind == "numbered_list_item" else 0
+            rendered = self._block(block, kind, number, depth)
+            if kind not in _LIST_KINDS and lines and lines[-1] != "":
+                lines.append("")
+            lines.extend(rendered)
+            if kind not in _LIST_KINDS:
+                lines.append("")
+        return lines
+
+    def _block(self, block: Block, kind: str, number: int, depth: int) -> list[str]:
+        raw = block.get(kind)
+        body: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        text = rich_text(body.get("rich_text"), self.links)
+        if kind.startswith("heading_") and kind[-1].isdigit():
+            return [f"{'#' * int(kind[-1])} {text}", *self._children(block, depth)]
+        if kind in _LIST_KINDS:
+            marker = {
+                "bulleted_list_item": "-",
+                "numbered_list_item": f"{number}.",
+                "to_do": "- [x]" if body.get("checked") else "- [ ]",
+                "toggle": "-",
+            }[kind]
+            return [f"{marker} {text}", *("    " + c if c else c for c in self._children(block, depth))]
+        if kind == "code":
+            return [f"```{body.get('language', '')}", plain(body.get("rich_text")), "```"]
+        if kind in ("quote", "callout"):
+            icon = (body.get("icon") or {}).get("emoji", "") if kind == "callout" else ""
+            inner = [f"{icon} {text}".strip(), *self._children(block, depth)]
+            return [f"> {line}" if line else ">" for line in inner]
+        if kind == "table":
+            return self._table(block, body)
+        if kind == "child_page":
+            self.links.append(f"notion:{compact_id(str(block['id']))}")
+            return [f"[{body.get('title', '')}](notion:{compact_id(str(block['id']))})"]
+        if kind == "child_database":
+            return [f"Database: {body.get('title', '')}"]
+        if kind == "equation":
+            return [f"$$ {body.get('expression', '')} $$"]
+        if kind == "divider":
+            return ["---"]
+        if kind in ("bookmark", "embed", "link_preview"):
+            caption = plain(body.get("caption"))
+            return [f"[{caption or body.get('url', '')}]({body.get('url', '')})"] if body.get("url") else []
+        if kind in _CONTAINERS:
+            return self._children(block, depth)
+        if kind == "link_to_page":
+            target = body.get("page_id") or body.get("database_id")
+            if target:
+                self.links.append(f"notion:{compact_id(str(target))}")
+            return []
+        return [text, *self._children(block, depth)] if text else self._children(block, depth)
+
+    def _table(self, block: Block, body: dict[str, Any]) -> list[str]:
+        rows = [
+            [plain(cell) for cell in (r.get("table_row") or {}).get("cells", [])]
+            for r in self.fetch(str(block["id"]))
+            if r.get("type") == "table_row"
+        ]
+        if not rows:
+            return []
+        width = max(len(r) for r in rows)
+        rows = [r + [""] * (width - len(r)) for r in rows]
+        head = rows[0] if body.get("has_column_header", True) else [""] * width
+        body_rows = rows[1:] if body.get("has_column_header", True) else rows
+        out = ["| " + " | ".join(head) + " |", "|" + "---|" * width]
+        return out + ["| " + " | ".join(r) + " |" for r in body_rows]

@@ -1,0 +1,124 @@
+"""``kb.ingest.pull`` end to end: the real notion-client against the loopback Notion API, the
+real model, embedded Chroma and SQLite. Moving from exports to pulls keeps doc ids and reviews;
+a page gone upstream is removed; a pull that cannot list everything, or whose token was
+revoked, removes nothing."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from kb.clock import FixedClock
+from kb.config import settings_from_dict
+from kb.errors import IngestError
+from kb.ingest.pipeline import Ingester
+from kb.ingest.pull import pull
+from kb.runtime import Runtime
+from kb.store.reviews import Review, ReviewStore
+from tests.conftest import EXAMPLE_NOW
+from tests.ingestors.notion_server import NotionServer, NotionState
+from tests.ingestors.notion_workspace import DEPLOY, ENG, OLD, RUNBOOKS, hexid, workspace
+
+pytestmark = pytest.mark.slow
+TOKEN = "secret_test_token"
+
+
+@pytest.fixture
+def server() -> Iterator[NotionServer]:
+    with NotionServer(workspace(NotionState(TOKEN))) as srv:
+        yield srv
+
+
+@pytest.fixture
+def rt(tmp_path: Path, server: NotionServer, embedder, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("KB_TEST_NOTION_TOKEN", TOKEN)
+    settings = settings_from_dict(
+        {
+            "data": {"dir": str(tmp_path / "data")},
+            "sources": [
+                {
+                    "name": "wiki",
+                    "kind": "notion",
+                    "api_url": server.url,
+                    "token_env": "KB_TEST_NOTION_TOKEN",
+                    "roots": [hexid(ENG)],
+                    "requests_per_second": 100,
+                    "backoff_s": 0.01,
+                    "max_retries": 1,
+                }
+            ],
+        }
+    )
+    runtime = Runtime(settings, embedder=embedder, clock=FixedClock(EXAMPLE_NOW))
+    yield runtime
+    runtime.close()
+
+
+def nid(uuid: str) -> str:
+    return f"notion:{hexid(uuid)}"
+
+
+def test_moving_from_an_export_to_pulls_keeps_ids_and_reviews(rt: Runtime, tmp_path: Path) -> None:
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w") as zf:
+        zf.writestr(f"Export-1/Engineering {hexid(ENG)}.md", "# Engineering\n\nWe ship weekly.\n")
+        zf.writestr(
+            f"Export-1/Engineering {hexid(ENG)}/Runbooks {hexid(RUNBOOKS)}.md",
+            "# Runbooks\n\nPage someone.\n",
+        )
+    first = Ingester(rt).ingest("notion", export)
+    assert sorted(first.added) == sorted([nid(ENG), nid(RUNBOOKS)])
+    review = Review(
+        doc_id=nid(ENG), reviewer="alice.chen@acme.com", reviewed_at=datetime(2026, 11, 1, tzinfo=UTC)
+    )
+    ReviewStore(rt.db).record(review)
+
+    report = pull(Ingester(rt), "wiki")
+    assert report.input == "source 'wiki'"
+    assert sorted(report.updated) == sorted([nid(ENG), nid(RUNBOOKS)])  # same ids: updated, not added
+    assert sorted(report.added) == sorted([nid(DEPLOY), nid(OLD)])
+    assert report.removed == [] and not report.removal_skipped
+    assert [r.reviewer for r in ReviewStore(rt.db).history(nid(ENG))] == ["alice.chen@acme.com"]
+    stored = rt.documents.get(nid(DEPLOY))
+    assert (
+        stored is not None
+        and stored.owner == "alice.chen@acme.com"
+        and stored.path == ["Engineering", "Wiki"]
+    )
+
+    again = pull(Ingester(rt), "wiki")
+    assert again.chunks_embedded == 0 and len(again.unchanged) == 4
+
+
+def test_a_page_gone_upstream_is_removed(rt: Runtime, server: NotionServer) -> None:
+    pull(Ingester(rt), "wiki")
+    del server.state.pages[RUNBOOKS]
+    server.state.blocks[ENG].pop()  # its child_page block goes with it
+    report = pull(Ingester(rt), "wiki")
+    assert report.removed == [nid(RUNBOOKS)]
+    assert rt.documents.get(nid(RUNBOOKS)) is None
+
+
+def test_a_pull_that_cannot_list_everything_removes_nothing(rt: Runtime, server: NotionServer) -> None:
+    pull(Ingester(rt), "wiki")
+    del server.state.pages[OLD]
+    server.state.fail("POST /v1/search", 500, 500)  # the page search fails after its one retry
+    report = pull(Ingester(rt), "wiki")
+    assert report.removal_skipped and report.removed == []
+    assert rt.documents.get(nid(OLD)) is not None
+    assert any("search pages" in i.input and "HTTP 500" in i.reason for i in report.failed)
+
+
+def test_a_revoked_token_stops_the_pull_naming_the_source(
+    rt: Runtime, server: NotionServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pull(Ingester(rt), "wiki")
+    before = rt.documents.count()
+    monkeypatch.setenv("KB_TEST_NOTION_TOKEN", "secret_revoked")
+    with pytest.raises(IngestError, match=r"source 'wiki'.*401"):
+        pull(Ingester(rt), "wiki")
+    assert rt.documents.count() == before
