@@ -244,6 +244,16 @@ class VectorIndex:
             offset += size
 
     @_guard
+    def stored(self, chunk_ids: Iterable[str]) -> dict[str, tuple[list[float], dict[str, Any]]]:
+        """chunk id -> (vector, metadata) for those of ``chunk_ids`` the index holds."""
+        out: dict[str, tuple[list[float], dict[str, Any]]] = {}
+        for batch in _batches(sorted(set(chunk_ids)), self._max_batch):
+            got = self._collection.get(ids=batch, include=["embeddings", "metadatas"])
+            for cid, vec, meta in zip(got["ids"], got["embeddings"], got["metadatas"], strict=True):
+                out[cid] = ([float(x) for x in vec], dict(meta or {}))
+        return out
+
+    @_guard
     def metadata(self, chunk_id: str) -> dict[str, Any] | None:
         res = self._collection.get(ids=[chunk_id], include=["metadatas"])
         return dict(res["metadatas"][0]) if res["ids"] else None
