@@ -38,10 +38,9 @@ def _print_report(report: IngestReport) -> None:
     typer.echo(f"{report.source} export {report.input} ({report.seconds:.1f}s)")
     for name, n in rows:
         typer.echo(f"  {name:<16}{n:>6}")
-    if report.removal_held:
-        typer.echo(
-            f"  removals skipped: kept {len(report.removal_held)} missing document(s): {report.removal_note}"
-        )
+    if report.removal_skipped:
+        kept = len(report.removal_held)
+        typer.echo(f"  removals skipped: kept {kept} missing document(s): {report.removal_note}")
     for issue in report.failed:
         typer.echo(f"  {issue.severity}: {issue.input}: {issue.reason}")
 

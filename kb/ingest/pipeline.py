@@ -285,7 +285,7 @@ class Ingester:
     def _report_removal(plan: RemovalPlan, report: IngestReport) -> None:
         report.removed.extend(plan.remove)
         report.removal_held.extend(plan.held)
-        report.removal_skipped = bool(plan.held)
+        report.removal_skipped = bool(plan.note)
         report.removal_note = plan.note
 
     def _ingest(self, src: Source, path: Path, run: _Run, writer: ThreadPoolExecutor) -> None:

@@ -74,10 +74,10 @@ def plan_removal(
 ) -> RemovalPlan:
     """The stored documents of the source that ``batch`` lacks, and whether to remove them."""
     gone = sorted(set(stored) - seen)
-    if not gone:
-        return RemovalPlan([], [])
     if not batch.complete:
         return RemovalPlan([], gone, INCOMPLETE)
+    if not gone:
+        return RemovalPlan([], [])
     fraction = len(gone) / len(stored)
     if fraction > max_fraction and not allow:
         return RemovalPlan(
