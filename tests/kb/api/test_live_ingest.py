@@ -85,7 +85,9 @@ def test_serve_picks_up_a_concurrent_ingest_with_zero_failed_requests(tmp_path: 
                         break
                 except httpx.TransportError:
                     pass
-                assert server.poll() is None and time.monotonic() < deadline, server.stderr
+                if server.poll() is not None or time.monotonic() > deadline:
+                    server.kill()
+                    raise AssertionError(f"kb serve did not become ready: {server.communicate()[1][-3000:]}")
                 time.sleep(0.5)
 
             found_at: list[float] = []
