@@ -15,7 +15,7 @@ from time import perf_counter
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from kb.api import errors
+from kb.api import docs_ui, errors
 from kb.api.audit import AuditRecorder
 from kb.api.metrics import Metrics, MetricsMiddleware
 from kb.api.routes import ROUTERS
@@ -69,7 +69,14 @@ def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
         finally:
             stop_scheduler(scheduler)
 
-    app = FastAPI(title="FreshKB", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="FreshKB",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served from local assets by docs_ui
+        redoc_url=None,
+    )
     app.state.runtime = runtime
     app.state.authenticator = Authenticator(runtime.settings.auth)
     app.state.audit = AuditRecorder(runtime)
@@ -79,4 +86,5 @@ def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    docs_ui.install(app)
     return app
