@@ -34,6 +34,16 @@ Every route except `/healthz` and the web page `/` needs `Authorization: Bearer 
 """
 
 
+# The error statuses each router's routes answer with, documented in the schema with our body.
+ERROR_CODES: dict[str, tuple[int, ...]] = {
+    "search": (400, 401, 422, 500, 503),
+    "ask": (400, 401, 422, 500, 502, 503),
+    "docs": (401, 404, 422, 500, 503),
+    "reviews": (400, 401, 403, 404, 422, 500, 503),
+    "metrics": (401, 500),
+}
+
+
 def warm_up(runtime: Runtime) -> None:
     """Load the model and open the index and lexical index by running one throwaway search."""
     started = perf_counter()
@@ -85,6 +95,7 @@ def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     errors.install(app)
     for router in ROUTERS:
-        app.include_router(router)
+        tag = str(router.tags[0]) if router.tags else ""
+        app.include_router(router, responses=errors.error_responses(*ERROR_CODES.get(tag, ())))
     docs_ui.install(app)
     return app

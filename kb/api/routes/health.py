@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from kb.api.deps import RuntimeDep
-from kb.api.errors import envelope
+from kb.api.errors import envelope, error_responses
 from kb.api.page import page_response
 from kb.errors import KBError
 from kb.records import Principal
@@ -24,23 +24,6 @@ from kb.records import Principal
 router = APIRouter()
 
 PROBE = Principal(user="readiness@freshkb.invalid")
-
-_NOT_READY: dict[int | str, dict[str, Any]] = {
-    503: {
-        "description": "A component fails; the body names it",
-        "content": {
-            "application/json": {
-                "example": {
-                    "error": {
-                        "type": "NotReady",
-                        "message": "vector index failed: ...",
-                        "subject": "data/chroma",
-                    }
-                }
-            }
-        },
-    }
-}
 
 
 @router.get("/healthz", tags=["health"], summary="Liveness; needs no token")
@@ -52,7 +35,7 @@ def healthz() -> dict[str, str]:
     "/readyz",
     tags=["health"],
     summary="Readiness: whether a search answers (model, store, index); needs no token",
-    responses=_NOT_READY,
+    responses=error_responses(503),
 )
 def readyz(rt: RuntimeDep) -> Any:
     try:
