@@ -15,10 +15,11 @@ from time import perf_counter
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from kb.api import docs_ui, errors
+from kb.api import docs_ui, errors, openapi
 from kb.api.audit import AuditRecorder
 from kb.api.metrics import Metrics, MetricsMiddleware
 from kb.api.routes import ROUTERS
+from kb.api.routes.docs import DOC_STATUSES, FRESHNESS_STATUSES
 from kb.auth import Authenticator
 from kb.errors import KBError
 from kb.records import Principal
@@ -98,4 +99,5 @@ def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
         tag = str(router.tags[0]) if router.tags else ""
         app.include_router(router, responses=errors.error_responses(*ERROR_CODES.get(tag, ())))
     docs_ui.install(app)
+    openapi.install(app, runtime.settings.api, sorted(DOC_STATUSES | FRESHNESS_STATUSES))
     return app
