@@ -19,27 +19,33 @@ from kb.config import APISettings
 NOT_BLANK = r"\S"
 
 
-def _text(prop: dict[str, Any], max_chars: int) -> dict[str, Any]:
-    keep = {k: v for k, v in prop.items() if k in ("title", "description")}
-    return {**keep, "type": "string", "pattern": NOT_BLANK, "maxLength": max_chars}
+def _keep(prop: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in prop.items() if k in ("title", "description")}
 
 
-def _top_k(prop: dict[str, Any], max_top_k: int) -> dict[str, Any]:
-    keep = {k: v for k, v in prop.items() if k in ("title", "description")}
-    return {**keep, "type": "integer", "minimum": 1, "maximum": max_top_k}
+def _text(max_chars: int) -> dict[str, Any]:
+    return {"type": "string", "pattern": NOT_BLANK, "maxLength": max_chars}
+
+
+def _nullable(prop: dict[str, Any], schema: dict[str, Any], required: bool) -> dict[str, Any]:
+    return {**_keep(prop), **schema} if required else {**_keep(prop), "anyOf": [schema, {"type": "null"}]}
 
 
 def tighten(schema: dict[str, Any], api: APISettings, statuses: list[str]) -> dict[str, Any]:
     models = schema["components"]["schemas"]
+    text = _text(api.max_question_chars)
     for name in ("SearchRequest", "AskRequest"):
-        props = models[name]["properties"]
+        model = models[name]
+        props = model["properties"]
         for field in ("question", "query"):
             if field in props:
-                props[field] = _text(props[field], api.max_question_chars)
-        props["top_k"] = _top_k(props["top_k"], api.max_top_k)
+                props[field] = _nullable(props[field], text, field in model.get("required", []))
+        top_k = {"type": "integer", "minimum": 1, "maximum": api.max_top_k}
+        props["top_k"] = _nullable(props["top_k"], top_k, required=False)
+    # Exactly one of question and query is a string; the other is absent or null.
     models["SearchRequest"]["oneOf"] = [
-        {"required": ["question"], "not": {"required": ["query"]}},
-        {"required": ["query"], "not": {"required": ["question"]}},
+        {"required": [one], "properties": {one: {"type": "string"}, other: {"type": "null"}}}
+        for one, other in (("question", "query"), ("query", "question"))
     ]
     if "ReviewRequest" in models:
         models["ReviewRequest"]["properties"]["note"]["maxLength"] = MAX_NOTE_CHARS

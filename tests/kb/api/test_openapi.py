@@ -83,3 +83,19 @@ def test_real_error_statuses_are_documented(
     assert resp.status_code == status, resp.text
     assert resp.status_code in _documented(schema, path, method)
     assert set(resp.json()) == {"error"} and {"type", "message"} <= set(resp.json()["error"])
+
+
+def test_schema_states_the_configured_limits_and_the_status_values(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    models = schema["components"]["schemas"]
+    ask = models["AskRequest"]["properties"]
+    assert ask["question"]["pattern"] == r"\S" and ask["question"]["maxLength"] == 2000
+    assert ask["top_k"]["anyOf"][0] == {"type": "integer", "minimum": 1, "maximum": 20}
+    assert len(models["SearchRequest"]["oneOf"]) == 2
+    [status] = [p for p in schema["paths"]["/v1/docs"]["get"]["parameters"] if p["name"] == "status"]
+    assert {"active", "overdue", "superseded"} <= set(status["schema"]["enum"])
+    # JSON Schema's integer includes 14.0: the API takes it; 14.5 stays refused.
+    ok = client.post("/v1/search", json={"question": "x", "top_k": 14.0}, headers=TOKEN)
+    assert ok.status_code != 422, ok.text
+    bad = client.post("/v1/search", json={"question": "x", "top_k": 14.5}, headers=TOKEN)
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "top_k"
