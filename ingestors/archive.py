@@ -12,14 +12,19 @@ disk. Problems are reported as ``IngestIssue``s naming the entry, and the rest i
 
 Only top-level ``*-Part-N.zip`` files are opened as parts: a zip someone attached to a page is
 just an entry. ``__MACOSX/`` and ``.DS_Store`` are skipped silently.
+
+Memory stays bounded whatever the input: a part inside a zip is streamed, 1 MiB at a time, to an
+anonymous temporary file (at most ``max_total_bytes``) and opened from there, never read into
+memory (a 1 MB zip can hold a 1 GB part); a part in a folder export is opened in place. Entries
+are read whole, but only up to ``max_entry_bytes``.
 """
 
 from __future__ import annotations
 
 import functools
-import io
 import os
 import re
+import tempfile
 import unicodedata
 import zipfile
 import zlib
@@ -28,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 from kb.config import IngestSettings
 from kb.errors import IngestError
@@ -38,6 +44,7 @@ _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 _UTF8_FLAG = 0x800
 # zipfile raises these for corrupt, truncated, encrypted or oddly compressed members.
 _ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
+_SPOOL_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,7 @@ class ExportArchive:
         self._listed_bytes = 0
         self._read_bytes = 0
         self._zips: list[zipfile.ZipFile] = []
+        self._spools: list[IO[bytes]] = []  # temporary files holding nested parts
         if path.is_dir():
             self._list_folder(path)
         else:
@@ -133,6 +141,9 @@ class ExportArchive:
         for zf in self._zips:
             zf.close()
         self._zips.clear()
+        for spool in self._spools:
+            spool.close()  # anonymous: the file is gone once closed
+        self._spools.clear()
 
     # -- reporting ----------------------------------------------------------------------------
     def _issue(self, input: str, reason: str, *, incomplete: bool = False) -> None:
@@ -190,7 +201,7 @@ class ExportArchive:
                     self._reject(rel, rel, "symlink points outside the export; not read")
                     continue
                 if here == root and PART_RE.match(name):
-                    self._list_part_bytes(name, functools.partial(self._read_capped_file, file, name))
+                    self._list_part(name, functools.partial(self._open_file, file, name))
                     continue
                 try:
                     size = file.stat().st_size
@@ -219,18 +230,14 @@ class ExportArchive:
             if info.is_dir() or not rel or is_junk(rel):
                 continue
             if top_level and PART_RE.match(rel):
-                self._list_part_bytes(
-                    rel,
-                    functools.partial(self._read_capped_member, zf, info, rel, self.limits.max_total_bytes),
-                )
+                self._list_part(rel, functools.partial(self._spool_member, zf, info, rel))
                 continue
             self._admit(Entry(rel, info.file_size, f"{prefix}{rel}", _zip=zf, _info=info))
 
-    def _list_part_bytes(self, name: str, read: Callable[[], bytes]) -> None:
-        """Open one ``*-Part-N.zip`` in memory; a bad part is reported and the others go on."""
+    def _list_part(self, name: str, open_part: Callable[[], IO[bytes]]) -> None:
+        """Open one ``*-Part-N.zip`` from a file; a bad part is reported and the others go on."""
         try:
-            data = read()
-            zf = zipfile.ZipFile(io.BytesIO(data))
+            zf = zipfile.ZipFile(open_part())
         except IngestError as err:
             self._issue(name, err.message, incomplete=True)
             return
@@ -257,17 +264,40 @@ class ExportArchive:
             )
         return data
 
-    def _read_capped_file(self, file: Path, label: str) -> bytes:
+    def _spool_member(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> IO[bytes]:
+        """A nested part copied to an anonymous temporary file in bounded chunks."""
+        cap = self.limits.max_total_bytes
+        spool = tempfile.TemporaryFile(prefix="kb-part-")  # noqa: SIM115 (closed by close())
+        self._spools.append(spool)
+        copied = 0
         try:
-            with file.open("rb") as f:
-                data = f.read(self.limits.max_total_bytes + 1)
+            with zf.open(info) as f:
+                while chunk := f.read(_SPOOL_CHUNK):
+                    copied += len(chunk)
+                    if copied > cap:
+                        raise IngestError(
+                            f"export part is larger than ingest.max_total_bytes ({cap}); not read",
+                            subject=label,
+                        )
+                    spool.write(chunk)
+        except _ZIP_READ_ERRORS as err:
+            raise IngestError(
+                f"cannot read export part (CRC or decompression error): {err}", subject=label
+            ) from err
+        spool.seek(0)
+        return spool
+
+    def _open_file(self, file: Path, label: str) -> IO[bytes]:
+        try:
+            if file.stat().st_size > self.limits.max_total_bytes:
+                raise IngestError(
+                    f"larger than ingest.max_total_bytes ({self.limits.max_total_bytes})", subject=label
+                )
+            handle = file.open("rb")
         except OSError as err:
             raise IngestError(f"cannot read: {err.strerror}", subject=label) from err
-        if len(data) > self.limits.max_total_bytes:
-            raise IngestError(
-                f"larger than ingest.max_total_bytes ({self.limits.max_total_bytes})", subject=label
-            )
-        return data
+        self._spools.append(handle)
+        return handle
 
     def read(self, entry: Entry) -> bytes:
         """The entry's bytes. Raises ``IngestError`` naming the entry; never reads past the caps."""

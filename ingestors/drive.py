@@ -67,6 +67,7 @@ class DriveIngestor:
             _fatal(batch, err)
             return
         entries = _parse_manifest(raw, batch)
+        batch.identity = _export_identity(source, entries)
         folders = {e["id"]: e for _, e in entries if e.get("mimeType") == FOLDER_MIME}
         for lineno, entry in entries:
             if entry.get("mimeType") == FOLDER_MIME or entry.get("trashed") is True:
@@ -219,6 +220,28 @@ def _export_timezone(source: ExportSource, batch: SourceBatch) -> tzinfo:
     except (IngestError, json.JSONDecodeError, UnicodeDecodeError, ZoneInfoNotFoundError, ValueError) as err:
         batch.issues.append(IngestIssue(input=EXPORT_INFO, reason=f"ignored: {err}", severity="warning"))
         return UTC
+
+
+def _export_identity(source: ExportSource, entries: list[Entry]) -> list[str]:
+    """What this is an export of: ``root_folder_id`` from export_info.json, else the folders the
+    manifest's files hang from without being listed themselves (the exported roots)."""
+    if source.exists(EXPORT_INFO):
+        try:
+            info = json.loads(source.read_bytes(EXPORT_INFO, 1_000_000))
+        except (IngestError, json.JSONDecodeError, UnicodeDecodeError):
+            info = None  # reported by _export_timezone
+        root = info.get("root_folder_id") if isinstance(info, dict) else None
+        if isinstance(root, str) and root.strip():
+            return [root.strip()]
+    listed = {str(e["id"]) for _, e in entries}
+    roots: set[str] = set()
+    for _, e in entries:
+        parents = e.get("parents")
+        if isinstance(parents, list):
+            roots.update(p for p in parents if isinstance(p, str) and p and p not in listed)
+        elif e.get("mimeType") == FOLDER_MIME:
+            roots.add(str(e["id"]))  # a listed folder without parents is a root itself
+    return sorted(roots)
 
 
 def _fatal(batch: SourceBatch, err: IngestError) -> SourceBatch:

@@ -32,6 +32,9 @@ from .notion_props import PropertyMapper
 
 _DOC_SUFFIXES = (".md", ".html")
 _SLUG_RE = re.compile(r"[^\W_]+")
+_EXPORT_FOLDER_RE = re.compile(r"^Export-[0-9a-fA-F-]+$")
+# Files at the root of another kind of export: reading one as Notion would invent pages.
+_FOREIGN_MARKERS = {"manifest.jsonl": "a Google Drive export", "export_info.json": "a Google Drive export"}
 
 
 @dataclass
@@ -84,6 +87,8 @@ class NotionIngestor:
         """Read one export; raises ``IngestError`` only when ``path`` does not exist."""
         batch = SourceBatch(source="notion", complete=True)
         with ExportArchive(path, self.settings.ingest) as archive:
+            _refuse_foreign(archive, path)
+            batch.identity = export_identity(archive)
             run = _Run(self, archive, batch)
             run.go()
             batch.complete = archive.complete and run.complete
@@ -283,6 +288,37 @@ def page_url(base_url: str, title: str, hex_id: str) -> str:
     slug = "-".join(_SLUG_RE.findall(title))
     base = base_url.rstrip("/")
     return f"{base}/{slug}-{hex_id}" if slug else f"{base}/{hex_id}"
+
+
+def _root_relative(path: str) -> str:
+    """``path`` without the ``Export-<uuid>/`` folder Notion wraps an export in."""
+    head, sep, rest = path.partition("/")
+    return rest if sep and _EXPORT_FOLDER_RE.match(head) else path
+
+
+def export_identity(archive: ExportArchive) -> list[str]:
+    """The ids of the export's top-level pages and databases: what it is an export of. The
+    ``Export-<uuid>`` folder is new with every export; the workspace's roots are not."""
+    ids: set[str] = set()
+    for entry in archive.entries:
+        rel = _root_relative(entry.path)
+        if "/" in rel or not rel.lower().endswith((*_DOC_SUFFIXES, ".csv")):
+            continue
+        stem = _stem(entry.name)
+        hex_id = split_id(stem[:-4] if stem.endswith("_all") else stem)[1]
+        if hex_id is not None:
+            ids.add(hex_id)
+    return sorted(ids)
+
+
+def _refuse_foreign(archive: ExportArchive, path: Path) -> None:
+    for entry in archive.entries:
+        kind = _FOREIGN_MARKERS.get(_root_relative(entry.path))
+        if kind is not None:
+            raise IngestError(
+                f"this is {kind} (it has {entry.name}), not a Notion export; nothing was read",
+                subject=str(path),
+            )
 
 
 def _any_name(name: str) -> bool:

@@ -156,3 +156,17 @@ class Authenticator:
         lowered = frozenset(g.lower() for g in groups)
         admin = explicit_admin or bool(lowered & self._admin_groups)
         return Principal(user=user.strip().lower(), groups=lowered, admin=admin)
+
+
+def configured_principal(settings: AuthSettings, user: str) -> Principal:
+    """``user`` as the configuration knows them (``kb review --as``): an admin when one of their
+    ``[[auth.tokens]]`` says so or puts them in ``auth.admin_groups``; a plain user otherwise."""
+    wanted = user.strip().lower()
+    admin_groups = {g.lower() for g in settings.admin_groups}
+    groups: set[str] = set()
+    admin = False
+    for entry in settings.tokens:
+        if entry.user.strip().lower() == wanted:
+            groups.update(g.lower() for g in entry.groups)
+            admin = admin or entry.admin
+    return Principal(user=wanted, groups=frozenset(groups), admin=admin or bool(groups & admin_groups))

@@ -81,6 +81,18 @@ class IngestSettings(Section):
         description="An ingest lock whose holder sent no heartbeat for this long is taken over "
         "(a dead holder on the same host is taken over at once)",
     )
+    max_removal_fraction: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="A run that would remove more than this share of a source's documents removes "
+        "none (and exits non-zero) unless `kb ingest --allow-removals`",
+    )
+    tombstone_days: int = Field(
+        30,
+        ge=0,
+        description="Removed documents stay restorable (`kb docs --removed`, `kb restore`) this long",
+    )
 
 
 class NotionProperties(Section):

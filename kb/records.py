@@ -100,6 +100,11 @@ class SourceBatch(BaseModel):
         description="False when part of the export could not be read, so absence of a "
         "document does not mean it was deleted",
     )
+    identity: list[str] = Field(
+        default_factory=list,
+        description="what this is an export of (Notion: the ids of its top-level pages and "
+        "databases; Drive: the root folder id); empty when the export is not recognisable",
+    )
 
 
 class Chunk(BaseModel):
@@ -153,6 +158,12 @@ class IngestReport(BaseModel):
     failed: list[IngestIssue] = Field(default_factory=list)
     chunks_embedded: int = 0
     removal_skipped: bool = False
+    removal_held: list[str] = Field(
+        default_factory=list, description="documents missing from the export that were kept"
+    )
+    removal_note: str = Field("", description="why documents missing from the export were kept")
+    refused: str = Field("", description="why this run changed nothing (set: the run failed)")
+    dry_run: bool = Field(False, description="nothing was written; the lists say what would change")
     seconds: float = 0.0
 
     @property

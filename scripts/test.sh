@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: install, lint (ruff, mypy), run the whole test suite, then the retrieval eval gate.
+# The test command: install, lint (ruff, mypy), run the whole test suite, fuzz a live server against
+# its OpenAPI schema, then the retrieval eval gate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -8,5 +9,7 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False
 .venv/bin/ruff check kb ingestors evals tests benchmarks
 .venv/bin/mypy kb ingestors evals benchmarks
 .venv/bin/python -m pytest "$@"
+# schemathesis against a real `kb serve`: no 5xx, no schema violation, no valid request rejected.
+bash scripts/schemathesis.sh
 # The retrieval eval on the example data, gated: a ranking regression fails here.
 bash scripts/eval-gate.sh

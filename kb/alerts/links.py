@@ -120,7 +120,8 @@ class ReviewLinks:
                 owner=str(data["o"]),
                 expires_at=datetime.fromtimestamp(int(data["e"]), UTC),
             )
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError) as err:
+        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError, OverflowError, OSError) as err:
+            # OverflowError / OSError: a signed expiry beyond what a datetime can hold (10**20)
             raise LinkInvalid("this review link is not valid", subject="token") from err
         if claim.expires_at <= utc(now):
             raise LinkExpired("this review link has expired", subject="token")

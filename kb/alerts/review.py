@@ -7,7 +7,7 @@ kept in ``kb.store.reviews``; ``kb.lifecycle.freshness.assess(reviewed_at=...)``
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
@@ -15,9 +15,12 @@ from kb.errors import BadRequest, NotFoundError
 from kb.lifecycle.freshness import Freshness, assess
 from kb.records import Document, Principal
 from kb.runtime import Runtime
+from kb.store.audit import AuditEntry, AuditLog
 from kb.store.reviews import Review, ReviewStore
 
 MAX_NOTE_CHARS = 2000
+COLLAPSE_WITHIN = timedelta(days=1)
+"""Repeated reviews of one document by one person within this long are one review."""
 
 
 class ReviewOutcome(BaseModel):
@@ -25,6 +28,9 @@ class ReviewOutcome(BaseModel):
     title: str
     review: Review
     freshness: Freshness = Field(description="the document's freshness right after the review")
+    collapsed: bool = Field(
+        False, description="the same person reviewed it within a day: that review was updated, none added"
+    )
 
 
 def may_review(principal: Principal, doc: Document) -> bool:
@@ -51,14 +57,23 @@ def freshness_now(runtime: Runtime, doc: Document, now: datetime | None = None) 
 def confirm_review(
     runtime: Runtime, doc: Document, reviewer: str, *, note: str = "", via: str = "api"
 ) -> ReviewOutcome:
-    """Record that ``reviewer`` confirmed ``doc`` accurate now; return its new freshness."""
+    """Record that ``reviewer`` confirmed ``doc`` accurate now (a repeat within a day updates the
+    earlier review) and write it to the audit log; return its new freshness. The caller has
+    checked that ``reviewer`` may (``may_review``)."""
     if len(note) > MAX_NOTE_CHARS:
         raise BadRequest(f"note is {len(note)} characters; the limit is {MAX_NOTE_CHARS}", subject="note")
     now = runtime.clock.now()
     review = Review(
         doc_id=doc.doc_id, reviewer=reviewer.strip().lower(), reviewed_at=now, note=note.strip(), via=via
     )
-    ReviewStore(runtime.db).record(review)
+    added = ReviewStore(runtime.db).record(review, collapse_since=now - COLLAPSE_WITHIN)
+    AuditLog(runtime.db).record(
+        AuditEntry(at=now, user=review.reviewer, action=f"review:{via}", query=doc.doc_id)
+    )
     return ReviewOutcome(
-        doc_id=doc.doc_id, title=doc.title, review=review, freshness=freshness_now(runtime, doc, now)
+        doc_id=doc.doc_id,
+        title=doc.title,
+        review=review,
+        freshness=freshness_now(runtime, doc, now),
+        collapsed=not added,
     )

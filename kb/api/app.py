@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from kb.api import errors
+from kb.api import docs_ui, errors, openapi
 from kb.api.audit import AuditRecorder
 from kb.api.metrics import Metrics, MetricsMiddleware
 from kb.api.routes import ROUTERS
+from kb.api.routes.docs import DOC_STATUSES, FRESHNESS_STATUSES
 from kb.auth import Authenticator
 from kb.errors import KBError
 from kb.records import Principal
@@ -36,6 +37,16 @@ DESCRIPTION = """Search and ask FreshKB, the knowledge base that ranks by releva
 Every route except `/healthz` and the web page `/` needs `Authorization: Bearer <token>`
 (a static token or an OIDC JWT). Errors share one body: `{"error": {"type", "message"}}`.
 """
+
+
+# The error statuses each router's routes answer with, documented in the schema with our body.
+ERROR_CODES: dict[str, tuple[int, ...]] = {
+    "search": (400, 401, 422, 500, 503),
+    "ask": (400, 401, 422, 500, 502, 503),
+    "docs": (401, 404, 422, 500, 503),
+    "reviews": (400, 401, 403, 404, 422, 500, 503),
+    "metrics": (401, 500),
+}
 
 
 def warm_up(runtime: Runtime) -> None:
@@ -79,7 +90,14 @@ def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
         finally:
             stop_scheduler(scheduler)
 
-    app = FastAPI(title="FreshKB", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="FreshKB",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served from local assets by docs_ui
+        redoc_url=None,
+    )
     app.state.runtime = runtime
     app.state.authenticator = Authenticator(runtime.settings.auth)
     app.state.audit = AuditRecorder(runtime)
@@ -88,5 +106,8 @@ def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     errors.install(app)
     for router in ROUTERS:
-        app.include_router(router)
+        tag = str(router.tags[0]) if router.tags else ""
+        app.include_router(router, responses=errors.error_responses(*ERROR_CODES.get(tag, ())))
+    docs_ui.install(app)
+    openapi.install(app, runtime.settings.api, sorted(DOC_STATUSES | FRESHNESS_STATUSES))
     return app

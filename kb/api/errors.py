@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kb.errors import AuthError, BadRequest, KBError
@@ -45,6 +46,36 @@ def envelope(
     elif subject:
         body["subject"] = subject
     return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(description="the error class, e.g. InvalidField, NotFoundError, PermissionDenied")
+    message: str = Field(description="what is wrong, naming the input")
+    field: str | None = Field(None, description="the request field to fix (4xx about a field)")
+    subject: str | None = Field(None, description="the input another error is about (a doc id)")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+_WHY = {
+    400: "Bad request: the body is not JSON, or a value is refused (e.g. a note over the limit)",
+    401: "Missing, malformed or invalid bearer token",
+    403: "The caller may not do this (e.g. review a document they neither own nor administer)",
+    404: "No such document, or one the caller may not read (the same answer)",
+    422: "A field is missing, unknown or out of range; `error.field` names it",
+    500: "Unexpected error; the body reveals nothing about its cause",
+    502: "The configured answer endpoint failed",
+    503: "The store or the vector index failed",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these status codes, each with ``ErrorBody``."""
+    return {code: {"model": ErrorBody, "description": _WHY[code]} for code in codes}
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:

@@ -22,6 +22,11 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _whole_number(value: object) -> object:
+    """JSON Schema's ``integer`` includes 14.0: take it as 14 (other floats stay refused)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _not_blank(value: str | None) -> str | None:
     if value is not None and not value.strip():
         raise ValueError("must not be empty or only whitespace")
@@ -33,6 +38,7 @@ class AskRequest(Request):
     top_k: StrictInt | None = Field(None, ge=1, description="Documents to consider (1..api.max_top_k)")
 
     _blank = field_validator("question")(_not_blank)
+    _whole = field_validator("top_k", mode="before")(_whole_number)
 
 
 class SearchRequest(Request):
@@ -41,6 +47,7 @@ class SearchRequest(Request):
     top_k: StrictInt | None = Field(None, ge=1, description="Documents returned (1..api.max_top_k)")
 
     _blank = field_validator("question", "query")(_not_blank)
+    _whole = field_validator("top_k", mode="before")(_whole_number)
 
     @model_validator(mode="after")
     def _one_of(self) -> SearchRequest:

@@ -10,9 +10,11 @@ import typer
 
 from kb.alerts.digest import ALERTED_STATUSES, DigestItem, item_for, sort_key
 from kb.alerts.render import status_text
-from kb.alerts.review import confirm_review, load_doc
+from kb.alerts.review import confirm_review, load_doc, may_review
 from kb.alerts.runner import AlertRunner, RunReport
+from kb.auth import configured_principal
 from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
+from kb.errors import PermissionDenied
 from kb.store.audit import AuditLog
 
 alerts_app = typer.Typer(help="Staleness digests to document owners.", no_args_is_help=True)
@@ -129,10 +131,17 @@ def review(
     config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Record that a document is still accurate (as its owner or an admin would)."""
+    """Record that a document is still accurate, as its owner or an admin (an ``[[auth.tokens]]``
+    user with ``admin`` or in ``auth.admin_groups``); written to the audit log like API reviews."""
     rt = runtime(config)
     try:
-        outcome = confirm_review(rt, load_doc(rt, doc_id), as_user, note=note, via="cli")
+        doc = load_doc(rt, doc_id)
+        principal = configured_principal(rt.settings.auth, as_user)
+        if not may_review(principal, doc):
+            raise PermissionDenied(
+                f"{principal.user} is neither the document's owner nor an admin; not recorded", subject=doc_id
+            )
+        outcome = confirm_review(rt, doc, principal.user, note=note, via="cli")
     finally:
         rt.close()
     if json:

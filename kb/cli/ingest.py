@@ -1,5 +1,6 @@
-"""``kb ingest <notion|drive> PATH`` and ``kb docs``: load an export, list what is stored and why
-(with freshness, reviews and alert history)."""
+"""``kb ingest <notion|drive> PATH``, ``kb docs`` and ``kb restore``: load an export, list what is
+stored and why (with freshness, reviews and alert history) or was removed, and bring a removed
+document back."""
 
 from __future__ import annotations
 
@@ -12,13 +13,20 @@ from tqdm import tqdm
 
 from kb.alerts.runner import AlertRunner
 from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
-from kb.ingest.pipeline import Ingester, source_name
+from kb.ingest.pipeline import Ingester, IngestOptions, source_name
+from kb.ingest.removal import INCOMPLETE
 from kb.records import IngestReport
 from kb.store.alerts import AlertHistory
 from kb.store.reviews import ReviewStore
+from kb.store.tombstones import Tombstones
 
 
 def print_report(report: IngestReport, what: str = "export") -> None:
+    if report.dry_run:
+        typer.echo("dry run: nothing was written; this is what the run would do")
+        for name, ids in (("add", report.added), ("update", report.updated), ("remove", report.removed)):
+            for doc_id in ids:
+                typer.echo(f"  would {name:<8}{doc_id}")
     rows = [
         ("added", len(report.added)),
         ("updated", len(report.updated)),
@@ -31,7 +39,9 @@ def print_report(report: IngestReport, what: str = "export") -> None:
     for name, n in rows:
         typer.echo(f"  {name:<16}{n:>6}")
     if report.removal_skipped:
-        typer.echo(f"  removals skipped: part of the {what} could not be read")
+        kept = len(report.removal_held)
+        note = report.removal_note or f"part of the {what} could not be read"
+        typer.echo(f"  removals skipped: kept {kept} missing document(s): {note}")
     for issue in report.failed:
         typer.echo(f"  {issue.severity}: {issue.input}: {issue.reason}")
 
@@ -39,10 +49,26 @@ def print_report(report: IngestReport, what: str = "export") -> None:
 def ingest(
     source: Annotated[str, typer.Argument(help="notion or drive (gdrive)")],
     path: Annotated[Path, typer.Argument(help="The export: a zip or a folder")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be added, updated and removed; write nothing")
+    ] = False,
+    allow_removals: Annotated[
+        bool,
+        typer.Option("--allow-removals", help="Remove documents even beyond ingest.max_removal_fraction"),
+    ] = False,
+    replace_identity: Annotated[
+        bool,
+        typer.Option(
+            "--replace-identity",
+            help="Take an export of another workspace/folder as this source's "
+            "(documents it lacks are removed)",
+        ),
+    ] = False,
     config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Ingest an export; only documents whose content changed are re-embedded."""
+    """Ingest an export; only documents whose content changed are re-embedded. Exits 1 when the
+    export is refused (empty, unrecognisable, of another workspace) or removals were held back."""
     src = source_name(source)
     rt = runtime(config)
     bar: tqdm[Any] | None = None
@@ -54,7 +80,10 @@ def ingest(
         bar.update(done - bar.n)
 
     try:
-        report = Ingester(rt).ingest(src, path, progress=progress)
+        options = IngestOptions(
+            dry_run=dry_run, allow_removals=allow_removals, replace_identity=replace_identity
+        )
+        report = Ingester(rt).ingest(src, path, progress=progress, options=options)
     finally:
         if bar is not None:
             bar.close()
@@ -63,8 +92,14 @@ def ingest(
         emit_json(report)
     else:
         print_report(report)
+    if report.refused:
+        typer.echo(f"error: {path}: {report.refused}", err=True)
+        raise typer.Exit(1)
     if not report.read_anything:
         typer.echo(f"error: nothing could be read from {path}", err=True)
+        raise typer.Exit(1)
+    if report.removal_held and report.removal_note != INCOMPLETE:  # held by a guard, not unread
+        typer.echo(f"error: {path}: {report.removal_note}", err=True)
         raise typer.Exit(1)
 
 
@@ -72,11 +107,17 @@ def docs(
     source: Annotated[str | None, typer.Option(help="notion or drive")] = None,
     owner: Annotated[str | None, typer.Option(help="Owner email or name")] = None,
     status: Annotated[str | None, typer.Option(help="active, deprecated, archived, draft")] = None,
+    removed: Annotated[
+        bool, typer.Option("--removed", help="List documents ingests removed (restorable with kb restore)")
+    ] = False,
     config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """List stored documents with their resolved owner, review interval, ACL and why, their
     freshness (as ``kb stale`` and the digests judge it), reviews and alert history."""
+    if removed:
+        _removed(source, config, json)
+        return
     rt = runtime(config)
     try:
         records = rt.documents.list(
@@ -112,6 +153,48 @@ def docs(
     typer.echo(f"{len(records)} document(s)", err=True)
 
 
+def _removed(source: str | None, config: Path | None, json: bool) -> None:
+    rt = runtime(config)
+    try:
+        tombs = Tombstones(rt.db).list(source_name(source) if source else None)
+    finally:
+        rt.close()
+    if json:
+        emit_json(
+            [
+                {
+                    **t.doc.model_dump(mode="json", exclude={"text"}),
+                    "removed_at": t.removed_at.isoformat(),
+                    "removal_reason": t.reason,
+                }
+                for t in tombs
+            ]
+        )
+        return
+    for t in tombs:
+        typer.echo(f"{t.doc.doc_id}  {t.doc.breadcrumb}")
+        typer.echo(f"    removed {t.removed_at:%Y-%m-%d %H:%M} UTC: {t.reason}")
+    typer.echo(f"{len(tombs)} removed document(s)", err=True)
+
+
+def restore(
+    doc_id: Annotated[str, typer.Argument(help="Id of a removed document (kb docs --removed)")],
+    config: ConfigOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Put a document an ingest removed back, with its chunks and vectors as they were."""
+    rt = runtime(config)
+    try:
+        doc = Ingester(rt).restore(doc_id)
+    finally:
+        rt.close()
+    if json:
+        emit_json(doc.model_dump(mode="json", exclude={"text"}))
+    else:
+        typer.echo(f"restored {doc.doc_id}  {doc.breadcrumb}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("ingest")(handle_errors(ingest))
     app.command("docs")(handle_errors(docs))
+    app.command("restore")(handle_errors(restore))

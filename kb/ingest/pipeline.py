@@ -30,14 +30,17 @@ from typing import Protocol
 from kb.config import Settings
 from kb.errors import IngestError, KBError
 from kb.ingest.chunking import chunk_document, embedding_text
+from kb.ingest.removal import RemovalPlan, check_export, index_metadata, plan_removal
 from kb.ingest.secrets import SecretFinding, redact_document
 from kb.lifecycle.rules import resolve
 from kb.records import Chunk, Document, IngestIssue, IngestReport, Source, SourceBatch
 from kb.runtime import Runtime
 from kb.search.index import acl_key
+from kb.store.export_ids import ExportIdentities
 from kb.store.locks import Lease
 from kb.store.raw_hashes import RawEntry, RawHashes
 from kb.store.secrets import SecretFindings
+from kb.store.tombstones import BuriedChunk, Tombstones
 
 Progress = Callable[[int, int], None]
 """Called with (chunks embedded so far, chunks to embed in this run)."""
@@ -165,11 +168,21 @@ class _Pending:
         return self.item.doc
 
 
+@dataclass(frozen=True)
+class IngestOptions:
+    """How far a run may go (``kb.ingest.removal`` explains the guards)."""
+
+    dry_run: bool = False  # read and diff only: the report says what would change
+    allow_removals: bool = False  # remove even more than ingest.max_removal_fraction
+    replace_identity: bool = False  # take an export of another workspace/folder as this source's
+
+
 @dataclass
 class _Run:
     report: IngestReport
     progress: Progress | None
-    lease: Lease
+    lease: Lease | None
+    options: IngestOptions = field(default_factory=IngestOptions)
     total: int = 0
     done: int = 0
     group: list[_Pending] = field(default_factory=list)
@@ -182,25 +195,38 @@ class Ingester:
         self.settings = runtime.settings
         self.findings = SecretFindings(runtime.db)
         self.raw_hashes = RawHashes(runtime.db)
+        self.identities = ExportIdentities(runtime.db)
+        self.tombstones = Tombstones(runtime.db)
         self._readers = {source_name(k): v for k, v in (readers or {}).items()}
         # One embedding call, one Chroma upsert and the commits per group of about this many
         # chunks, across documents.
         self.group_chunks = self.settings.ingest.embed_group_chunks
 
     # -- the run --------------------------------------------------------------------------------
-    def ingest(self, source: str, path: Path, progress: Progress | None = None) -> IngestReport:
+    def ingest(
+        self,
+        source: str,
+        path: Path,
+        progress: Progress | None = None,
+        options: IngestOptions | None = None,
+    ) -> IngestReport:
         started = time.monotonic()
         src = source_name(source)
-        lease = self._lock()
-        run = _Run(IngestReport(source=src, input=str(path)), progress, lease)
-        try:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-ingest-write") as writer:
-                try:
-                    report = self._ingest(src, Path(path), run, writer)
-                finally:
-                    self._await_write(run)  # never release the lock with a write in flight
-        finally:
-            lease.release()
+        options = options or IngestOptions()
+        report = IngestReport(source=src, input=str(path), dry_run=options.dry_run)
+        if options.dry_run:  # writes nothing, so needs no lock and does not reconcile
+            self._dry_run(src, Path(path), report, options)
+        else:
+            lease = self._lock()
+            run = _Run(report, progress, lease, options)
+            try:
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-ingest-write") as writer:
+                    try:
+                        self._ingest(src, Path(path), run, writer)
+                    finally:
+                        self._await_write(run)  # never release the lock with a write in flight
+            finally:
+                lease.release()
         report.seconds = round(time.monotonic() - started, 3)
         return report
 
@@ -217,10 +243,57 @@ class Ingester:
             )
         return lease
 
-    def _ingest(self, src: Source, path: Path, run: _Run, writer: ThreadPoolExecutor) -> IngestReport:
-        missing_vectors = self.reconcile()
+    def _checked_read(
+        self, src: Source, path: Path, report: IngestReport, options: IngestOptions
+    ) -> SourceBatch | None:
+        """The export, or None (with ``report.refused`` saying why) when it must change nothing."""
         batch = self._read(src, path)
-        run.report.failed.extend(batch.issues)
+        report.failed.extend(batch.issues)
+        report.refused = check_export(
+            batch, self.identities.get(src), replace_identity=options.replace_identity
+        )
+        return None if report.refused else batch
+
+    def _plan_removal(
+        self, batch: SourceBatch, seen: set[str], stored: Mapping[str, object], options: IngestOptions
+    ) -> RemovalPlan:
+        return plan_removal(
+            batch,
+            seen,
+            stored,
+            max_fraction=self.settings.ingest.max_removal_fraction,
+            allow=options.allow_removals,
+        )
+
+    def _dry_run(self, src: Source, path: Path, report: IngestReport, options: IngestOptions) -> None:
+        batch = self._checked_read(src, path, report, options)
+        if batch is None:
+            return
+        stored = self.rt.documents.hashes(src)
+        docs, seen = self._prepare(batch, self.raw_hashes.valid(src), report)
+        for item in docs:
+            old = stored.get(item.doc.doc_id)
+            if old is None:
+                report.added.append(item.doc.doc_id)
+            elif old == (item.doc.content_hash, item.doc.metadata_hash()):
+                report.unchanged.append(item.doc.doc_id)
+            else:
+                report.updated.append(item.doc.doc_id)
+        self._report_removal(self._plan_removal(batch, seen, stored, options), report)
+
+    @staticmethod
+    def _report_removal(plan: RemovalPlan, report: IngestReport) -> None:
+        report.removed.extend(plan.remove)
+        report.removal_held.extend(plan.held)
+        report.removal_skipped = bool(plan.note)
+        report.removal_note = plan.note
+
+    def _ingest(self, src: Source, path: Path, run: _Run, writer: ThreadPoolExecutor) -> None:
+        missing_vectors = self.reconcile()
+        self._purge_tombstones()
+        batch = self._checked_read(src, path, run.report, run.options)
+        if batch is None:
+            return
         stored = self.rt.documents.hashes(src)
         known = {k: v for k, v in self.raw_hashes.valid(src).items() if k not in missing_vectors}
         docs, seen = self._prepare(batch, known, run.report)
@@ -255,8 +328,11 @@ class Ingester:
         self._flush(run, writer)
         self._await_write(run)
 
-        self._remove_missing(batch, seen, stored, run.report)
-        return run.report
+        plan = self._plan_removal(batch, seen, stored, run.options)
+        self._remove(plan.remove, reason=f"missing from {src} export {path}")
+        self._report_removal(plan, run.report)
+        recorded = set() if run.options.replace_identity else self.identities.get(src)
+        self.identities.record(src, recorded | set(batch.identity))
 
     def reconcile(self) -> set[str]:
         """Drop vectors the store does not know (a killed run's leftovers); return the doc ids
@@ -336,7 +412,7 @@ class Ingester:
         group, run.group = run.group, []
         if not group:
             return
-        if run.lease.lost.is_set():
+        if run.lease is not None and run.lease.lost.is_set():
             raise IngestError(
                 "this run's ingest lock went stale and was taken over by another run; stopping",
                 subject=str(self.settings.store_path),
@@ -381,16 +457,52 @@ class Ingester:
         self.rt.documents.upsert(doc)
         self.findings.replace(doc.doc_id, findings, self.rt.clock.now())
 
-    def _remove_missing(
-        self, batch: SourceBatch, seen: set[str], stored: Mapping[str, tuple[str, str]], report: IngestReport
-    ) -> None:
-        gone = sorted(set(stored) - seen)
-        if not batch.complete:
-            # Part of the export was unreadable: a missing document may just be unread.
-            report.removal_skipped = True
-            return
-        if not gone:
-            return
-        self.rt.documents.delete(gone)  # store first: leftover vectors are reconciled next run
-        self.rt.index.delete_docs(gone)
-        report.removed.extend(gone)
+    # -- removal and restore ----------------------------------------------------------------
+    def _purge_tombstones(self) -> None:
+        self.tombstones.purge(self.rt.clock.now() - timedelta(days=self.settings.ingest.tombstone_days))
+
+    def _remove(self, doc_ids: list[str], reason: str) -> None:
+        """Bury each document (record, text, chunks, vectors), then delete it: store first, so
+        vectors left by a crash here are reconciled away by the next run."""
+        now = self.rt.clock.now()
+        for doc_id in doc_ids:
+            doc = self.rt.documents.get(doc_id)
+            if doc is None:
+                continue
+            chunks = self.rt.documents.chunks_for(doc_id)
+            held = self.rt.index.stored(c.chunk_id for c in chunks)
+            buried = []
+            for c in chunks:
+                vector, meta = held.get(c.chunk_id, (None, {}))
+                buried.append(BuriedChunk(c.model_copy(update={"metadata": index_metadata(meta)}), vector))
+            self.tombstones.bury(doc, buried, now, reason)
+        self.rt.documents.delete(doc_ids)
+        self.rt.index.delete_docs(doc_ids)
+
+    def restore(self, doc_id: str) -> Document:
+        """Put a removed document back as it was (vectors from its tombstone; chunks without
+        one are embedded again). ``IngestError`` naming ``doc_id`` when there is nothing to restore."""
+        lease = self._lock()
+        try:
+            tomb = self.tombstones.get(doc_id)
+            if tomb is None:
+                raise IngestError(
+                    "no removed document with this id (`kb docs --removed` lists them)", subject=doc_id
+                )
+            if self.rt.documents.get(doc_id, with_text=False) is not None:
+                raise IngestError(
+                    "this document is stored (an ingest brought it back); nothing to restore", subject=doc_id
+                )
+            buried = self.tombstones.chunks(doc_id)
+            chunks = [b.chunk for b in buried]
+            missing = [i for i, b in enumerate(buried) if b.vector is None]
+            fresh = self.rt.embedder.embed([embedding_text(chunks[i]) for i in missing]) if missing else []
+            vectors = [b.vector for b in buried]
+            for i, vec in zip(missing, fresh, strict=True):
+                vectors[i] = vec
+            self.rt.index.upsert(chunks, [v for v in vectors if v is not None])
+            self.rt.documents.upsert(tomb.doc, [c.model_copy(update={"metadata": {}}) for c in chunks])
+            self.tombstones.forget([doc_id])
+            return tomb.doc
+        finally:
+            lease.release()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from kb.records import Document, SecretFinding
 
@@ -115,16 +116,45 @@ def find_secrets(text: str) -> list[SecretFinding]:
     return redact(text)[1]
 
 
-def redact_document(doc: Document) -> tuple[Document, list[SecretFinding]]:
-    """Redact the text, the title and string properties (all of which can be served)."""
-    text, findings = redact(doc.text)
-    title, found = redact(doc.title, "title")
-    findings += [f.model_copy(update={"line": 0}) for f in found]
-    properties = dict(doc.properties)
-    for name, value in doc.properties.items():
-        if isinstance(value, str):
-            properties[name], found = redact(value, f"properties.{name}")
+def _redact_value(value: Any, field: str) -> tuple[Any, list[SecretFinding]]:
+    """Strings anywhere inside ``value`` (lists and mappings included) redacted."""
+    if isinstance(value, str):
+        return redact(value, field)
+    findings: list[SecretFinding] = []
+    if isinstance(value, list):
+        out = []
+        for item in value:
+            item, found = _redact_value(item, field)
+            out.append(item)
             findings += found
+        return out, findings
+    if isinstance(value, dict):
+        mapped = {}
+        for key, item in value.items():
+            key, found_key = _redact_value(key, field) if isinstance(key, str) else (key, [])
+            item, found = _redact_value(item, f"{field}.{key}")
+            mapped[key] = item
+            findings += found_key + found
+        return mapped, findings
+    return value, []
+
+
+# Every stored or served field that can carry text from the export; ids, ACLs, hashes, dates and
+# statuses are FreshKB's own vocabulary (an id is needed as it is, to match documents across runs).
+_FREE_TEXT = ("title", "path", "url", "owner", "last_edited_by", "source_path", "properties", "resolution")
+
+
+def redact_document(doc: Document) -> tuple[Document, list[SecretFinding]]:
+    """Redact the text and every other free-text field (title, breadcrumb, URL, people, the
+    path inside the export, properties at any depth, resolution notes): all are stored, and
+    most are served."""
+    text, findings = redact(doc.text)
+    update: dict[str, Any] = {}
+    for name in _FREE_TEXT:
+        value, found = _redact_value(getattr(doc, name), name)
+        if found:
+            update[name] = value
+            findings += [f.model_copy(update={"line": 0}) if name != "properties" else f for f in found]
     if not findings:
         return doc, []
-    return doc.model_copy(update={"text": text, "title": title, "properties": properties}), findings
+    return doc.model_copy(update={"text": text, **update}), findings

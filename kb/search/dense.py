@@ -18,6 +18,10 @@ small integer code per chunk for its ``acl_key`` are kept.
 
 Above ``retrieval.exact_max_chunks`` chunks (or when it is 0) the collection is not loaded and
 queries go to Chroma (``VectorIndex.query``) as before.
+
+The generation is the store's, shared by every process, so a ``kb ingest`` in another process is
+picked up by the next request after its commit; embedded Chroma is re-opened first
+(``VectorIndex.refresh``), since its in-memory index does not see other processes' writes.
 """
 
 from __future__ import annotations
@@ -118,6 +122,9 @@ class DenseIndex:
             if state is None or state.generation != generation:
                 self._state = None  # drop the old matrix before building the new one
                 self._masks.clear()
+                if state is not None:
+                    # Another process may have written the vectors: re-open embedded Chroma.
+                    self._index().refresh()
                 state = self._state = self._load(generation)
             return state
 

@@ -8,12 +8,20 @@ with llama-index retrievers too. Writes and similarity queries go to the collect
 ``ChromaVectorStore.add`` inserts only (an existing id is not overwritten, and deterministic chunk
 ids need upserts), and its similarity is ``exp(-distance)`` while ``ChunkHit.score`` is the cosine
 similarity ``1 - distance``.
+
+Embedded Chroma keeps each collection's HNSW index in memory as it was when the process opened
+it. After another process (a ``kb ingest`` beside a running ``kb serve``) writes, reads of vectors
+fail with "Error finding id" for the new ids, and queries silently miss them. ``refresh()``
+re-opens the embedded client (a new Chroma ``System``, so the index is read from disk again); the
+dense index calls it when the store's generation changes, and a read that fails is retried once
+on a re-opened client. A ``chroma run`` server serves every process one index and needs neither.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import wraps
@@ -72,6 +80,38 @@ def _guard(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _read(fn: Callable[P, R]) -> Callable[P, R]:
+    """A read: on an embedded client that fails (stale after another process wrote), re-open
+    the client once and retry; then as ``_guard``."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        index = args[0]
+        assert isinstance(index, VectorIndex)
+        epoch = index.epoch
+        try:
+            return fn(*args, **kwargs)
+        except Exception:
+            if not index.embedded:
+                raise
+        index.refresh(if_epoch=epoch)
+        return fn(*args, **kwargs)
+
+    return _guard(wrapper)
+
+
+def _forget_system(client: Any) -> None:
+    """Drop Chroma's process-wide cache entry for ``client``'s ``System``, so the next client for
+    the same path opens a new one (reading the index from disk) instead of sharing the stale one.
+    Clients still holding the old one keep working on it until they are dropped."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    identifier = getattr(client, "_identifier", None)
+    with SharedSystemClient._refcount_lock:
+        SharedSystemClient._identifier_to_system.pop(identifier, None)  # type: ignore[arg-type]
+        SharedSystemClient._identifier_to_refcount.pop(identifier, None)  # type: ignore[arg-type]
+
+
 def _client(settings: Settings) -> tuple[Any, str]:
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     url = settings.index.chroma_url.strip()
@@ -113,8 +153,26 @@ def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
 
 class VectorIndex:
     def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self.embedded = not settings.index.chroma_url.strip()
+        self.epoch = 0  # bumped by every refresh
+        self._reopen = threading.Lock()
         self._client, self.location = _client(settings)
         self._open(settings.index.collection)
+
+    def refresh(self, if_epoch: int | None = None) -> None:
+        """Re-open an embedded collection so it sees what other processes wrote (a no-op for a
+        server). With ``if_epoch``, only if nobody refreshed since that epoch (concurrent readers
+        that failed together re-open once)."""
+        if not self.embedded:
+            return
+        with self._reopen:
+            if if_epoch is not None and if_epoch != self.epoch:
+                return
+            _forget_system(self._client)
+            self._client, _ = _client(self._settings)
+            self._open(self._settings.index.collection)
+            self.epoch += 1
 
     @_guard
     def _open(self, name: str) -> None:
@@ -180,11 +238,11 @@ class VectorIndex:
                 return ids
             offset += self._max_batch
 
-    @_guard
+    @_read
     def chunk_ids(self) -> set[str]:
         return set(self._ids_where(None))
 
-    @_guard
+    @_read
     def chunk_ids_for(self, doc_id: str) -> set[str]:
         return set(self._ids_where({"doc_id": doc_id}))
 
@@ -199,7 +257,7 @@ class VectorIndex:
             self._collection.update(ids=got["ids"], metadatas=metas)
         return len(ids)
 
-    @_guard
+    @_read
     def query(self, embedding: list[float], k: int, acl_keys: list[str] | None = None) -> list[ChunkHit]:
         """The ``k`` nearest chunks; with ``acl_keys``, only chunks whose ACL key is listed."""
         if k <= 0 or acl_keys == []:
@@ -217,7 +275,7 @@ class VectorIndex:
             for cid, meta, dist in zip(res["ids"][0], res["metadatas"][0], res["distances"][0], strict=True)
         ]
 
-    @_guard
+    @_read
     def _vector_page(self, offset: int, limit: int) -> VectorPage:
         got = self._collection.get(include=["embeddings"], limit=limit, offset=offset)
         if not got["ids"]:
@@ -243,11 +301,21 @@ class VectorIndex:
                 return
             offset += size
 
-    @_guard
+    @_read
+    def stored(self, chunk_ids: Iterable[str]) -> dict[str, tuple[list[float], dict[str, Any]]]:
+        """chunk id -> (vector, metadata) for those of ``chunk_ids`` the index holds."""
+        out: dict[str, tuple[list[float], dict[str, Any]]] = {}
+        for batch in _batches(sorted(set(chunk_ids)), self._max_batch):
+            got = self._collection.get(ids=batch, include=["embeddings", "metadatas"])
+            for cid, vec, meta in zip(got["ids"], got["embeddings"], got["metadatas"], strict=True):
+                out[cid] = ([float(x) for x in vec], dict(meta or {}))
+        return out
+
+    @_read
     def metadata(self, chunk_id: str) -> dict[str, Any] | None:
         res = self._collection.get(ids=[chunk_id], include=["metadatas"])
         return dict(res["metadatas"][0]) if res["ids"] else None
 
-    @_guard
+    @_read
     def count(self) -> int:
         return int(self._collection.count())

@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS usage (
 class AuditEntry(BaseModel):
     at: datetime
     user: str
-    action: str = Field(description="search | ask")
+    action: str = Field(description="search | ask | review:<api|link|cli> (query holds the doc id)")
     query: str
     doc_ids: list[str] = Field(default_factory=list)
     latency_ms: float = 0.0

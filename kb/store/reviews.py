@@ -39,11 +39,28 @@ class ReviewStore:
         self.db = db
         db.ensure_schema(SCHEMA)
 
-    def record(self, review: Review) -> None:
-        self.db.execute(
-            "INSERT INTO reviews (doc_id, reviewer, reviewed_at, note, via) VALUES (?,?,?,?,?)",
-            (review.doc_id, review.reviewer, utc(review.reviewed_at).isoformat(), review.note, review.via),
-        )
+    def record(self, review: Review, *, collapse_since: datetime | None = None) -> bool:
+        """Add ``review``; with ``collapse_since``, a review of the same document by the same
+        reviewer at or after it is updated to this one instead. Returns False when collapsed."""
+        at = utc(review.reviewed_at).isoformat()
+        with self.db.transaction() as conn:
+            if collapse_since is not None:
+                row = conn.execute(
+                    "SELECT id FROM reviews WHERE doc_id = ? AND reviewer = ? AND reviewed_at >= ? "
+                    "ORDER BY reviewed_at DESC, id DESC LIMIT 1",
+                    (review.doc_id, review.reviewer, utc(collapse_since).isoformat()),
+                ).fetchone()
+                if row is not None:
+                    conn.execute(
+                        "UPDATE reviews SET reviewed_at = ?, note = ?, via = ? WHERE id = ?",
+                        (at, review.note, review.via, row["id"]),
+                    )
+                    return False
+            conn.execute(
+                "INSERT INTO reviews (doc_id, reviewer, reviewed_at, note, via) VALUES (?,?,?,?,?)",
+                (review.doc_id, review.reviewer, at, review.note, review.via),
+            )
+        return True
 
     def history(self, doc_id: str) -> list[Review]:
         rows = self.db.execute(

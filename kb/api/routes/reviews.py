@@ -2,12 +2,14 @@
 link from digests, ``GET /v1/review?token=...`` (a confirm page) + ``POST`` to the same URL.
 
 The link's GET only shows a page, so mail scanners that prefetch links record nothing; the POST
-records the review as the person the link was signed for. Bad links get a plain page that says
-the link is expired or invalid and nothing else.
+records the review as the person the link was signed for, once: a replayed link records
+nothing and says when it was used. Bad links get a plain page that says the link is expired or
+invalid and nothing else.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 from typing import Annotated
 
@@ -21,6 +23,7 @@ from kb.api.deps import CurrentPrincipal, RuntimeDep
 from kb.errors import ConfigError, KBError, NotFoundError, PermissionDenied
 from kb.records import Document
 from kb.runtime import Runtime
+from kb.store.review_links import UsedLinks
 
 router = APIRouter(prefix="/v1", tags=["reviews"])
 
@@ -98,6 +101,9 @@ def review_page(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
         claim, doc = _claim(runtime, token)
     except KBError as err:
         return _error_page(err)
+    used = UsedLinks(runtime.db).used_at(token)
+    if used is not None:
+        return _used_page(doc, used)
     fr = freshness_now(runtime, doc)
     body = (
         f"<p><strong>{escape(doc.title)}</strong><br>{escape(doc.breadcrumb)}</p>"
@@ -115,10 +121,21 @@ def review_confirm(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
         claim, doc = _claim(runtime, token)
     except KBError as err:
         return _error_page(err)
+    used = UsedLinks(runtime.db).claim(token, doc.doc_id, runtime.clock.now())
+    if used is not None:
+        return _used_page(doc, used)
     outcome = confirm_review(runtime, doc, claim.owner, via="link")
     due = f" Next review due {outcome.freshness.due_at:%Y-%m-%d}." if outcome.freshness.due_at else ""
     return _page(
         "Thanks: review recorded",
         f"<p><strong>{escape(doc.title)}</strong> is marked "
         f"{escape(outcome.freshness.status.replace('_', ' '))}.{escape(due)}</p>",
+    )
+
+
+def _used_page(doc: Document, used: datetime) -> HTMLResponse:
+    return _page(
+        "Review link already used",
+        f"<p>This link already recorded a review of <strong>{escape(doc.title)}</strong> on "
+        f"{used:%Y-%m-%d %H:%M} UTC; nothing new was recorded. Each link records one review.</p>",
     )

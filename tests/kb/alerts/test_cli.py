@@ -92,3 +92,26 @@ def test_review_records_and_reports_the_new_freshness(config: Path) -> None:
     missing = CliRunner().invoke(app, ["review", "nope", "--as", "alice@acme.test", "--config", str(config)])
     assert missing.exit_code == 2
     assert "nope: no such document" in missing.output
+
+
+def test_review_is_refused_for_someone_neither_owner_nor_admin(config: Path) -> None:
+    """Issue 11, case 6: the CLI checks what the API checks, and audits what it records."""
+    with config.open("a") as f:
+        f.write('\n[[auth.tokens]]\nsha256 = "' + "0" * 64 + '"\nuser = "root@acme.test"\nadmin = true\n')
+    refused = CliRunner().invoke(app, ["review", "a-vpn", "--as", "bob@acme.test", "--config", str(config)])
+    assert refused.exit_code == 2
+    assert "a-vpn: bob@acme.test is neither the document's owner nor an admin" in refused.output
+    rt = Runtime(load_settings(config))
+    assert ReviewStore(rt.db).history("a-vpn") == []
+    rt.close()
+    admin = CliRunner().invoke(app, ["review", "a-vpn", "--as", "root@acme.test", "--config", str(config)])
+    assert admin.exit_code == 0, admin.output
+    rt = Runtime(load_settings(config))
+    assert [r.reviewer for r in ReviewStore(rt.db).history("a-vpn")] == ["root@acme.test"]
+    from kb.store.audit import AuditLog
+
+    reviews = [
+        (e.user, e.action, e.query) for e in AuditLog(rt.db).entries() if e.action.startswith("review")
+    ]
+    assert reviews == [("root@acme.test", "review:cli", "a-vpn")]
+    rt.close()

@@ -197,3 +197,78 @@ def test_links_without_a_signing_key_are_unavailable(
     resp = client.post(path)
     assert resp.status_code == 503
     assert "changeme" not in resp.text
+
+
+# -- issue 11, case 6 -------------------------------------------------------------------------------
+
+
+def test_a_link_records_one_review_and_a_replay_says_so(client: TestClient, rt: Runtime) -> None:
+    path = link_path(rt, "notion:runbook", "alice@acme.test")
+    assert "is marked fresh" in client.post(path).text
+    rt.clock.advance(days=3)  # type: ignore[attr-defined]
+    for replay in (client.post(path), client.get(path), client.post(path)):
+        assert replay.status_code == 200
+        assert "already recorded a review" in replay.text and "nothing new was recorded" in replay.text
+        assert "<form" not in replay.text
+    [review] = ReviewStore(rt.db).history("notion:runbook")
+    assert review.reviewed_at == EXAMPLE_NOW
+    # A new link for the same document still works.
+    assert "is marked fresh" in client.post(link_path(rt, "notion:runbook", "alice@acme.test")).text
+    assert len(ReviewStore(rt.db).history("notion:runbook")) == 2
+
+
+def _forged(payload: object, key: str = KEY) -> str:
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    body = b64(json.dumps(payload).encode())
+    return f"{body}.{b64(hmac.new(key.encode(), body.encode(), hashlib.sha256).digest())}"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        _forged({"d": "notion:runbook", "o": "alice@acme.test", "e": 10**20}),
+        _forged({"d": "notion:runbook", "o": "alice@acme.test", "e": -(10**20)}),
+        _forged({"d": "notion:runbook", "o": "alice@acme.test", "e": 1e308}),
+        _forged({"d": "notion:runbook", "o": "alice@acme.test", "e": float("inf")}),
+        _forged({"d": "notion:runbook", "o": "alice@acme.test", "e": "soon"}),
+        _forged({"d": None, "o": None, "e": None}),
+        _forged([1, 2, 3]),
+        _forged("just a string"),
+        "é.é",
+        ".",
+        "a" * 4000,
+        "%00.%ff",
+    ],
+)
+def test_no_token_is_a_500(client: TestClient, rt: Runtime, token: str) -> None:
+    for resp in (
+        client.get("/v1/review", params={"token": token}),
+        client.post("/v1/review", params={"token": token}),
+    ):
+        assert resp.status_code in (400, 403), (token, resp.status_code, resp.text)
+    assert ReviewStore(rt.db).history("notion:runbook") == []
+
+
+def test_repeated_reviews_within_a_day_collapse_to_one(client: TestClient, rt: Runtime) -> None:
+    first = client.post("/v1/docs/notion:runbook/review", headers=ALICE, json={"note": "one"}).json()
+    rt.clock.advance(hours=23)  # type: ignore[attr-defined]
+    second = client.post("/v1/docs/notion:runbook/review", headers=ALICE, json={"note": "two"}).json()
+    assert (first["collapsed"], second["collapsed"]) == (False, True)
+    [review] = ReviewStore(rt.db).history("notion:runbook")
+    assert (review.note, review.reviewed_at) == ("two", EXAMPLE_NOW + timedelta(hours=23))
+    # Another person, or the same one a day later, is a review of its own.
+    assert client.post("/v1/docs/notion:runbook/review", headers=ADMIN).json()["collapsed"] is False
+    rt.clock.advance(hours=25)  # type: ignore[attr-defined]
+    assert client.post("/v1/docs/notion:runbook/review", headers=ALICE).json()["collapsed"] is False
+    assert len(ReviewStore(rt.db).history("notion:runbook")) == 3
+    from kb.store.audit import AuditLog
+
+    actions = [(e.user, e.action, e.query) for e in AuditLog(rt.db).entries()]
+    assert actions.count(("alice@acme.test", "review:api", "notion:runbook")) == 3

@@ -129,3 +129,61 @@ def test_unknown_config_key_is_named(tmp_path: Path) -> None:
 def test_unknown_source_is_an_error(tmp_path: Path) -> None:
     code, _, err = _invoke("ingest", "confluence", str(tmp_path), "-c", str(_config(tmp_path)))
     assert code == 2 and "confluence" in err
+
+
+@pytest.mark.slow
+def test_guarded_removal_dry_run_removed_and_restore(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11, case 1 through the CLI: refused exports and held removals exit 1 and keep
+    everything; --dry-run lists what would change; removed documents are listed and restored."""
+    config = _config(tmp_path)
+    names = ["Expenses", "Travel policy", "Laptops", "Parking", "Lunch"]
+    _drive_export(tmp_path / "drive", names)
+    assert _invoke("ingest", "drive", str(tmp_path / "drive"), "-c", str(config))[0] == 0
+    everything = {f"gdrive:f{i}" for i in range(5)}
+
+    def stored() -> set[str]:
+        code, out, _ = _invoke("docs", "--json", "-c", str(config))
+        assert code == 0
+        return {d["doc_id"] for d in json.loads(out)}
+
+    manifest = (tmp_path / "drive" / "manifest.jsonl").read_text().splitlines()
+    (tmp_path / "drive" / "manifest.jsonl").write_text("")
+    code, _, err = _invoke("ingest", "drive", str(tmp_path / "drive"), "-c", str(config))
+    assert code == 1 and "holds no documents; nothing was changed" in err
+    assert stored() == everything
+
+    (tmp_path / "drive" / "manifest.jsonl").write_text("\n".join(manifest[:3]) + "\n")  # 2 of 5 gone
+    code, out, err = _invoke("ingest", "drive", str(tmp_path / "drive"), "-c", str(config))
+    assert code == 1 and "2 of 5 documents (40%)" in err and "--allow-removals" in err
+    assert "removals skipped: kept 2" in out
+    assert stored() == everything
+
+    code, out, _ = _invoke(
+        "ingest", "drive", str(tmp_path / "drive"), "--dry-run", "--allow-removals", "-c", str(config)
+    )
+    assert code == 0 and "nothing was written" in out
+    assert [line.split() for line in out.splitlines() if line.startswith("  would")] == [
+        ["would", "remove", "gdrive:f3"],
+        ["would", "remove", "gdrive:f4"],
+    ]
+    assert stored() == everything
+
+    code, out, _ = _invoke(
+        "ingest", "drive", str(tmp_path / "drive"), "--allow-removals", "--json", "-c", str(config)
+    )
+    assert code == 0 and json.loads(out)["removed"] == ["gdrive:f3", "gdrive:f4"]
+    assert stored() == everything - {"gdrive:f3", "gdrive:f4"}
+
+    code, out, _ = _invoke("docs", "--removed", "--json", "-c", str(config))
+    removed = {d["doc_id"]: d for d in json.loads(out)}
+    assert code == 0 and set(removed) == {"gdrive:f3", "gdrive:f4"}
+    assert (
+        removed["gdrive:f3"]["title"] == "Parking"
+        and "missing from gdrive export" in removed["gdrive:f3"]["removal_reason"]
+    )
+
+    code, out, _ = _invoke("restore", "gdrive:f3", "-c", str(config))
+    assert code == 0 and "restored gdrive:f3" in out
+    assert stored() == everything - {"gdrive:f4"}
+    code, _, err = _invoke("restore", "gdrive:f3", "-c", str(config))
+    assert code == 2 and "gdrive:f3" in err and "no removed document" in err

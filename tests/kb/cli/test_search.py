@@ -58,6 +58,7 @@ class Reader:
         at = datetime(2026, 10, 1, tzinfo=UTC)
         return SourceBatch(
             source="notion",
+            identity=["test-export"],
             documents=[
                 Document(
                     doc_id="notion:" + "1" * 32,

@@ -25,7 +25,7 @@ import kb.ingest.pipeline
 from kb.config import Settings, settings_from_dict
 from kb.errors import IngestError
 from kb.ingest.chunking import chunk_document
-from kb.ingest.pipeline import Ingester
+from kb.ingest.pipeline import Ingester, IngestOptions
 from kb.records import Document, IngestIssue, SourceBatch
 from kb.runtime import Runtime
 from kb.search.index import acl_key
@@ -40,13 +40,15 @@ pytestmark = pytest.mark.slow
 class FolderIngestor:
     """``<name>.md`` -> document ``notion:<name>``: first line ``# Title``, then optional
     ``Owner:`` / ``ACL:`` lines, then the body. ``*.broken`` files are issues; a file named
-    ``INCOMPLETE`` marks the batch incomplete."""
+    ``INCOMPLETE`` marks the batch incomplete. The folder's name is the export's identity."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     def read(self, path: Path) -> SourceBatch:
-        batch = SourceBatch(source="notion", complete=not (path / "INCOMPLETE").exists())
+        batch = SourceBatch(
+            source="notion", complete=not (path / "INCOMPLETE").exists(), identity=[path.name]
+        )
         for file in sorted(path.glob("*.broken")):
             batch.issues.append(IngestIssue(input=file.name, reason="cannot parse"))
         for file in sorted(path.glob("*.md")):
@@ -183,7 +185,7 @@ def test_page_gone_from_a_complete_export_is_removed(runtime: Runtime, tmp_path:
     before = runtime.index.count()
     billing_chunks = len(runtime.documents.chunks_for("notion:billing"))
     (tmp_path / "x" / "billing.md").unlink()
-    report = ingester.ingest("notion", tmp_path / "x")
+    report = ingester.ingest("notion", tmp_path / "x", options=IngestOptions(allow_removals=True))
     assert report.removed == ["notion:billing"] and not report.removal_skipped
     assert runtime.documents.get("notion:billing") is None
     assert runtime.index.count() == before - billing_chunks
@@ -251,6 +253,7 @@ def _drive_export(folder: Path, names: list[str]) -> None:
                     "name": f"{name}.md",
                     "mimeType": "text/markdown",
                     "x_local_path": local,
+                    "parents": ["acme-root"],
                     "modifiedTime": "2026-10-01T10:00:00Z",
                     "owners": [{"displayName": "Ann", "emailAddress": "ann@acme.example"}],
                     "permissions": [{"type": "group", "role": "reader", "emailAddress": "eng@acme.example"}],
@@ -371,7 +374,7 @@ DRIVER = """
 import sys
 from pathlib import Path
 from kb.config import load_settings
-from kb.ingest.pipeline import Ingester
+from kb.ingest.pipeline import Ingester, IngestOptions
 from kb.runtime import Runtime
 from tests.kb.ingest.test_pipeline import READERS
 Ingester(Runtime(load_settings(sys.argv[1])), READERS).ingest("notion", Path(sys.argv[2]))

@@ -104,3 +104,42 @@ def test_findings_store_replaces_per_doc_and_lists_by_owner(tmp_path) -> None:  
     docs.delete(["notion:2"])
     assert store.all() == []
     assert all(AWS not in f.preview for f in find_secrets(AWS))
+
+
+def test_every_free_text_field_is_redacted() -> None:
+    """Issue 11, case 5: a secret in a file name, breadcrumb, URL, nested property or resolution
+    note is redacted like one in the text; ids and ACLs are left as they are."""
+    doc = Document(
+        doc_id="gdrive:f1",
+        source="gdrive",
+        title="Deploy",
+        text="body",
+        path=["Ops", f"creds {SLACK}"],
+        url=f"https://example.com/?t={GITHUB}",
+        owner="ann@acme.example",
+        last_edited_by=f"bot {AWS}",
+        source_path=f"files/f1/deploy {AWS}.md",
+        properties={"labels": [f"k={STRIPE}", {"note": JWT}], "Count": 3},
+        resolution={"owner": f"property 'Owner' ({GITHUB})"},
+        acl=["group:eng@acme.example"],
+    )
+    clean, findings = redact_document(doc)
+    dumped = clean.model_dump_json()
+    for secret in (AWS, GITHUB, SLACK, STRIPE, JWT):
+        assert secret not in dumped
+    assert clean.source_path == "files/f1/deploy [REDACTED:aws-access-key].md"
+    assert {f.field for f in findings} >= {
+        "path",
+        "url",
+        "last_edited_by",
+        "source_path",
+        "properties.labels",
+        "properties.labels.note",
+        "resolution.owner",
+    }
+    assert (clean.doc_id, clean.acl, clean.owner, clean.properties["Count"]) == (
+        doc.doc_id,
+        doc.acl,
+        doc.owner,
+        3,
+    )

@@ -140,7 +140,7 @@ class StaticReader:
         self.docs = docs
 
     def read(self, path: Path) -> SourceBatch:
-        return SourceBatch(source="notion", documents=self.docs)
+        return SourceBatch(source="notion", documents=self.docs, identity=["test-export"])
 
 
 def build(data_dir: Path, embedder: Any, docs: list[Document]) -> Runtime:
