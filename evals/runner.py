@@ -188,7 +188,7 @@ def run_system(
 def default_answerer(runtime: Runtime) -> Answerer:
     from kb.answer.extractive import extractive_answerer
 
-    return extractive_answerer(runtime)
+    return extractive_answerer(runtime.settings.answer, runtime.documents, runtime.embedder)
 
 
 def run_eval(

@@ -63,7 +63,7 @@ def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
             await run_in_threadpool(warm_up, runtime)
         from kb.alerts.scheduler import start_scheduler, stop_scheduler  # alerts.enabled only
 
-        scheduler = start_scheduler(runtime)
+        scheduler = start_scheduler(runtime.settings.alerts, runtime.alert_runner)
         try:
             yield
         finally:

@@ -43,7 +43,8 @@ def get_answerer(request: Request) -> Answerer:
     """Built on first use (the extractive answerer needs the model, loaded lazily)."""
     state = request.app.state
     if getattr(state, "answerer", None) is None:
-        state.answerer = make_answerer(state.runtime)
+        rt: Runtime = state.runtime
+        state.answerer = make_answerer(rt.settings.answer, rt.documents, lambda: rt.embedder)
     answerer: Answerer = state.answerer
     return answerer
 

@@ -11,7 +11,7 @@ import typer
 from kb.alerts.digest import ALERTED_STATUSES, DigestItem, item_for, sort_key
 from kb.alerts.render import status_text
 from kb.alerts.review import confirm_review, load_doc
-from kb.alerts.runner import AlertRunner, RunReport
+from kb.alerts.runner import RunReport
 from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
 from kb.store.audit import AuditLog
 
@@ -52,7 +52,7 @@ def run(
     """Send due digests now (idempotent per day; one runner at a time)."""
     rt = runtime(config)
     try:
-        report = AlertRunner(rt).run(dry_run=dry_run)
+        report = rt.alert_runner().run(dry_run=dry_run)
     finally:
         rt.close()
     if json:
@@ -72,7 +72,7 @@ def stale(
     rt = runtime(config)
     try:
         now = rt.clock.now()
-        docs, fresh, latest = AlertRunner(rt).assessments(now)
+        docs, fresh, latest = rt.alert_runner().assessments(now)
         usage = AuditLog(rt.db).usage_counts(now - timedelta(days=rt.settings.audit.usage_window_days))
         items: list[DigestItem] = []
         for doc in docs:
@@ -107,7 +107,7 @@ def scheduler(config: ConfigOpt = None) -> None:
         err=True,
     )
     try:
-        run_foreground(rt)
+        run_foreground(rt.settings.alerts, rt.alert_runner)
     finally:
         rt.close()
 
@@ -122,7 +122,8 @@ def review(
     """Record that a document is still accurate (as its owner or an admin would)."""
     rt = runtime(config)
     try:
-        outcome = confirm_review(rt, load_doc(rt, doc_id), as_user, note=note, via="cli")
+        doc = load_doc(rt.documents, doc_id)
+        outcome = confirm_review(rt.settings, rt.reviews, rt.clock, doc, as_user, note=note, via="cli")
     finally:
         rt.close()
     if json:

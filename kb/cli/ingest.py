@@ -10,9 +10,8 @@ from typing import Annotated, Any
 import typer
 from tqdm import tqdm
 
-from kb.alerts.runner import AlertRunner
 from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
-from kb.ingest.pipeline import Ingester, source_name
+from kb.ingest.pipeline import source_name
 from kb.records import IngestReport
 from kb.store.alerts import AlertHistory
 from kb.store.reviews import ReviewStore
@@ -54,7 +53,7 @@ def ingest(
         bar.update(done - bar.n)
 
     try:
-        report = Ingester(rt).ingest(src, path, progress=progress)
+        report = rt.ingester().ingest(src, path, progress=progress)
     finally:
         if bar is not None:
             bar.close()
@@ -84,7 +83,7 @@ def docs(
             owner=rt.people.resolve(owner) if owner else None,
             status=status,
         )
-        _, fresh, _ = AlertRunner(rt).assessments(rt.clock.now())
+        _, fresh, _ = rt.alert_runner().assessments(rt.clock.now())
         if json:
             reviews, alerts = ReviewStore(rt.db), AlertHistory(rt.db)
             emit_json(

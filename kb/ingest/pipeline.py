@@ -27,14 +27,18 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
+from kb.clock import Clock
 from kb.config import Settings
 from kb.errors import IngestError, KBError
+from kb.identity import People
 from kb.ingest.chunking import chunk_document, embedding_text
 from kb.ingest.secrets import SecretFinding, redact_document
 from kb.lifecycle.rules import resolve
 from kb.records import Chunk, Document, IngestIssue, IngestReport, Source, SourceBatch
-from kb.runtime import Runtime
-from kb.search.index import acl_key
+from kb.search.embedding import Embedder
+from kb.search.index import VectorIndex, acl_key
+from kb.store.db import Database
+from kb.store.documents import DocumentStore
 from kb.store.locks import Lease
 from kb.store.raw_hashes import RawEntry, RawHashes
 from kb.store.secrets import SecretFindings
@@ -177,15 +181,38 @@ class _Run:
 
 
 class Ingester:
-    def __init__(self, runtime: Runtime, readers: Mapping[str, ReaderFactory] | None = None) -> None:
-        self.rt = runtime
-        self.settings = runtime.settings
-        self.findings = SecretFindings(runtime.db)
-        self.raw_hashes = RawHashes(runtime.db)
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        documents: DocumentStore,
+        people: People,
+        index: Callable[[], VectorIndex],
+        embedder: Callable[[], Embedder],
+        clock: Clock,
+        readers: Mapping[str, ReaderFactory] | None = None,
+    ) -> None:
+        """``index`` and ``embedder`` are factories: Chroma opens once the run holds the lock, and
+        the model loads only when something needs embedding (an unchanged re-run never loads it).
+        ``kb.runtime.Runtime.ingester`` builds one from the configured parts."""
+        self.settings = settings
+        self.db = db
+        self.documents = documents
+        self.people = people
+        self.clock = clock
+        self._index = index
+        self._embedder = embedder
+        self.findings = SecretFindings(db)
+        self.raw_hashes = RawHashes(db)
         self._readers = {source_name(k): v for k, v in (readers or {}).items()}
         # One embedding call, one Chroma upsert and the commits per group of about this many
         # chunks, across documents.
         self.group_chunks = self.settings.ingest.embed_group_chunks
+
+    @property
+    def index(self) -> VectorIndex:
+        return self._index()
 
     # -- the run --------------------------------------------------------------------------------
     def ingest(self, source: str, path: Path, progress: Progress | None = None) -> IngestReport:
@@ -206,7 +233,7 @@ class Ingester:
 
     def _lock(self) -> Lease:
         lease = Lease(
-            self.rt.db, "ingest", stale_after=timedelta(seconds=self.settings.ingest.lock_stale_seconds)
+            self.db, "ingest", stale_after=timedelta(seconds=self.settings.ingest.lock_stale_seconds)
         )
         holder = lease.acquire()
         if holder is not None:
@@ -221,7 +248,7 @@ class Ingester:
         missing_vectors = self.reconcile()
         batch = self._read(src, path)
         run.report.failed.extend(batch.issues)
-        stored = self.rt.documents.hashes(src)
+        stored = self.documents.hashes(src)
         known = {k: v for k, v in self.raw_hashes.valid(src).items() if k not in missing_vectors}
         docs, seen = self._prepare(batch, known, run.report)
 
@@ -261,9 +288,9 @@ class Ingester:
     def reconcile(self) -> set[str]:
         """Drop vectors the store does not know (a killed run's leftovers); return the doc ids
         whose stored chunks lack vectors, so this run re-embeds them."""
-        index_ids = self.rt.index.chunk_ids()
-        store_ids = self.rt.documents.chunk_ids()
-        self.rt.index.delete_chunks(index_ids - store_ids)
+        index_ids = self.index.chunk_ids()
+        store_ids = self.documents.chunk_ids()
+        self.index.delete_chunks(index_ids - store_ids)
         return {cid.rsplit("#", 1)[0] for cid in store_ids - index_ids}
 
     # -- steps ----------------------------------------------------------------------------------
@@ -302,7 +329,7 @@ class Ingester:
             if known.get(raw.doc_id) == digest:
                 report.unchanged.append(raw.doc_id)
                 continue
-            doc, findings = redact_document(resolve(raw, self.settings, self.rt.people))
+            doc, findings = redact_document(resolve(raw, self.settings, self.people))
             doc = doc.model_copy(update={"content_hash": content_hash(doc, self.settings)})
             out.append(_Prepared(doc, findings, digest))
         return out, seen
@@ -343,7 +370,7 @@ class Ingester:
             )
         chunks = [c for p in group for c in p.chunks]
         try:
-            vectors = self.rt.embedder.embed([embedding_text(c) for c in chunks])
+            vectors = self._embedder().embed([embedding_text(c) for c in chunks])
         except KBError:
             raise
         except Exception as err:
@@ -360,13 +387,13 @@ class Ingester:
     def _write(
         self, run: _Run, group: list[_Pending], chunks: list[Chunk], vectors: list[list[float]]
     ) -> None:
-        self.rt.index.upsert(chunks, vectors)
+        self.index.upsert(chunks, vectors)
         # After reconcile, a document's vectors are its stored chunks plus those just written.
-        stale = {c.chunk_id for p in group for c in self.rt.documents.chunks_for(p.doc.doc_id)}
-        self.rt.index.delete_chunks(stale - {c.chunk_id for c in chunks})
+        stale = {c.chunk_id for p in group for c in self.documents.chunks_for(p.doc.doc_id)}
+        self.index.delete_chunks(stale - {c.chunk_id for c in chunks})
         for p in group:
-            self.rt.documents.upsert(p.doc, p.chunks)  # the commit point
-            self.findings.replace(p.doc.doc_id, p.item.findings, self.rt.clock.now())
+            self.documents.upsert(p.doc, p.chunks)  # the commit point
+            self.findings.replace(p.doc.doc_id, p.item.findings, self.clock.now())
             (run.report.added if p.added else run.report.updated).append(p.doc.doc_id)
         self.raw_hashes.record(p.item.raw_entry() for p in group)
         run.report.chunks_embedded += len(chunks)
@@ -375,11 +402,11 @@ class Ingester:
             run.progress(run.done, run.total)
 
     def _update_metadata(self, doc: Document, findings: list[SecretFinding]) -> None:
-        old = self.rt.documents.get(doc.doc_id, with_text=False)
+        old = self.documents.get(doc.doc_id, with_text=False)
         if old is None or acl_key(old.acl) != acl_key(doc.acl):
-            self.rt.index.update_acl(doc.doc_id, doc.acl)
-        self.rt.documents.upsert(doc)
-        self.findings.replace(doc.doc_id, findings, self.rt.clock.now())
+            self.index.update_acl(doc.doc_id, doc.acl)
+        self.documents.upsert(doc)
+        self.findings.replace(doc.doc_id, findings, self.clock.now())
 
     def _remove_missing(
         self, batch: SourceBatch, seen: set[str], stored: Mapping[str, tuple[str, str]], report: IngestReport
@@ -391,6 +418,6 @@ class Ingester:
             return
         if not gone:
             return
-        self.rt.documents.delete(gone)  # store first: leftover vectors are reconciled next run
-        self.rt.index.delete_docs(gone)
+        self.documents.delete(gone)  # store first: leftover vectors are reconciled next run
+        self.index.delete_docs(gone)
         report.removed.extend(gone)

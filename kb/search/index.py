@@ -1,4 +1,5 @@
-"""The vector index: a Chroma collection (embedded, or a ``chroma run`` server) behind llama-index's
+"""The vector index: the ``VectorIndex`` protocol the rest of FreshKB codes against, and
+``ChromaIndex``, a Chroma collection (embedded, or a ``chroma run`` server) behind llama-index's
 ``ChromaVectorStore``.
 
 Vectors are always computed by FreshKB's embedder and passed in; the collection is created with
@@ -17,7 +18,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 from urllib.parse import urlparse
 
 import chromadb
@@ -50,6 +51,29 @@ class VectorPage:
     embeddings: np.ndarray  # float32, shape (len(chunk_ids), dimension), as stored
 
 
+class VectorIndex(Protocol):
+    """Chunk vectors by chunk id, with each chunk's ``doc_id`` and ``acl_key``."""
+
+    location: str  # names the index in errors
+
+    def upsert(self, chunks: list[Chunk], embeddings: list[list[float]]) -> None: ...
+    def delete_chunks(self, chunk_ids: Iterable[str]) -> None: ...
+    def delete_docs(self, doc_ids: Iterable[str]) -> None: ...
+    def chunk_ids(self) -> set[str]: ...
+    def chunk_ids_for(self, doc_id: str) -> set[str]: ...
+    def update_acl(self, doc_id: str, acl: Iterable[str]) -> int:
+        """Change a document's ``acl_key`` in place; returns the chunks updated."""
+        ...
+
+    def query(self, embedding: list[float], k: int, acl_keys: list[str] | None = None) -> list[ChunkHit]:
+        """The ``k`` nearest chunks by cosine similarity; with ``acl_keys``, only those keys."""
+        ...
+
+    def vectors(self, page_size: int | None = None) -> Iterator[VectorPage]: ...
+    def metadata(self, chunk_id: str) -> dict[str, Any] | None: ...
+    def count(self) -> int: ...
+
+
 def acl_key(acl: Iterable[str]) -> str:
     """Stable key of an ACL set: lets a query filter to the ACL sets a principal can read."""
     joined = "\n".join(sorted({a.strip().lower() for a in acl}))
@@ -66,7 +90,7 @@ def _guard(fn: Callable[P, R]) -> Callable[P, R]:
         except StoreError:
             raise
         except Exception as err:
-            where = args[0].location if args and isinstance(args[0], VectorIndex) else "chroma"
+            where = args[0].location if args and isinstance(args[0], ChromaIndex) else "chroma"
             raise StoreError(f"vector index failed: {type(err).__name__}: {err}", subject=where) from err
 
     return wrapper
@@ -111,7 +135,9 @@ def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[i : i + size]
 
 
-class VectorIndex:
+class ChromaIndex:
+    """``VectorIndex`` over one Chroma collection."""
+
     def __init__(self, settings: Settings) -> None:
         self._client, self.location = _client(settings)
         self._open(settings.index.collection)

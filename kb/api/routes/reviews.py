@@ -46,14 +46,22 @@ def review_doc(
 ) -> ReviewOutcome:
     """Confirm the document is still accurate. Owner or admin only (others get 403)."""
     try:
-        doc = load_doc(runtime, doc_id)
+        doc = load_doc(runtime.documents, doc_id)
     except NotFoundError:
         raise NotFoundError("no such document", subject=doc_id) from None
     if not principal.can_read(doc.acl):
         raise NotFoundError("no such document", subject=doc_id)  # same 404 as a missing doc
     if not may_review(principal, doc):
         raise PermissionDenied("only the document's owner or an admin may review it", subject=doc_id)
-    return confirm_review(runtime, doc, principal.user, note=body.note if body else "", via="api")
+    return confirm_review(
+        runtime.settings,
+        runtime.reviews,
+        runtime.clock,
+        doc,
+        principal.user,
+        note=body.note if body else "",
+        via="api",
+    )
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -86,7 +94,7 @@ def _error_page(err: KBError) -> HTMLResponse:
 def _claim(runtime: Runtime, token: str) -> tuple[ReviewClaim, Document]:
     links = ReviewLinks(runtime.settings)
     claim = links.verify(token, runtime.clock.now())
-    return claim, load_doc(runtime, claim.doc_id)
+    return claim, load_doc(runtime.documents, claim.doc_id)
 
 
 TokenQuery = Annotated[str, Query(max_length=4096, description="Signed token from a digest")]
@@ -98,7 +106,7 @@ def review_page(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
         claim, doc = _claim(runtime, token)
     except KBError as err:
         return _error_page(err)
-    fr = freshness_now(runtime, doc)
+    fr = freshness_now(runtime.settings, runtime.reviews, doc, runtime.clock.now())
     body = (
         f"<p><strong>{escape(doc.title)}</strong><br>{escape(doc.breadcrumb)}</p>"
         f"<p>Status: {escape(fr.status.replace('_', ' '))}. {escape('; '.join(fr.reasons))}</p>"
@@ -115,7 +123,7 @@ def review_confirm(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
         claim, doc = _claim(runtime, token)
     except KBError as err:
         return _error_page(err)
-    outcome = confirm_review(runtime, doc, claim.owner, via="link")
+    outcome = confirm_review(runtime.settings, runtime.reviews, runtime.clock, doc, claim.owner, via="link")
     due = f" Next review due {outcome.freshness.due_at:%Y-%m-%d}." if outcome.freshness.due_at else ""
     return _page(
         "Thanks: review recorded",

@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from kb.cli import app
 from kb.cli.search import ANONYMOUS, principal_for
 from kb.config import AuthSettings, load_settings
-from kb.ingest.pipeline import Ingester
 from kb.records import Document, SourceBatch
 from kb.runtime import Runtime
 
@@ -85,7 +84,7 @@ def test_kb_search_json_and_human_output(tmp_path: Path, embedder: Any) -> None:
     config = tmp_path / "config.toml"
     config.write_text(CONFIG.format(digest="a" * 64))
     rt = Runtime(load_settings(config), embedder=embedder)
-    Ingester(rt, readers={"notion": lambda _s: Reader()}).ingest("notion", tmp_path)
+    rt.ingester({"notion": lambda _s: Reader()}).ingest("notion", tmp_path)
     rt.close()
     runner = CliRunner()
 
