@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from kb.clock import Clock
 from kb.config import Settings
 from kb.errors import BadRequest, NotFoundError
+from kb.identity import normalize_email, same_email
 from kb.lifecycle.freshness import Freshness, assess
 from kb.records import Document, Principal
 from kb.store.documents import DocumentStore
@@ -33,7 +34,7 @@ def may_review(principal: Principal, doc: Document) -> bool:
     """The document's owner or an admin."""
     if principal.admin:
         return True
-    return bool(doc.owner) and doc.owner.strip().lower() == principal.user.strip().lower()  # type: ignore[union-attr]
+    return same_email(doc.owner, principal.user)
 
 
 def load_doc(documents: DocumentStore, doc_id: str) -> Document:
@@ -63,7 +64,7 @@ def confirm_review(
         raise BadRequest(f"note is {len(note)} characters; the limit is {MAX_NOTE_CHARS}", subject="note")
     now = clock.now()
     review = Review(
-        doc_id=doc.doc_id, reviewer=reviewer.strip().lower(), reviewed_at=now, note=note.strip(), via=via
+        doc_id=doc.doc_id, reviewer=normalize_email(reviewer), reviewed_at=now, note=note.strip(), via=via
     )
     reviews.record(review)
     return ReviewOutcome(

@@ -13,6 +13,7 @@ from kb.alerts.render import status_text
 from kb.alerts.review import confirm_review, load_doc
 from kb.alerts.runner import RunReport
 from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
+from kb.identity import same_email
 from kb.store.audit import AuditLog
 
 alerts_app = typer.Typer(help="Staleness digests to document owners.", no_args_is_help=True)
@@ -79,7 +80,7 @@ def stale(
             fr = fresh[doc.doc_id]
             if fr.status not in ALERTED_STATUSES:
                 continue
-            if owner is not None and (doc.owner or "").lower() != owner.strip().lower():
+            if owner is not None and not same_email(doc.owner, owner):
                 continue
             items.append(item_for(doc, fr, now, usage.get(doc.doc_id, 0), latest.get(doc.doc_id)))
     finally:

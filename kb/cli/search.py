@@ -14,6 +14,7 @@ import typer
 
 from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
 from kb.config import AuthSettings
+from kb.identity import principal_for_user
 from kb.records import Principal
 from kb.search.retrieval import SearchHit, SearchResult
 
@@ -30,16 +31,10 @@ BADGES = {
 
 
 def principal_for(user: str | None, auth: AuthSettings) -> Principal:
-    """The principal a ``--as`` user runs as, from the config's token entries."""
+    """The principal a ``--as`` user runs as: the one the API builds for their token."""
     if not user:
         return Principal(user=ANONYMOUS)
-    name = user.strip().lower()
-    entry = next((t for t in auth.tokens if t.user.strip().lower() == name), None)
-    if entry is None:
-        return Principal(user=name)
-    groups = frozenset(g.lower() for g in entry.groups)
-    admin = entry.admin or bool(groups & {g.lower() for g in auth.admin_groups})
-    return Principal(user=name, groups=groups, admin=admin)
+    return principal_for_user(user, auth)
 
 
 def _hit_lines(hit: SearchHit) -> list[str]:

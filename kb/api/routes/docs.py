@@ -17,6 +17,7 @@ from kb.api.deps import CurrentPrincipal, RuntimeDep
 from kb.api.errors import InvalidField
 from kb.api.schemas import DocDetail, DocList, DocSummary
 from kb.errors import NotFoundError
+from kb.identity import same_email
 from kb.lifecycle.freshness import assess
 from kb.records import Document, Principal
 from kb.runtime import Runtime
@@ -70,7 +71,7 @@ def list_docs(
     )
     out: list[DocSummary] = []
     for doc in readable:
-        if owner is not None and (doc.owner or "").lower() != owner.strip().lower():
+        if owner is not None and not same_email(doc.owner, owner):
             continue
         fr = assess(
             doc,
