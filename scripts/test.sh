@@ -7,6 +7,7 @@ bash scripts/install-chromium.sh || echo "warning: chromium not installed; brows
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False
 .venv/bin/ruff check kb ingestors evals tests benchmarks
 .venv/bin/mypy kb ingestors evals benchmarks
+.venv/bin/mypy --strict kb   # the package itself: strict (no untyped defs, no implicit re-exports)
 .venv/bin/python -m pytest "$@"
 # The retrieval eval on the example data, gated: a ranking regression fails here.
 bash scripts/eval-gate.sh

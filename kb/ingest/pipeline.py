@@ -32,9 +32,9 @@ from kb.config import Settings
 from kb.errors import IngestError, KBError
 from kb.identity import People
 from kb.ingest.chunking import chunk_document, embedding_text
-from kb.ingest.secrets import SecretFinding, redact_document
+from kb.ingest.secrets import redact_document
 from kb.lifecycle.rules import resolve
-from kb.records import Chunk, Document, IngestIssue, IngestReport, Source, SourceBatch
+from kb.records import Chunk, Document, IngestIssue, IngestReport, SecretFinding, Source, SourceBatch
 from kb.search.embedding import Embedder
 from kb.search.index import VectorIndex, acl_key
 from kb.store.db import Database
