@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from kb.clock import Clock, SystemClock
 from kb.config import RetrievalSettings, Settings
 from kb.identity import People
+from kb.store.audit import AuditLog, AuditRecorder
 from kb.store.db import Database
 from kb.store.documents import DocumentStore
 from kb.store.reviews import ReviewStore
@@ -47,6 +48,11 @@ class Runtime:
     @cached_property
     def reviews(self) -> ReviewStore:
         return ReviewStore(self.db)
+
+    @cached_property
+    def audit(self) -> AuditRecorder:
+        """Where searches and asks are recorded (the API's and ``kb search``'s)."""
+        return AuditRecorder(AuditLog(self.db), self.clock, self.settings.audit.retention_days)
 
     @cached_property
     def people(self) -> People:

@@ -15,8 +15,8 @@ from time import perf_counter
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from kb import __version__
 from kb.api import errors
-from kb.api.audit import AuditRecorder
 from kb.api.metrics import Metrics, MetricsMiddleware
 from kb.api.routes import ROUTERS
 from kb.auth import Authenticator
@@ -69,10 +69,10 @@ def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
         finally:
             stop_scheduler(scheduler)
 
-    app = FastAPI(title="FreshKB", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="FreshKB", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.authenticator = Authenticator(runtime.settings.auth)
-    app.state.audit = AuditRecorder(runtime)
+    app.state.audit = runtime.audit
     app.state.answerer = None
     app.state.metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

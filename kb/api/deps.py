@@ -9,10 +9,10 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kb.answer import Answerer, make_answerer
-from kb.api.audit import AuditRecorder
 from kb.auth import Authenticator
 from kb.records import Principal
 from kb.runtime import Runtime
+from kb.store.audit import AuditRecorder
 
 # Only for the OpenAPI schema ("Authorize" in /docs); the header is parsed by Authenticator so
 # a malformed header gets FreshKB's own message and a 401.

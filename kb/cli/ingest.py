@@ -11,7 +11,9 @@ import typer
 from tqdm import tqdm
 
 from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
+from kb.errors import BadRequest
 from kb.ingest.pipeline import source_name
+from kb.lifecycle.status_filter import matches_status, unknown_status
 from kb.records import IngestReport
 from kb.store.alerts import AlertHistory
 from kb.store.reviews import ReviewStore
@@ -70,20 +72,28 @@ def ingest(
 def docs(
     source: Annotated[str | None, typer.Option(help="notion or drive")] = None,
     owner: Annotated[str | None, typer.Option(help="Owner email or name")] = None,
-    status: Annotated[str | None, typer.Option(help="active, deprecated, archived, draft")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help="Document status (active, deprecated, archived, draft) or freshness status "
+            "(fresh, due_soon, overdue, unknown, superseded): the values GET /v1/docs takes"
+        ),
+    ] = None,
     config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """List stored documents with their resolved owner, review interval, ACL and why, their
     freshness (as ``kb stale`` and the digests judge it), reviews and alert history."""
+    if (problem := unknown_status(status)) is not None:
+        raise BadRequest(problem, subject="--status")
     rt = runtime(config)
     try:
-        records = rt.documents.list(
+        listed = rt.documents.list(
             source=source_name(source) if source else None,
             owner=rt.people.resolve(owner) if owner else None,
-            status=status,
         )
         _, fresh, _ = rt.alert_runner().assessments(rt.clock.now())
+        records = [d for d in listed if matches_status(status, d, fresh[d.doc_id])]
         if json:
             reviews, alerts = ReviewStore(rt.db), AlertHistory(rt.db)
             emit_json(

@@ -56,7 +56,10 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        # Its "Loading weights" bar would land on stderr of every command and the server log.
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         path = resolve_model_path(settings.name)
         try:
             self._model: SentenceTransformer = SentenceTransformer(path, device=settings.device)
