@@ -93,7 +93,7 @@ def test_kb_search_json_and_human_output(tmp_path: Path, embedder: Any) -> None:
     )
     assert insider.exit_code == 0, insider.output
     data = json.loads(insider.stdout)
-    assert data["hits"][0]["doc"]["title"] == "Payroll Calendar"
+    assert data["results"][0]["title"] == "Payroll Calendar"  # the API's SearchResponse
 
     outsider = runner.invoke(
         app, ["search", "when does payroll run", "--config", str(config), "--top-k", "3"]
