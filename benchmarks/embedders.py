@@ -77,7 +77,7 @@ class CachedEmbedder:
 
     def __init__(self, inner: Embedder, cache: EmbeddingCache, mode: Mode = "real") -> None:
         self.inner, self.cache, self.mode = inner, cache, mode
-        self.dimension, self.name = inner.dimension, inner.name
+        self.dimension, self.name, self.symmetric = inner.dimension, inner.name, inner.symmetric
         self.hits = self.computed = self.pooled = 0
         self._pool: np.ndarray | None = None
 
@@ -115,13 +115,16 @@ class CachedEmbedder:
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
 
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_queries(texts)
+
 
 class TimedEmbedder:
     """Counts the seconds spent inside ``embed`` (the pipeline's embedding share)."""
 
     def __init__(self, inner: Embedder) -> None:
         self.inner = inner
-        self.dimension, self.name = inner.dimension, inner.name
+        self.dimension, self.name, self.symmetric = inner.dimension, inner.name, inner.symmetric
         self.seconds = 0.0
         self.texts: list[str] = []
 
@@ -135,3 +138,6 @@ class TimedEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_queries(texts)

@@ -64,10 +64,8 @@ def main() -> None:
 
     started, cpu_started = time.perf_counter(), time.process_time()
     if args.pipeline == "ours":
-        from kb.ingest.pipeline import Ingester
-
         rt = Runtime(settings, embedder=embedder, clock=FixedClock(time_now()))
-        report = Ingester(rt).ingest("notion", args.export)
+        report = rt.ingester().ingest("notion", args.export)
         out.update(
             documents=len(report.added) + len(report.updated) + len(report.unchanged),
             added=len(report.added),

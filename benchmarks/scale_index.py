@@ -40,18 +40,15 @@ def build(work: Path, docs: int, *, chunk_size: int | None = None, seed_docs: in
     model: Embedder = load_embedder(settings.model)
     cache = EmbeddingCache(work / "embed-cache.sqlite")
     if cache.count() < 100:
-        from kb.ingest.pipeline import Ingester
-
         seed = scale_settings(work / "seed", seed_docs, chunk_size)
         export = generate(work / "seed" / "export.zip", seed_docs)
-        Ingester(Runtime(seed, embedder=CachedEmbedder(model, cache, "real"))).ingest("notion", export.path)
+        Runtime(seed, embedder=CachedEmbedder(model, cache, "real")).ingester().ingest("notion", export.path)
         print(f"embedding cache: {cache.count()} real vectors")
-    from kb.ingest.pipeline import Ingester
 
     rt = Runtime(settings, embedder=CachedEmbedder(model, cache, "pooled"))
     export = generate(work / f"d{docs}" / "export.zip", docs)
     started = time.perf_counter()
-    report = Ingester(rt).ingest("notion", export.path)
+    report = rt.ingester().ingest("notion", export.path)
     info = {
         "docs": len(report.added),
         "chunks": rt.index.count(),

@@ -30,9 +30,13 @@ class _Precomputed:
     def __init__(self, vectors: dict[str, list[float]], inner: object) -> None:
         self.vectors, self.inner = vectors, inner
         self.dimension, self.name = 384, "precomputed"
+        self.symmetric = True
 
     def embed_query(self, text: str) -> list[float]:
         return self.vectors[text]
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        return [self.vectors[t] for t in texts]
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         return [self.vectors[t] for t in texts]

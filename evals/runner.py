@@ -36,6 +36,7 @@ from evals.metrics import (
 )
 from kb.config import AuthSettings, RetrievalSettings
 from kb.errors import ConfigError
+from kb.identity import principal_for_user
 from kb.records import Principal
 
 if TYPE_CHECKING:
@@ -78,17 +79,10 @@ def baseline_system(spec: str, configured: RetrievalSettings) -> System:
 
 
 def principal_for(user: str | None, auth: AuthSettings) -> Principal:
+    """The principal a question is asked as: the one the API builds for ``user``'s token."""
     if not user:
         return Principal(user=DEFAULT_USER)
-    user = user.strip().lower()
-    admin_groups = {g.lower() for g in auth.admin_groups}
-    groups: set[str] = set()
-    admin = False
-    for entry in auth.tokens:
-        if entry.user.strip().lower() == user:
-            groups.update(g.lower() for g in entry.groups)
-            admin = admin or entry.admin
-    return Principal(user=user, groups=frozenset(groups), admin=admin or bool(groups & admin_groups))
+    return principal_for_user(user, auth)
 
 
 def _failed_checks(q: GoldenQuestion, ranking: list[str], answer: str | None) -> list[str]:
@@ -188,7 +182,7 @@ def run_system(
 def default_answerer(runtime: Runtime) -> Answerer:
     from kb.answer.extractive import extractive_answerer
 
-    return extractive_answerer(runtime)
+    return extractive_answerer(runtime.settings.answer, runtime.documents, runtime.embedder)
 
 
 def run_eval(

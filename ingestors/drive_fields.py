@@ -14,7 +14,7 @@ from typing import Any
 
 from kb.clock import utc
 from kb.config import DriveSettings
-from kb.identity import People
+from kb.identity import People, normalize_email
 from kb.records import ACTIVE, ARCHIVED, DEPRECATED, DRAFT, EVERYONE
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
@@ -159,7 +159,7 @@ def acl_from(resource: dict[str, Any]) -> list[str]:
         if not isinstance(p, dict) or p.get("deleted") is True:
             continue
         kind = str(p.get("type", "")).lower()
-        email = str(p.get("emailAddress") or "").strip().lower()
+        email = normalize_email(str(p.get("emailAddress") or ""))
         domain = str(p.get("domain") or "").strip().lower()
         if kind in ("user", "group") and email:
             acl.add(f"{kind}:{email}")
@@ -169,7 +169,7 @@ def acl_from(resource: dict[str, Any]) -> list[str]:
             acl.add(EVERYONE)
     for owner in resource.get("owners") or []:
         if isinstance(owner, dict) and owner.get("emailAddress"):
-            acl.add(f"user:{str(owner['emailAddress']).strip().lower()}")
+            acl.add(f"user:{normalize_email(str(owner['emailAddress']))}")
     return sorted(acl)
 
 
@@ -177,7 +177,7 @@ def _person(value: object, people: People, where: str) -> tuple[str, str] | None
     if not isinstance(value, dict):
         return None
     if value.get("emailAddress"):
-        return str(value["emailAddress"]).strip().lower(), f"{where}.emailAddress"
+        return normalize_email(str(value["emailAddress"])), f"{where}.emailAddress"
     if value.get("displayName"):
         return people.resolve(str(value["displayName"])), f"{where}.displayName"
     return None

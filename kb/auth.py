@@ -19,6 +19,7 @@ import jwt
 
 from kb.config import AuthSettings, JWTSettings, TokenEntry
 from kb.errors import AuthError, KBError
+from kb.identity import build_principal
 from kb.records import Principal
 
 INVALID = "invalid token"
@@ -92,7 +93,7 @@ class _JWKS:
 class Authenticator:
     def __init__(self, settings: AuthSettings) -> None:
         self._tokens: list[TokenEntry] = list(settings.tokens)
-        self._admin_groups = {g.lower() for g in settings.admin_groups}
+        self._admin_groups = list(settings.admin_groups)
         self._jwt = settings.jwt
         self._jwks = (
             _JWKS(settings.jwt)
@@ -153,20 +154,4 @@ class Authenticator:
         return self._principal(user, groups, explicit_admin=False)
 
     def _principal(self, user: str, groups: list[str], *, explicit_admin: bool) -> Principal:
-        lowered = frozenset(g.lower() for g in groups)
-        admin = explicit_admin or bool(lowered & self._admin_groups)
-        return Principal(user=user.strip().lower(), groups=lowered, admin=admin)
-
-
-def configured_principal(settings: AuthSettings, user: str) -> Principal:
-    """``user`` as the configuration knows them (``kb review --as``): an admin when one of their
-    ``[[auth.tokens]]`` says so or puts them in ``auth.admin_groups``; a plain user otherwise."""
-    wanted = user.strip().lower()
-    admin_groups = {g.lower() for g in settings.admin_groups}
-    groups: set[str] = set()
-    admin = False
-    for entry in settings.tokens:
-        if entry.user.strip().lower() == wanted:
-            groups.update(g.lower() for g in entry.groups)
-            admin = admin or entry.admin
-    return Principal(user=wanted, groups=frozenset(groups), admin=admin or bool(groups & admin_groups))
+        return build_principal(user, groups, admin=explicit_admin, admin_groups=self._admin_groups)

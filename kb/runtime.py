@@ -12,10 +12,17 @@ from typing import TYPE_CHECKING
 from kb.clock import Clock, SystemClock
 from kb.config import RetrievalSettings, Settings
 from kb.identity import People
+from kb.store.audit import AuditLog, AuditRecorder
 from kb.store.db import Database
 from kb.store.documents import DocumentStore
+from kb.store.reviews import ReviewStore
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from kb.alerts.channels import Channel
+    from kb.alerts.runner import AlertRunner
+    from kb.ingest.pipeline import Ingester, ReaderFactory
     from kb.search.embedding import Embedder
     from kb.search.index import VectorIndex
     from kb.search.retrieval import Retriever
@@ -39,6 +46,15 @@ class Runtime:
         return DocumentStore(self.db)
 
     @cached_property
+    def reviews(self) -> ReviewStore:
+        return ReviewStore(self.db)
+
+    @cached_property
+    def audit(self) -> AuditRecorder:
+        """Where searches and asks are recorded (the API's and ``kb search``'s)."""
+        return AuditRecorder(AuditLog(self.db), self.clock, self.settings.audit.retention_days)
+
+    @cached_property
     def people(self) -> People:
         return People(self.settings.people)
 
@@ -50,9 +66,9 @@ class Runtime:
 
     @cached_property
     def index(self) -> VectorIndex:
-        from kb.search.index import VectorIndex
+        from kb.search.index import ChromaIndex
 
-        return VectorIndex(self.settings)
+        return ChromaIndex(self.settings)
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -62,16 +78,53 @@ class Runtime:
         """A retriever over this runtime's store and index; ``retrieval`` overrides the
         configured ``[retrieval]`` (the evals compare configurations this way)."""
         from kb.search.retrieval import Retriever
-        from kb.store.reviews import ReviewStore
 
         return Retriever(
             self.settings,
             self.documents,
-            ReviewStore(self.db),
+            self.reviews,
             index=lambda: self.index,
             embedder=lambda: self.embedder,
             clock=self.clock,
             retrieval=retrieval,
+        )
+
+    def ingester(self, readers: Mapping[str, ReaderFactory] | None = None) -> Ingester:
+        """An ingest pipeline over this runtime's store and index (``readers`` replace the
+        Notion/Drive ingestors per source; tests pass in-memory ones)."""
+        from kb.ingest.pipeline import Ingester
+
+        return Ingester(
+            self.settings,
+            self.db,
+            documents=self.documents,
+            people=self.people,
+            index=lambda: self.index,
+            embedder=lambda: self.embedder,
+            clock=self.clock,
+            readers=readers,
+        )
+
+    def alert_runner(
+        self,
+        *,
+        channels: Mapping[str, Channel] | None = None,
+        env: Mapping[str, str] | None = None,
+        holder: str | None = None,
+    ) -> AlertRunner:
+        """The staleness-digest runner over this runtime's store (``channels`` replace the
+        configured notifiers by name; ``env`` replaces ``os.environ`` for secrets)."""
+        from kb.alerts.runner import AlertRunner
+
+        return AlertRunner(
+            self.settings,
+            self.db,
+            documents=self.documents,
+            people=self.people,
+            clock=self.clock,
+            channels=channels,
+            env=env,
+            holder=holder,
         )
 
     def close(self) -> None:

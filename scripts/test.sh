@@ -8,6 +8,7 @@ bash scripts/install-chromium.sh || echo "warning: chromium not installed; brows
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False
 .venv/bin/ruff check kb ingestors evals tests benchmarks
 .venv/bin/mypy kb ingestors evals benchmarks
+.venv/bin/mypy --strict kb   # the package itself: strict (no untyped defs, no implicit re-exports)
 .venv/bin/python -m pytest "$@"
 # schemathesis against a real `kb serve`: no 5xx, no schema violation, no valid request rejected.
 bash scripts/schemathesis.sh

@@ -66,14 +66,13 @@ def example_runtime(tmp_path_factory: pytest.TempPathFactory, embedder) -> Itera
 
     Read-only for tests: a test that changes the store must build its own runtime.
     """
-    from kb.ingest.pipeline import Ingester
 
     rt = Runtime(
         example_settings(tmp_path_factory.mktemp("example") / "data"),
         embedder=embedder,
         clock=FixedClock(EXAMPLE_NOW),
     )
-    ingester = Ingester(rt)
+    ingester = rt.ingester()
     ingester.ingest("notion", EXAMPLES / "notion" / "acme-notion-export.zip")
     ingester.ingest("gdrive", EXAMPLES / "drive")
     yield rt

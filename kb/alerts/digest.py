@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import BaseModel, Field
 
 from kb.config import Settings
-from kb.identity import People
+from kb.identity import People, normalize_email
 from kb.records import Document
 
 if TYPE_CHECKING:
@@ -184,13 +184,13 @@ def build_digests(
 
     def fallback(doc: Document) -> str | None:
         chosen = (fallback_for(doc) if fallback_for else None) or settings.alerts.fallback_owner
-        return chosen.strip().lower() if chosen and chosen.strip() else None
+        return normalize_email(chosen) if chosen and chosen.strip() else None
 
     def link(item: DigestItem, recipient: str) -> DigestItem:
         return item.model_copy(update={"review_url": link_for(item.doc_id, recipient) if link_for else None})
 
     for doc in docs:
-        owner = doc.owner.strip().lower() if doc.owner and doc.owner.strip() else None
+        owner = normalize_email(doc.owner) if doc.owner and doc.owner.strip() else None
         problem = owner_problem(owner, people, settings)
         fr = assessments.get(doc.doc_id)
         if fr is not None and fr.status in ALERTED_STATUSES:

@@ -11,11 +11,14 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
+from kb.clock import Clock
+from kb.config import Settings
 from kb.errors import BadRequest, NotFoundError
+from kb.identity import normalize_email, same_email
 from kb.lifecycle.freshness import Freshness, assess
 from kb.records import Document, Principal
-from kb.runtime import Runtime
 from kb.store.audit import AuditEntry, AuditLog
+from kb.store.documents import DocumentStore
 from kb.store.reviews import Review, ReviewStore
 
 MAX_NOTE_CHARS = 2000
@@ -37,43 +40,48 @@ def may_review(principal: Principal, doc: Document) -> bool:
     """The document's owner or an admin."""
     if principal.admin:
         return True
-    return bool(doc.owner) and doc.owner.strip().lower() == principal.user.strip().lower()  # type: ignore[union-attr]
+    return same_email(doc.owner, principal.user)
 
 
-def load_doc(runtime: Runtime, doc_id: str) -> Document:
-    doc = runtime.documents.get(doc_id, with_text=True)
+def load_doc(documents: DocumentStore, doc_id: str) -> Document:
+    doc = documents.get(doc_id, with_text=True)
     if doc is None:
         raise NotFoundError("no such document", subject=doc_id)
     return doc
 
 
-def freshness_now(runtime: Runtime, doc: Document, now: datetime | None = None) -> Freshness:
-    latest = ReviewStore(runtime.db).latest(doc.doc_id)
-    return assess(
-        doc, now or runtime.clock.now(), runtime.settings, reviewed_at=latest.reviewed_at if latest else None
-    )
+def freshness_now(settings: Settings, reviews: ReviewStore, doc: Document, now: datetime) -> Freshness:
+    latest = reviews.latest(doc.doc_id)
+    return assess(doc, now, settings, reviewed_at=latest.reviewed_at if latest else None)
 
 
 def confirm_review(
-    runtime: Runtime, doc: Document, reviewer: str, *, note: str = "", via: str = "api"
+    settings: Settings,
+    reviews: ReviewStore,
+    clock: Clock,
+    doc: Document,
+    reviewer: str,
+    *,
+    note: str = "",
+    via: str = "api",
 ) -> ReviewOutcome:
     """Record that ``reviewer`` confirmed ``doc`` accurate now (a repeat within a day updates the
     earlier review) and write it to the audit log; return its new freshness. The caller has
     checked that ``reviewer`` may (``may_review``)."""
     if len(note) > MAX_NOTE_CHARS:
         raise BadRequest(f"note is {len(note)} characters; the limit is {MAX_NOTE_CHARS}", subject="note")
-    now = runtime.clock.now()
+    now = clock.now()
     review = Review(
-        doc_id=doc.doc_id, reviewer=reviewer.strip().lower(), reviewed_at=now, note=note.strip(), via=via
+        doc_id=doc.doc_id, reviewer=normalize_email(reviewer), reviewed_at=now, note=note.strip(), via=via
     )
-    added = ReviewStore(runtime.db).record(review, collapse_since=now - COLLAPSE_WITHIN)
-    AuditLog(runtime.db).record(
+    added = reviews.record(review, collapse_since=now - COLLAPSE_WITHIN)
+    AuditLog(reviews.db).record(
         AuditEntry(at=now, user=review.reviewer, action=f"review:{via}", query=doc.doc_id)
     )
     return ReviewOutcome(
         doc_id=doc.doc_id,
         title=doc.title,
         review=review,
-        freshness=freshness_now(runtime, doc, now),
+        freshness=freshness_now(settings, reviews, doc, now),
         collapsed=not added,
     )

@@ -27,13 +27,17 @@ from kb.alerts.channels import Channel, make_channel, redact_target, route_for
 from kb.alerts.digest import Digest, DigestBatch, DigestItem, build_digests
 from kb.alerts.links import ReviewLinks
 from kb.alerts.render import Rendered, render
+from kb.clock import Clock
+from kb.config import Settings
 from kb.errors import KBError
+from kb.identity import People
 from kb.lifecycle.freshness import Freshness, assess
 from kb.lifecycle.rules import fallback_owner_for
 from kb.records import Document
-from kb.runtime import Runtime
 from kb.store.alerts import AlertHistory, RunnerLock, SentItem
 from kb.store.audit import AuditLog
+from kb.store.db import Database
+from kb.store.documents import DocumentStore
 from kb.store.reviews import Review, ReviewStore
 from kb.store.secrets import SecretFindings, StoredFinding
 
@@ -85,24 +89,32 @@ def preview(channel: str, message: Rendered) -> str:
 class AlertRunner:
     def __init__(
         self,
-        runtime: Runtime,
+        settings: Settings,
+        db: Database,
         *,
+        documents: DocumentStore,
+        people: People,
+        clock: Clock,
         channels: Mapping[str, Channel] | None = None,
         env: Mapping[str, str] | None = None,
         holder: str | None = None,
     ) -> None:
-        self.runtime = runtime
-        self.settings = runtime.settings
-        self.history = AlertHistory(runtime.db)
-        self.lock = RunnerLock(runtime.db)
+        """``kb.runtime.Runtime.alert_runner`` builds one from the configured parts."""
+        self.settings = settings
+        self.db = db
+        self.documents = documents
+        self.people = people
+        self.clock = clock
+        self.history = AlertHistory(db)
+        self.lock = RunnerLock(db)
         self._channels = dict(channels or {})
         self._env = env if env is not None else os.environ
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     # -- gathering ------------------------------------------------------------------------
     def assessments(self, now: datetime) -> tuple[list[Document], dict[str, Freshness], dict[str, Review]]:
-        docs = self.runtime.documents.list()  # text = the marker excerpt assess() reads
-        store = ReviewStore(self.runtime.db)
+        docs = self.documents.list()  # text = the marker excerpt assess() reads
+        store = ReviewStore(self.db)
         reviewed = store.latest_all()
         latest = {d: r for d in reviewed if (r := store.latest(d)) is not None}
         successor = {pred: d.doc_id for d in docs for pred in d.supersedes}
@@ -123,7 +135,7 @@ class AlertRunner:
         docs, fresh, latest = self.assessments(now)
         window = timedelta(days=self.settings.audit.usage_window_days)
         findings: dict[str, list[StoredFinding]] = {}
-        for f in SecretFindings(self.runtime.db).all():
+        for f in SecretFindings(self.db).all():
             findings.setdefault(f.doc_id, []).append(f)
         link_for = None
         try:
@@ -137,8 +149,8 @@ class AlertRunner:
             fresh,
             now=now,
             settings=self.settings,
-            people=self.runtime.people,
-            usage=AuditLog(self.runtime.db).usage_counts(now - window),
+            people=self.people,
+            usage=AuditLog(self.db).usage_counts(now - window),
             reviews=latest,
             secrets=findings,
             link_for=link_for,
@@ -163,7 +175,7 @@ class AlertRunner:
 
     # -- the run --------------------------------------------------------------------------
     def run(self, dry_run: bool = False, period: str | None = None) -> RunReport:
-        now = self.runtime.clock.now()
+        now = self.clock.now()
         report = RunReport(period=period or now.date().isoformat(), started_at=now, dry_run=dry_run)
         if not dry_run:
             ttl = timedelta(minutes=self.settings.alerts.lock_ttl_minutes)

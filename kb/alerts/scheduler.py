@@ -20,7 +20,6 @@ from apscheduler.triggers.cron import CronTrigger
 from kb.alerts.runner import AlertRunner, RunReport
 from kb.config import AlertSettings
 from kb.errors import ConfigError, KBError
-from kb.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +88,14 @@ def make_trigger(settings: AlertSettings) -> CronTrigger:
     return cron_trigger(settings.cron, settings.timezone, "alerts")
 
 
-def run_alerts(runtime: Runtime) -> RunReport | None:
+RunnerFactory = Callable[[], AlertRunner]
+"""Builds the runner for one scheduled pass (``kb.runtime.Runtime.alert_runner``)."""
+
+
+def run_alerts(runner: RunnerFactory) -> RunReport | None:
     """The scheduled job: one runner pass; errors are logged so the scheduler keeps going."""
     try:
-        report = AlertRunner(runtime).run()
+        report = runner().run()
     except KBError as err:
         log.error("alert run failed: %s", err)
         return None
@@ -107,11 +110,11 @@ def run_alerts(runtime: Runtime) -> RunReport | None:
     return report
 
 
-def add_alert_job(scheduler: BaseScheduler, runtime: Runtime) -> None:
+def add_alert_job(scheduler: BaseScheduler, settings: AlertSettings, runner: RunnerFactory) -> None:
     scheduler.add_job(
         run_alerts,
-        make_trigger(runtime.settings.alerts),
-        args=[runtime],
+        make_trigger(settings),
+        args=[runner],
         id=JOB_ID,
         name="FreshKB staleness digests",
         replace_existing=True,
@@ -121,9 +124,9 @@ def add_alert_job(scheduler: BaseScheduler, runtime: Runtime) -> None:
     )
 
 
-def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(timezone=make_trigger(runtime.settings.alerts).timezone)
-    add_alert_job(scheduler, runtime)
+def build_scheduler(settings: AlertSettings, runner: RunnerFactory) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone=make_trigger(settings).timezone)
+    add_alert_job(scheduler, settings, runner)
     return scheduler
 
 
@@ -131,17 +134,17 @@ AddJobs = Callable[[BaseScheduler], object]
 """Adds more jobs to a scheduler (the entry points pass the source pulls of ``kb.ingest.pull``)."""
 
 
-def start_scheduler(runtime: Runtime, more: AddJobs | None = None) -> BackgroundScheduler | None:
+def start_scheduler(
+    settings: AlertSettings, runner: RunnerFactory, more: AddJobs | None = None
+) -> BackgroundScheduler | None:
     """For the API lifespan: a started background scheduler, or None when alerts are disabled."""
-    if not runtime.settings.alerts.enabled:
+    if not settings.enabled:
         return None
-    scheduler = build_scheduler(runtime)
+    scheduler = build_scheduler(settings, runner)
     if more is not None:
         more(scheduler)
     scheduler.start()
-    log.info(
-        "alert scheduler started: '%s' %s", runtime.settings.alerts.cron, runtime.settings.alerts.timezone
-    )
+    log.info("alert scheduler started: '%s' %s", settings.cron, settings.timezone)
     return scheduler
 
 
@@ -150,10 +153,10 @@ def stop_scheduler(scheduler: BaseScheduler | None) -> None:
         scheduler.shutdown(wait=False)
 
 
-def run_foreground(runtime: Runtime, more: AddJobs | None = None) -> None:
+def run_foreground(settings: AlertSettings, runner: RunnerFactory, more: AddJobs | None = None) -> None:
     """``kb scheduler``: block and run the jobs on their crons until interrupted."""
-    scheduler = BlockingScheduler(timezone=make_trigger(runtime.settings.alerts).timezone)
-    add_alert_job(scheduler, runtime)
+    scheduler = BlockingScheduler(timezone=make_trigger(settings).timezone)
+    add_alert_job(scheduler, settings, runner)
     if more is not None:
         more(scheduler)
     try:

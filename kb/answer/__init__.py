@@ -9,23 +9,28 @@ errors); never ``kb.api`` or ``kb.cli``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kb.answer.base import NOTHING_FOUND, Answer, Answerer, Citation, SourceRef
+from kb.config import AnswerSettings
 
 if TYPE_CHECKING:
-    from kb.runtime import Runtime
+    from kb.search.embedding import Embedder
+    from kb.store.documents import DocumentStore
 
 __all__ = ["NOTHING_FOUND", "Answer", "Answerer", "Citation", "SourceRef", "make_answerer"]
 
 
-def make_answerer(runtime: Runtime) -> Answerer:
-    """The answerer ``settings.answer.mode`` asks for."""
-    settings = runtime.settings.answer
+def make_answerer(
+    settings: AnswerSettings, documents: DocumentStore, embedder: Callable[[], Embedder]
+) -> Answerer:
+    """The answerer ``settings.mode`` asks for. ``embedder`` is a factory: only the extractive
+    answerer needs the model, so the OpenAI one never loads it."""
     if settings.mode == "openai":
         from kb.answer.openai import OpenAIAnswerer
 
         return OpenAIAnswerer(settings)
     from kb.answer.extractive import extractive_answerer
 
-    return extractive_answerer(runtime)
+    return extractive_answerer(settings, documents, embedder())

@@ -25,12 +25,11 @@ from kb.answer.base import (
 )
 from kb.answer.sentences import ELLIPSIS, split_sentences
 from kb.config import AnswerSettings
-from kb.search.embedding import SentenceTransformerEmbedder
 
 if TYPE_CHECKING:
-    from kb.runtime import Runtime
     from kb.search.embedding import Embedder
     from kb.search.retrieval import SearchHit, SearchResult
+    from kb.store.documents import DocumentStore
 
 # Sources quoted first; an overdue one counts while its weight is above OUTDATED_WEIGHT (half a
 # half-life past due, or the author's "may contain outdated information" marker).
@@ -195,8 +194,8 @@ class ExtractiveAnswerer:
 
     def _embed(self, question: str, sentences: list[str]) -> tuple[list[float], list[list[float]]]:
         """One model call for the question and every sentence, when the embedder embeds queries
-        like documents (``SentenceTransformerEmbedder``); two otherwise."""
-        if isinstance(self._embedder, SentenceTransformerEmbedder):
+        like documents (``Embedder.symmetric``); two otherwise."""
+        if self._embedder.symmetric:
             q, *vectors = self._embedder.embed([question, *sentences])
             return q, vectors
         return self._embedder.embed_query(question), self._embedder.embed(sentences)
@@ -270,12 +269,13 @@ def _status_words(c: Citation) -> str:
     return "overdue for review" if c.status == "overdue" else c.status
 
 
-def extractive_answerer(runtime: Runtime) -> ExtractiveAnswerer:
+def extractive_answerer(
+    settings: AnswerSettings, documents: DocumentStore, embedder: Embedder
+) -> ExtractiveAnswerer:
     """The offline answerer as ``POST /v1/ask`` runs it: reading the stored chunks behind each
     snippet. The evals use this too, so their answer checks measure what the API answers."""
-    documents = runtime.documents
     return ExtractiveAnswerer(
-        runtime.embedder,
-        runtime.settings.answer,
+        embedder,
+        settings,
         chunks=lambda doc_id: [(c.heading, c.text) for c in documents.chunks_for(doc_id)],
     )

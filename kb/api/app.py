@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from kb import __version__
 from kb.api import docs_ui, errors, openapi
-from kb.api.audit import AuditRecorder
 from kb.api.metrics import Metrics, MetricsMiddleware
 from kb.api.routes import ROUTERS
-from kb.api.routes.docs import DOC_STATUSES, FRESHNESS_STATUSES
 from kb.auth import Authenticator
 from kb.errors import KBError
+from kb.lifecycle.status_filter import STATUS_FILTERS
 from kb.records import Principal
 from kb.runtime import Runtime
 from kb.search.memtrim import limit_arenas
@@ -79,12 +79,11 @@ def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
         from kb.alerts.scheduler import cron_trigger, start_scheduler, stop_scheduler  # alerts.enabled only
 
         def pulls(scheduler: BaseScheduler) -> None:  # the [[sources]] with a cron, beside the digests
-            from kb.ingest.pipeline import Ingester
             from kb.ingest.pull import add_pull_jobs
 
-            add_pull_jobs(scheduler, Ingester(runtime), cron_trigger)
+            add_pull_jobs(scheduler, runtime.ingester(), cron_trigger)
 
-        scheduler = start_scheduler(runtime, pulls)
+        scheduler = start_scheduler(runtime.settings.alerts, runtime.alert_runner, pulls)
         try:
             yield
         finally:
@@ -92,7 +91,7 @@ def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
 
     app = FastAPI(
         title="FreshKB",
-        version="0.1.0",
+        version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,  # served from local assets by docs_ui
@@ -100,7 +99,7 @@ def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.authenticator = Authenticator(runtime.settings.auth)
-    app.state.audit = AuditRecorder(runtime)
+    app.state.audit = runtime.audit
     app.state.answerer = None
     app.state.metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
@@ -109,5 +108,5 @@ def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
         tag = str(router.tags[0]) if router.tags else ""
         app.include_router(router, responses=errors.error_responses(*ERROR_CODES.get(tag, ())))
     docs_ui.install(app)
-    openapi.install(app, runtime.settings.api, sorted(DOC_STATUSES | FRESHNESS_STATUSES))
+    openapi.install(app, runtime.settings.api, sorted(STATUS_FILTERS))
     return app

@@ -9,10 +9,10 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kb.answer import Answerer, make_answerer
-from kb.api.audit import AuditRecorder
 from kb.auth import Authenticator
 from kb.records import Principal
 from kb.runtime import Runtime
+from kb.store.audit import AuditRecorder
 
 # Only for the OpenAPI schema ("Authorize" in /docs); the header is parsed by Authenticator so
 # a malformed header gets FreshKB's own message and a 401.
@@ -43,7 +43,8 @@ def get_answerer(request: Request) -> Answerer:
     """Built on first use (the extractive answerer needs the model, loaded lazily)."""
     state = request.app.state
     if getattr(state, "answerer", None) is None:
-        state.answerer = make_answerer(state.runtime)
+        rt: Runtime = state.runtime
+        state.answerer = make_answerer(rt.settings.answer, rt.documents, lambda: rt.embedder)
     answerer: Answerer = state.answerer
     return answerer
 

@@ -15,7 +15,7 @@ from kb.store.reviews import Review
 if TYPE_CHECKING:
     from kb.lifecycle.freshness import Freshness
     from kb.records import Document
-    from kb.search.retrieval import SearchHit
+    from kb.search.retrieval import SearchHit, SearchResult
 
 
 class Request(BaseModel):
@@ -146,10 +146,21 @@ class SearchHitOut(DocSummary):
 
 
 class SearchResponse(BaseModel):
+    """``POST /v1/search``'s body, and what ``kb search --json`` prints."""
+
     query: str
     results: list[SearchHitOut]
     warnings: list[str]
     took_ms: float
+
+    @classmethod
+    def from_result(cls, result: SearchResult) -> SearchResponse:
+        return cls(
+            query=result.query,
+            results=[SearchHitOut.from_hit(h) for h in result.hits],
+            warnings=result.warnings,
+            took_ms=result.took_ms,
+        )
 
 
 class AskResponse(BaseModel):

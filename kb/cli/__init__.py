@@ -2,15 +2,18 @@
 
 Owns: argument parsing, output formats (text and ``--json``) and exit codes of every ``kb``
 command. Commands are thin: they build a ``Runtime`` and call a capability.
-May import: everything below it (capabilities, ``kb.runtime``, the foundation); never ``kb.api``
-internals except ``create_app`` for ``kb serve``.
+May import: everything below it (capabilities, ``kb.runtime``, the foundation); of ``kb.api``
+only ``create_app`` for ``kb serve`` and ``kb.api.schemas`` (``--json`` prints the API's shapes).
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import Annotated
 
 import typer
+
+from kb import __version__
 
 app = typer.Typer(
     name="kb",
@@ -18,6 +21,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help texts name config tables ("[retrieval]", "[[auth.tokens]]"): rich markup would eat them.
+    rich_markup_mode=None,
 )
 
 # Each module defines ``register(app: typer.Typer) -> None``.
@@ -30,6 +35,22 @@ COMMAND_MODULES = [
     "kb.cli.audit",
     "kb.cli.search",
 ]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kb (FreshKB) {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")
+    ] = False,
+) -> None:
+    """FreshKB: an internal knowledge base that ranks by relevance and freshness."""
+
 
 for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)

@@ -11,10 +11,10 @@ import typer
 from kb.alerts.digest import ALERTED_STATUSES, DigestItem, item_for, sort_key
 from kb.alerts.render import status_text
 from kb.alerts.review import confirm_review, load_doc, may_review
-from kb.alerts.runner import AlertRunner, RunReport
-from kb.auth import configured_principal
+from kb.alerts.runner import RunReport
 from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
 from kb.errors import PermissionDenied
+from kb.identity import principal_for_user, same_email
 from kb.store.audit import AuditLog
 
 alerts_app = typer.Typer(help="Staleness digests to document owners.", no_args_is_help=True)
@@ -54,7 +54,7 @@ def run(
     """Send due digests now (idempotent per day; one runner at a time)."""
     rt = runtime(config)
     try:
-        report = AlertRunner(rt).run(dry_run=dry_run)
+        report = rt.alert_runner().run(dry_run=dry_run)
     finally:
         rt.close()
     if json:
@@ -74,14 +74,14 @@ def stale(
     rt = runtime(config)
     try:
         now = rt.clock.now()
-        docs, fresh, latest = AlertRunner(rt).assessments(now)
+        docs, fresh, latest = rt.alert_runner().assessments(now)
         usage = AuditLog(rt.db).usage_counts(now - timedelta(days=rt.settings.audit.usage_window_days))
         items: list[DigestItem] = []
         for doc in docs:
             fr = fresh[doc.doc_id]
             if fr.status not in ALERTED_STATUSES:
                 continue
-            if owner is not None and (doc.owner or "").lower() != owner.strip().lower():
+            if owner is not None and not same_email(doc.owner, owner):
                 continue
             items.append(item_for(doc, fr, now, usage.get(doc.doc_id, 0), latest.get(doc.doc_id)))
     finally:
@@ -101,7 +101,6 @@ def scheduler(config: ConfigOpt = None) -> None:
     """Run the alert digests (alerts.cron) and the pulls of [[sources]] with a cron in the
     foreground until interrupted."""
     from kb.alerts.scheduler import cron_trigger, make_trigger, run_foreground
-    from kb.ingest.pipeline import Ingester
     from kb.ingest.pull import add_pull_jobs
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -117,9 +116,11 @@ def scheduler(config: ConfigOpt = None) -> None:
     for src in rt.settings.sources:
         if src.cron:
             typer.echo(f"pull of source '{src.name}': '{src.cron}' ({src.timezone})", err=True)
-    ingester = Ingester(rt)
+    ingester = rt.ingester()
     try:
-        run_foreground(rt, lambda sched: add_pull_jobs(sched, ingester, cron_trigger))
+        run_foreground(
+            rt.settings.alerts, rt.alert_runner, lambda sched: add_pull_jobs(sched, ingester, cron_trigger)
+        )
     finally:
         rt.close()
 
@@ -135,13 +136,13 @@ def review(
     user with ``admin`` or in ``auth.admin_groups``); written to the audit log like API reviews."""
     rt = runtime(config)
     try:
-        doc = load_doc(rt, doc_id)
-        principal = configured_principal(rt.settings.auth, as_user)
+        doc = load_doc(rt.documents, doc_id)
+        principal = principal_for_user(as_user, rt.settings.auth)
         if not may_review(principal, doc):
             raise PermissionDenied(
                 f"{principal.user} is neither the document's owner nor an admin; not recorded", subject=doc_id
             )
-        outcome = confirm_review(rt, doc, principal.user, note=note, via="cli")
+        outcome = confirm_review(rt.settings, rt.reviews, rt.clock, doc, principal.user, note=note, via="cli")
     finally:
         rt.close()
     if json:

@@ -11,10 +11,11 @@ from typing import Annotated, Any
 import typer
 from tqdm import tqdm
 
-from kb.alerts.runner import AlertRunner
 from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
-from kb.ingest.pipeline import Ingester, IngestOptions, source_name
+from kb.errors import BadRequest
+from kb.ingest.pipeline import IngestOptions, source_name
 from kb.ingest.removal import INCOMPLETE
+from kb.lifecycle.status_filter import matches_status, unknown_status
 from kb.records import IngestReport
 from kb.store.alerts import AlertHistory
 from kb.store.reviews import ReviewStore
@@ -83,7 +84,7 @@ def ingest(
         options = IngestOptions(
             dry_run=dry_run, allow_removals=allow_removals, replace_identity=replace_identity
         )
-        report = Ingester(rt).ingest(src, path, progress=progress, options=options)
+        report = rt.ingester().ingest(src, path, progress=progress, options=options)
     finally:
         if bar is not None:
             bar.close()
@@ -106,7 +107,13 @@ def ingest(
 def docs(
     source: Annotated[str | None, typer.Option(help="notion or drive")] = None,
     owner: Annotated[str | None, typer.Option(help="Owner email or name")] = None,
-    status: Annotated[str | None, typer.Option(help="active, deprecated, archived, draft")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help="Document status (active, deprecated, archived, draft) or freshness status "
+            "(fresh, due_soon, overdue, unknown, superseded): the values GET /v1/docs takes"
+        ),
+    ] = None,
     removed: Annotated[
         bool, typer.Option("--removed", help="List documents ingests removed (restorable with kb restore)")
     ] = False,
@@ -118,14 +125,16 @@ def docs(
     if removed:
         _removed(source, config, json)
         return
+    if (problem := unknown_status(status)) is not None:
+        raise BadRequest(problem, subject="--status")
     rt = runtime(config)
     try:
-        records = rt.documents.list(
+        listed = rt.documents.list(
             source=source_name(source) if source else None,
             owner=rt.people.resolve(owner) if owner else None,
-            status=status,
         )
-        _, fresh, _ = AlertRunner(rt).assessments(rt.clock.now())
+        _, fresh, _ = rt.alert_runner().assessments(rt.clock.now())
+        records = [d for d in listed if matches_status(status, d, fresh[d.doc_id])]
         if json:
             reviews, alerts = ReviewStore(rt.db), AlertHistory(rt.db)
             emit_json(
@@ -185,7 +194,7 @@ def restore(
     """Put a document an ingest removed back, with its chunks and vectors as they were."""
     rt = runtime(config)
     try:
-        doc = Ingester(rt).restore(doc_id)
+        doc = rt.ingester().restore(doc_id)
     finally:
         rt.close()
     if json:

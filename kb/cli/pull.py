@@ -12,7 +12,6 @@ from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
 from kb.cli.ingest import print_report
 from kb.config import load_settings
 from kb.errors import ConfigError
-from kb.ingest.pipeline import Ingester
 from kb.ingest.pull import pull as pull_source
 
 
@@ -34,7 +33,7 @@ def pull(
             )
         for name in chosen:
             rt.settings.source(name)  # an unknown name fails before any source is pulled
-        reports = [pull_source(Ingester(rt), name) for name in chosen]
+        reports = [pull_source(rt.ingester(), name) for name in chosen]
     finally:
         rt.close()
     if json:

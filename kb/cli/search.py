@@ -1,5 +1,9 @@
 """``kb search "question" [--as USER] [--top-k N] [--json]``: the API's search engine from a shell.
 
+It agrees with ``POST /v1/search``: the same limits (``api.max_top_k``, ``api.max_question_chars``),
+``--json`` prints the API's response body (``status`` is the freshness status, ``doc_status`` the
+source's), and every search is written to the audit log like the API's.
+
 The principal is the ``[[auth.tokens]]`` entry for ``--as`` (its groups and admin flag, plus
 ``auth.admin_groups``), or a plain user with no groups when the config does not know them; with
 no ``--as``, a user who can read only documents open to everyone.
@@ -12,8 +16,10 @@ from typing import Annotated
 
 import typer
 
+from kb.api.schemas import SearchResponse, check_limits
 from kb.cli.common import ConfigOpt, JsonOpt, emit_json, handle_errors, runtime
 from kb.config import AuthSettings
+from kb.identity import principal_for_user
 from kb.records import Principal
 from kb.search.retrieval import SearchHit, SearchResult
 
@@ -30,16 +36,10 @@ BADGES = {
 
 
 def principal_for(user: str | None, auth: AuthSettings) -> Principal:
-    """The principal a ``--as`` user runs as, from the config's token entries."""
+    """The principal a ``--as`` user runs as: the one the API builds for their token."""
     if not user:
         return Principal(user=ANONYMOUS)
-    name = user.strip().lower()
-    entry = next((t for t in auth.tokens if t.user.strip().lower() == name), None)
-    if entry is None:
-        return Principal(user=name)
-    groups = frozenset(g.lower() for g in entry.groups)
-    admin = entry.admin or bool(groups & {g.lower() for g in auth.admin_groups})
-    return Principal(user=name, groups=groups, admin=admin)
+    return principal_for_user(user, auth)
 
 
 def _hit_lines(hit: SearchHit) -> list[str]:
@@ -79,7 +79,7 @@ def search(
         str | None, typer.Option("--as", help="Search as this user (email); groups come from [[auth.tokens]]")
     ] = None,
     top_k: Annotated[
-        int | None, typer.Option("--top-k", "-k", min=1, max=50, help="Documents to return")
+        int | None, typer.Option("--top-k", "-k", min=1, help="Documents to return (1..api.max_top_k)")
     ] = None,
     config: ConfigOpt = None,
     json: JsonOpt = False,
@@ -87,12 +87,15 @@ def search(
     """Search the knowledge base, ranked by relevance and freshness, as a given user."""
     rt = runtime(config)
     try:
+        check_limits("query", query, top_k, rt.settings.api)  # the API's bounds
         principal = principal_for(as_user, rt.settings.auth)
-        result = rt.retriever.search(query, principal, top_k=top_k, now=rt.clock.now())
+        with rt.audit.call(principal, "search", query) as call:
+            result = rt.retriever.search(query, principal, top_k=top_k, now=rt.clock.now())
+            call.doc_ids = [h.doc.doc_id for h in result.hits]
     finally:
         rt.close()
     if json:
-        emit_json(result)
+        emit_json(SearchResponse.from_result(result))
     else:
         print_result(result)
 

@@ -27,15 +27,19 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
+from kb.clock import Clock
 from kb.config import Settings
 from kb.errors import IngestError, KBError
+from kb.identity import People
 from kb.ingest.chunking import chunk_document, embedding_text
 from kb.ingest.removal import RemovalPlan, check_export, index_metadata, plan_removal
-from kb.ingest.secrets import SecretFinding, redact_document
+from kb.ingest.secrets import redact_document
 from kb.lifecycle.rules import resolve
-from kb.records import Chunk, Document, IngestIssue, IngestReport, Source, SourceBatch
-from kb.runtime import Runtime
-from kb.search.index import acl_key
+from kb.records import Chunk, Document, IngestIssue, IngestReport, SecretFinding, Source, SourceBatch
+from kb.search.embedding import Embedder
+from kb.search.index import VectorIndex, acl_key
+from kb.store.db import Database
+from kb.store.documents import DocumentStore
 from kb.store.export_ids import ExportIdentities
 from kb.store.locks import Lease
 from kb.store.raw_hashes import RawEntry, RawHashes
@@ -190,17 +194,53 @@ class _Run:
 
 
 class Ingester:
-    def __init__(self, runtime: Runtime, readers: Mapping[str, ReaderFactory] | None = None) -> None:
-        self.rt = runtime
-        self.settings = runtime.settings
-        self.findings = SecretFindings(runtime.db)
-        self.raw_hashes = RawHashes(runtime.db)
-        self.identities = ExportIdentities(runtime.db)
-        self.tombstones = Tombstones(runtime.db)
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        documents: DocumentStore,
+        people: People,
+        index: Callable[[], VectorIndex],
+        embedder: Callable[[], Embedder],
+        clock: Clock,
+        readers: Mapping[str, ReaderFactory] | None = None,
+    ) -> None:
+        """``index`` and ``embedder`` are factories: Chroma opens once the run holds the lock, and
+        the model loads only when something needs embedding (an unchanged re-run never loads it).
+        ``kb.runtime.Runtime.ingester`` builds one from the configured parts."""
+        self.settings = settings
+        self.db = db
+        self.documents = documents
+        self.people = people
+        self.clock = clock
+        self._index = index
+        self._embedder = embedder
+        self.findings = SecretFindings(db)
+        self.raw_hashes = RawHashes(db)
+        self.identities = ExportIdentities(db)
+        self.tombstones = Tombstones(db)
         self._readers = {source_name(k): v for k, v in (readers or {}).items()}
         # One embedding call, one Chroma upsert and the commits per group of about this many
         # chunks, across documents.
         self.group_chunks = self.settings.ingest.embed_group_chunks
+
+    @property
+    def index(self) -> VectorIndex:
+        return self._index()
+
+    def with_readers(self, readers: Mapping[str, ReaderFactory]) -> Ingester:
+        """The same pipeline reading sources through ``readers`` (the API pullers use this)."""
+        return Ingester(
+            self.settings,
+            self.db,
+            documents=self.documents,
+            people=self.people,
+            index=self._index,
+            embedder=self._embedder,
+            clock=self.clock,
+            readers=readers,
+        )
 
     # -- the run --------------------------------------------------------------------------------
     def ingest(
@@ -232,7 +272,7 @@ class Ingester:
 
     def _lock(self) -> Lease:
         lease = Lease(
-            self.rt.db, "ingest", stale_after=timedelta(seconds=self.settings.ingest.lock_stale_seconds)
+            self.db, "ingest", stale_after=timedelta(seconds=self.settings.ingest.lock_stale_seconds)
         )
         holder = lease.acquire()
         if holder is not None:
@@ -269,7 +309,7 @@ class Ingester:
         batch = self._checked_read(src, path, report, options)
         if batch is None:
             return
-        stored = self.rt.documents.hashes(src)
+        stored = self.documents.hashes(src)
         docs, seen = self._prepare(batch, self.raw_hashes.valid(src), report)
         for item in docs:
             old = stored.get(item.doc.doc_id)
@@ -294,7 +334,7 @@ class Ingester:
         batch = self._checked_read(src, path, run.report, run.options)
         if batch is None:
             return
-        stored = self.rt.documents.hashes(src)
+        stored = self.documents.hashes(src)
         known = {k: v for k, v in self.raw_hashes.valid(src).items() if k not in missing_vectors}
         docs, seen = self._prepare(batch, known, run.report)
 
@@ -337,9 +377,9 @@ class Ingester:
     def reconcile(self) -> set[str]:
         """Drop vectors the store does not know (a killed run's leftovers); return the doc ids
         whose stored chunks lack vectors, so this run re-embeds them."""
-        index_ids = self.rt.index.chunk_ids()
-        store_ids = self.rt.documents.chunk_ids()
-        self.rt.index.delete_chunks(index_ids - store_ids)
+        index_ids = self.index.chunk_ids()
+        store_ids = self.documents.chunk_ids()
+        self.index.delete_chunks(index_ids - store_ids)
         return {cid.rsplit("#", 1)[0] for cid in store_ids - index_ids}
 
     # -- steps ----------------------------------------------------------------------------------
@@ -378,7 +418,7 @@ class Ingester:
             if known.get(raw.doc_id) == digest:
                 report.unchanged.append(raw.doc_id)
                 continue
-            doc, findings = redact_document(resolve(raw, self.settings, self.rt.people))
+            doc, findings = redact_document(resolve(raw, self.settings, self.people))
             doc = doc.model_copy(update={"content_hash": content_hash(doc, self.settings)})
             out.append(_Prepared(doc, findings, digest))
         return out, seen
@@ -419,7 +459,7 @@ class Ingester:
             )
         chunks = [c for p in group for c in p.chunks]
         try:
-            vectors = self.rt.embedder.embed([embedding_text(c) for c in chunks])
+            vectors = self._embedder().embed([embedding_text(c) for c in chunks])
         except KBError:
             raise
         except Exception as err:
@@ -436,13 +476,13 @@ class Ingester:
     def _write(
         self, run: _Run, group: list[_Pending], chunks: list[Chunk], vectors: list[list[float]]
     ) -> None:
-        self.rt.index.upsert(chunks, vectors)
+        self.index.upsert(chunks, vectors)
         # After reconcile, a document's vectors are its stored chunks plus those just written.
-        stale = {c.chunk_id for p in group for c in self.rt.documents.chunks_for(p.doc.doc_id)}
-        self.rt.index.delete_chunks(stale - {c.chunk_id for c in chunks})
+        stale = {c.chunk_id for p in group for c in self.documents.chunks_for(p.doc.doc_id)}
+        self.index.delete_chunks(stale - {c.chunk_id for c in chunks})
         for p in group:
-            self.rt.documents.upsert(p.doc, p.chunks)  # the commit point
-            self.findings.replace(p.doc.doc_id, p.item.findings, self.rt.clock.now())
+            self.documents.upsert(p.doc, p.chunks)  # the commit point
+            self.findings.replace(p.doc.doc_id, p.item.findings, self.clock.now())
             (run.report.added if p.added else run.report.updated).append(p.doc.doc_id)
         self.raw_hashes.record(p.item.raw_entry() for p in group)
         run.report.chunks_embedded += len(chunks)
@@ -451,33 +491,33 @@ class Ingester:
             run.progress(run.done, run.total)
 
     def _update_metadata(self, doc: Document, findings: list[SecretFinding]) -> None:
-        old = self.rt.documents.get(doc.doc_id, with_text=False)
+        old = self.documents.get(doc.doc_id, with_text=False)
         if old is None or acl_key(old.acl) != acl_key(doc.acl):
-            self.rt.index.update_acl(doc.doc_id, doc.acl)
-        self.rt.documents.upsert(doc)
-        self.findings.replace(doc.doc_id, findings, self.rt.clock.now())
+            self.index.update_acl(doc.doc_id, doc.acl)
+        self.documents.upsert(doc)
+        self.findings.replace(doc.doc_id, findings, self.clock.now())
 
     # -- removal and restore ----------------------------------------------------------------
     def _purge_tombstones(self) -> None:
-        self.tombstones.purge(self.rt.clock.now() - timedelta(days=self.settings.ingest.tombstone_days))
+        self.tombstones.purge(self.clock.now() - timedelta(days=self.settings.ingest.tombstone_days))
 
     def _remove(self, doc_ids: list[str], reason: str) -> None:
         """Bury each document (record, text, chunks, vectors), then delete it: store first, so
         vectors left by a crash here are reconciled away by the next run."""
-        now = self.rt.clock.now()
+        now = self.clock.now()
         for doc_id in doc_ids:
-            doc = self.rt.documents.get(doc_id)
+            doc = self.documents.get(doc_id)
             if doc is None:
                 continue
-            chunks = self.rt.documents.chunks_for(doc_id)
-            held = self.rt.index.stored(c.chunk_id for c in chunks)
+            chunks = self.documents.chunks_for(doc_id)
+            held = self.index.stored(c.chunk_id for c in chunks)
             buried = []
             for c in chunks:
                 vector, meta = held.get(c.chunk_id, (None, {}))
                 buried.append(BuriedChunk(c.model_copy(update={"metadata": index_metadata(meta)}), vector))
             self.tombstones.bury(doc, buried, now, reason)
-        self.rt.documents.delete(doc_ids)
-        self.rt.index.delete_docs(doc_ids)
+        self.documents.delete(doc_ids)
+        self.index.delete_docs(doc_ids)
 
     def restore(self, doc_id: str) -> Document:
         """Put a removed document back as it was (vectors from its tombstone; chunks without
@@ -489,19 +529,19 @@ class Ingester:
                 raise IngestError(
                     "no removed document with this id (`kb docs --removed` lists them)", subject=doc_id
                 )
-            if self.rt.documents.get(doc_id, with_text=False) is not None:
+            if self.documents.get(doc_id, with_text=False) is not None:
                 raise IngestError(
                     "this document is stored (an ingest brought it back); nothing to restore", subject=doc_id
                 )
             buried = self.tombstones.chunks(doc_id)
             chunks = [b.chunk for b in buried]
             missing = [i for i, b in enumerate(buried) if b.vector is None]
-            fresh = self.rt.embedder.embed([embedding_text(chunks[i]) for i in missing]) if missing else []
+            fresh = self._embedder().embed([embedding_text(chunks[i]) for i in missing]) if missing else []
             vectors = [b.vector for b in buried]
             for i, vec in zip(missing, fresh, strict=True):
                 vectors[i] = vec
-            self.rt.index.upsert(chunks, [v for v in vectors if v is not None])
-            self.rt.documents.upsert(tomb.doc, [c.model_copy(update={"metadata": {}}) for c in chunks])
+            self.index.upsert(chunks, [v for v in vectors if v is not None])
+            self.documents.upsert(tomb.doc, [c.model_copy(update={"metadata": {}}) for c in chunks])
             self.tombstones.forget([doc_id])
             return tomb.doc
         finally:

@@ -50,10 +50,10 @@ def pull(ingester: Ingester, name: str, progress: Progress | None = None, **opti
     source = ingester.settings.source(name)
 
     def factory(settings: Settings) -> Reader:
-        return puller(settings, ingester.rt.db, source, **options)
+        return puller(settings, ingester.db, source, **options)
 
     kind = KIND_SOURCE[source.kind]
-    with_puller = Ingester(ingester.rt, readers={kind: factory})
+    with_puller = ingester.with_readers({kind: factory})
     return with_puller.ingest(kind, Path(f"source '{name}'"), progress=progress)
 
 

@@ -19,11 +19,20 @@ if TYPE_CHECKING:
 
 
 class Embedder(Protocol):
+    """What FreshKB needs of a model: documents and queries in, normalised vectors out."""
+
     dimension: int
     name: str
+    symmetric: bool
+    """True when a query is embedded exactly like a document (``embed_queries(t) == embed(t)``):
+    callers may then embed queries and documents together in one model call."""
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """Embed documents (normalised vectors)."""
+        ...
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Embed queries, all in one model call where the model allows it."""
         ...
 
     def embed_query(self, text: str) -> list[float]: ...
@@ -40,11 +49,17 @@ def resolve_model_path(name: str) -> str:
 
 
 class SentenceTransformerEmbedder:
+    # all-MiniLM-L6-v2 has no query prefix or instruction: a query is embedded like a document.
+    symmetric = True
+
     def __init__(self, settings: ModelSettings) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        # Its "Loading weights" bar would land on stderr of every command and the server log.
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         path = resolve_model_path(settings.name)
         try:
             self._model: SentenceTransformer = SentenceTransformer(path, device=settings.device)
@@ -71,6 +86,9 @@ class SentenceTransformerEmbedder:
                 convert_to_numpy=True,
             )
         return vecs.tolist()  # type: ignore[no-any-return]
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(texts)
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed([text])[0]

@@ -1,4 +1,5 @@
-"""The vector index: a Chroma collection (embedded, or a ``chroma run`` server) behind llama-index's
+"""The vector index: the ``VectorIndex`` protocol the rest of FreshKB codes against, and
+``ChromaIndex``, a Chroma collection (embedded, or a ``chroma run`` server) behind llama-index's
 ``ChromaVectorStore``.
 
 Vectors are always computed by FreshKB's embedder and passed in; the collection is created with
@@ -25,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 from urllib.parse import urlparse
 
 import chromadb
@@ -58,6 +59,36 @@ class VectorPage:
     embeddings: np.ndarray  # float32, shape (len(chunk_ids), dimension), as stored
 
 
+class VectorIndex(Protocol):
+    """Chunk vectors by chunk id, with each chunk's ``doc_id`` and ``acl_key``."""
+
+    location: str  # names the index in errors
+
+    def upsert(self, chunks: list[Chunk], embeddings: list[list[float]]) -> None: ...
+    def delete_chunks(self, chunk_ids: Iterable[str]) -> None: ...
+    def delete_docs(self, doc_ids: Iterable[str]) -> None: ...
+    def chunk_ids(self) -> set[str]: ...
+    def chunk_ids_for(self, doc_id: str) -> set[str]: ...
+    def update_acl(self, doc_id: str, acl: Iterable[str]) -> int:
+        """Change a document's ``acl_key`` in place; returns the chunks updated."""
+        ...
+
+    def query(self, embedding: list[float], k: int, acl_keys: list[str] | None = None) -> list[ChunkHit]:
+        """The ``k`` nearest chunks by cosine similarity; with ``acl_keys``, only those keys."""
+        ...
+
+    def vectors(self, page_size: int | None = None) -> Iterator[VectorPage]: ...
+    def metadata(self, chunk_id: str) -> dict[str, Any] | None: ...
+    def count(self) -> int: ...
+    def stored(self, chunk_ids: Iterable[str]) -> dict[str, tuple[list[float], dict[str, Any]]]:
+        """Vector and metadata of each of ``chunk_ids`` that is stored (tombstones keep them)."""
+        ...
+
+    def refresh(self, if_epoch: int | None = None) -> None:
+        """See what another process wrote since this index was opened (a no-op where reads are live)."""
+        ...
+
+
 def acl_key(acl: Iterable[str]) -> str:
     """Stable key of an ACL set: lets a query filter to the ACL sets a principal can read."""
     joined = "\n".join(sorted({a.strip().lower() for a in acl}))
@@ -74,7 +105,7 @@ def _guard(fn: Callable[P, R]) -> Callable[P, R]:
         except StoreError:
             raise
         except Exception as err:
-            where = args[0].location if args and isinstance(args[0], VectorIndex) else "chroma"
+            where = args[0].location if args and isinstance(args[0], ChromaIndex) else "chroma"
             raise StoreError(f"vector index failed: {type(err).__name__}: {err}", subject=where) from err
 
     return wrapper
@@ -87,7 +118,7 @@ def _read(fn: Callable[P, R]) -> Callable[P, R]:
     @wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         index = args[0]
-        assert isinstance(index, VectorIndex)
+        assert isinstance(index, ChromaIndex)
         epoch = index.epoch
         try:
             return fn(*args, **kwargs)
@@ -151,7 +182,9 @@ def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[i : i + size]
 
 
-class VectorIndex:
+class ChromaIndex:
+    """``VectorIndex`` over one Chroma collection."""
+
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self.embedded = not settings.index.chroma_url.strip()

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kb.search.embedding import Embedder, SentenceTransformerEmbedder
+from kb.search.embedding import Embedder
 
 
 @dataclass
@@ -69,8 +69,4 @@ class QueryBatcher:
                 self._cond.notify_all()
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
-        embedder = self._embedder()
-        if len(texts) > 1 and isinstance(embedder, SentenceTransformerEmbedder):
-            # Its embed_query is embed([text])[0]: one batched call gives the same vectors.
-            return embedder.embed(texts)
-        return [embedder.embed_query(t) for t in texts]
+        return self._embedder().embed_queries(texts)

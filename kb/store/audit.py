@@ -1,4 +1,5 @@
-"""The audit log of searches and asks, and the per-document usage counts derived from it.
+"""The audit log of searches and asks, the per-document usage counts derived from it, and
+``AuditRecorder``, which writes it for the API and ``kb search``.
 
 Who asked what, when, which document ids came back and how long it took. Usage counts (how often a
 document was returned recently) order the owners' staleness digests.
@@ -7,11 +8,18 @@ document was returned recently) order the owners' staleness digests.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from time import perf_counter
 
 from pydantic import BaseModel, Field
 
-from kb.clock import utc
+from kb.clock import Clock, utc
+from kb.errors import KBError
+from kb.records import Principal
 from kb.store.db import Database
 
 SCHEMA = """
@@ -108,3 +116,64 @@ class AuditLog:
             n = conn.execute("DELETE FROM audit WHERE at < ?", (cutoff.isoformat(),)).rowcount
             conn.execute("DELETE FROM usage WHERE day < ?", (cutoff.date().isoformat(),))
         return int(n)
+
+
+PURGE_EVERY = 500
+
+
+@dataclass
+class AuditedCall:
+    """Filled in by the route while the call runs: the document ids it returned."""
+
+    doc_ids: list[str] = field(default_factory=list)
+
+
+class AuditRecorder:
+    """Writes one ``AuditEntry`` per search or ask, from the API and from ``kb search`` alike,
+    and purges rows past retention at startup and then every ``PURGE_EVERY`` writes (cheap: one
+    indexed DELETE)."""
+
+    def __init__(self, log: AuditLog, clock: Clock, retention_days: int) -> None:
+        self._log = log
+        self._clock = clock
+        self._retention = timedelta(days=retention_days)
+        self._writes = 0
+        self._lock = threading.Lock()
+
+    def purge(self) -> int:
+        return self._log.purge(self._clock.now() - self._retention)
+
+    @contextmanager
+    def call(self, principal: Principal, action: str, query: str) -> Iterator[AuditedCall]:
+        """Audit the enclosed work, failures included (with their HTTP status)."""
+        started = perf_counter()
+        call = AuditedCall()
+        status = 200
+        try:
+            yield call
+        except KBError as err:
+            status = err.http_status
+            raise
+        except Exception:
+            status = 500
+            raise
+        finally:
+            self._record(
+                AuditEntry(
+                    at=self._clock.now(),
+                    user=principal.user,
+                    action=action,
+                    query=query,
+                    doc_ids=call.doc_ids,
+                    latency_ms=round((perf_counter() - started) * 1000, 1),
+                    status=status,
+                )
+            )
+
+    def _record(self, entry: AuditEntry) -> None:
+        self._log.record(entry)
+        with self._lock:
+            self._writes += 1
+            due = self._writes % PURGE_EVERY == 0
+        if due:
+            self.purge()

@@ -12,6 +12,7 @@ from evals.golden import load_golden
 from evals.metrics import COUNT_KEYS, RATE_METRICS
 from evals.report import write_reports
 from evals.runner import DEFAULT_USER, baseline_system, principal_for, run_eval
+from kb.auth import Authenticator, hash_token
 from kb.config import AuthSettings, RetrievalSettings, TokenEntry
 from kb.errors import ConfigError
 from tests.conftest import EXAMPLE_NOW, ROOT
@@ -24,19 +25,36 @@ def test_default_principal_is_plain_with_no_groups():
     assert p.user == DEFAULT_USER and not p.groups and not p.admin
 
 
-def test_principal_takes_groups_and_admin_from_token_entries():
+def test_principal_is_the_one_the_api_builds_for_the_users_token():
+    auth = AuthSettings(
+        tokens=[
+            TokenEntry(sha256=hash_token("alice-1"), user="Alice@Example.com", groups=["Finance"]),
+            TokenEntry(sha256=hash_token("alice-2"), user="alice@example.com", groups=["finance "]),
+            TokenEntry(sha256=hash_token("bob"), user="bob@example.com", groups=["kb-admins"]),
+        ],
+        admin_groups=["KB-Admins"],
+    )
+    api = Authenticator(auth)
+    assert principal_for("ALICE@example.com ", auth) == api.authenticate("Bearer alice-1")
+    assert principal_for("alice@example.com", auth) == api.authenticate("Bearer alice-2")
+    bob = principal_for("bob@example.com", auth)
+    assert bob == api.authenticate("Bearer bob") and bob.admin
+    carol = principal_for("carol@example.com", auth)
+    assert carol.user == "carol@example.com" and not carol.groups and not carol.admin
+
+
+def test_token_entries_that_disagree_are_a_config_error_naming_the_user():
+    # The old runner took the union (finance + admin): more than any one token grants.
     auth = AuthSettings(
         tokens=[
             TokenEntry(sha256="0" * 64, user="Alice@Example.com", groups=["Finance"]),
             TokenEntry(sha256="1" * 64, user="alice@example.com", groups=["kb-admins"]),
-            TokenEntry(sha256="2" * 64, user="bob@example.com", admin=True),
-        ]
+        ],
+        admin_groups=["kb-admins"],
     )
-    alice = principal_for("alice@example.com", auth)
-    assert alice.groups == frozenset({"finance", "kb-admins"}) and alice.admin
-    assert principal_for("bob@example.com", auth).admin
-    carol = principal_for("carol@example.com", auth)
-    assert carol.user == "carol@example.com" and not carol.groups and not carol.admin
+    with pytest.raises(ConfigError) as err:
+        principal_for("alice@example.com", auth)
+    assert err.value.subject == "alice@example.com"
 
 
 def test_baseline_presets_keep_other_settings():

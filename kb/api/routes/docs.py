@@ -17,16 +17,15 @@ from kb.api.deps import CurrentPrincipal, RuntimeDep
 from kb.api.errors import InvalidField
 from kb.api.schemas import DocDetail, DocList, DocSummary
 from kb.errors import NotFoundError
+from kb.identity import same_email
 from kb.lifecycle.freshness import assess
+from kb.lifecycle.status_filter import matches_status, unknown_status
 from kb.records import Document, Principal
 from kb.runtime import Runtime
 from kb.store.alerts import AlertHistory
 from kb.store.reviews import ReviewStore
 
 router = APIRouter(prefix="/v1", tags=["docs"])
-
-FRESHNESS_STATUSES = {"fresh", "due_soon", "overdue", "unknown", "deprecated", "archived", "superseded"}
-DOC_STATUSES = {"active", "deprecated", "archived", "draft"}
 
 
 def _successors(readable: list[Document]) -> dict[str, str]:
@@ -56,9 +55,8 @@ def list_docs(
     ] = None,
     source: Annotated[Literal["notion", "gdrive"] | None, Query()] = None,
 ) -> DocList:
-    if status is not None and status not in FRESHNESS_STATUSES | DOC_STATUSES:
-        allowed = ", ".join(sorted(FRESHNESS_STATUSES | DOC_STATUSES))
-        raise InvalidField(f"unknown status '{status}'; use one of {allowed}", subject="status")
+    if (problem := unknown_status(status)) is not None:
+        raise InvalidField(problem, subject="status")
     now = runtime.clock.now()
     reviewed = ReviewStore(runtime.db).latest_all()
     # Records without text carry the marker excerpt ("this page is deprecated") assess() reads.
@@ -70,7 +68,7 @@ def list_docs(
     )
     out: list[DocSummary] = []
     for doc in readable:
-        if owner is not None and (doc.owner or "").lower() != owner.strip().lower():
+        if owner is not None and not same_email(doc.owner, owner):
             continue
         fr = assess(
             doc,
@@ -79,7 +77,7 @@ def list_docs(
             reviewed_at=reviewed.get(doc.doc_id),
             superseded_by=successors.get(doc.doc_id),
         )
-        if status is not None and status not in (doc.status, fr.status):
+        if not matches_status(status, doc, fr):
             continue
         out.append(DocSummary.build(doc, fr))
     return DocList(count=len(out), counts_by_status=dict(Counter(d.status for d in out)), documents=out)

@@ -49,14 +49,22 @@ def review_doc(
 ) -> ReviewOutcome:
     """Confirm the document is still accurate. Owner or admin only (others get 403)."""
     try:
-        doc = load_doc(runtime, doc_id)
+        doc = load_doc(runtime.documents, doc_id)
     except NotFoundError:
         raise NotFoundError("no such document", subject=doc_id) from None
     if not principal.can_read(doc.acl):
         raise NotFoundError("no such document", subject=doc_id)  # same 404 as a missing doc
     if not may_review(principal, doc):
         raise PermissionDenied("only the document's owner or an admin may review it", subject=doc_id)
-    return confirm_review(runtime, doc, principal.user, note=body.note if body else "", via="api")
+    return confirm_review(
+        runtime.settings,
+        runtime.reviews,
+        runtime.clock,
+        doc,
+        principal.user,
+        note=body.note if body else "",
+        via="api",
+    )
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -89,7 +97,7 @@ def _error_page(err: KBError) -> HTMLResponse:
 def _claim(runtime: Runtime, token: str) -> tuple[ReviewClaim, Document]:
     links = ReviewLinks(runtime.settings)
     claim = links.verify(token, runtime.clock.now())
-    return claim, load_doc(runtime, claim.doc_id)
+    return claim, load_doc(runtime.documents, claim.doc_id)
 
 
 TokenQuery = Annotated[str, Query(max_length=4096, description="Signed token from a digest")]
@@ -104,7 +112,7 @@ def review_page(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
     used = UsedLinks(runtime.db).used_at(token)
     if used is not None:
         return _used_page(doc, used)
-    fr = freshness_now(runtime, doc)
+    fr = freshness_now(runtime.settings, runtime.reviews, doc, runtime.clock.now())
     body = (
         f"<p><strong>{escape(doc.title)}</strong><br>{escape(doc.breadcrumb)}</p>"
         f"<p>Status: {escape(fr.status.replace('_', ' '))}. {escape('; '.join(fr.reasons))}</p>"
@@ -124,7 +132,7 @@ def review_confirm(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
     used = UsedLinks(runtime.db).claim(token, doc.doc_id, runtime.clock.now())
     if used is not None:
         return _used_page(doc, used)
-    outcome = confirm_review(runtime, doc, claim.owner, via="link")
+    outcome = confirm_review(runtime.settings, runtime.reviews, runtime.clock, doc, claim.owner, via="link")
     due = f" Next review due {outcome.freshness.due_at:%Y-%m-%d}." if outcome.freshness.due_at else ""
     return _page(
         "Thanks: review recorded",

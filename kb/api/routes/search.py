@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from kb.api.deps import AuditDep, CurrentPrincipal, RuntimeDep
-from kb.api.schemas import SearchHitOut, SearchRequest, SearchResponse, check_limits
+from kb.api.schemas import SearchRequest, SearchResponse, check_limits
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -19,9 +19,4 @@ def search(
     with audit.call(principal, "search", body.text) as call:
         result = runtime.retriever.search(body.text, principal, top_k=body.top_k, now=runtime.clock.now())
         call.doc_ids = [h.doc.doc_id for h in result.hits]
-    return SearchResponse(
-        query=result.query,
-        results=[SearchHitOut.from_hit(h) for h in result.hits],
-        warnings=result.warnings,
-        took_ms=result.took_ms,
-    )
+    return SearchResponse.from_result(result)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from kb.alerts.runner import AlertRunner
 from kb.clock import FixedClock
 from kb.runtime import Runtime
 from kb.store.audit import AuditEntry, AuditLog
@@ -94,7 +93,7 @@ def test_example_owners_get_exactly_their_digests(
     example_copy: Runtime, smtp_server: tuple[Mailbox, int], webhook_server: tuple[Receiver, str]
 ) -> None:
     box, receiver = smtp_server[0], webhook_server[0]
-    report = AlertRunner(example_copy).run()
+    report = example_copy.alert_runner().run()
     assert {d.recipient: d.status for d in report.deliveries} == {r: "sent" for r in EXPECTED}
     assert report.unassigned == [] and report.warnings == []
     for recipient, (own, escalated) in EXPECTED.items():
@@ -113,7 +112,7 @@ def test_example_owners_get_exactly_their_digests(
     assert "- CI Build Runners (line 16): aws-access-key AKIA" in ben
     assert "/v1/review?token=" in ben
     # a repeated run sends nothing more
-    AlertRunner(example_copy).run()
+    example_copy.alert_runner().run()
     assert len(box.messages) == 6 and len(receiver.posts) == 1
 
 
@@ -132,7 +131,7 @@ def test_usage_puts_the_most_used_document_first(example_copy: Runtime) -> None:
         )
     ben = next(
         d
-        for d in AlertRunner(example_copy).collect(EXAMPLE_NOW).digests
+        for d in example_copy.alert_runner().collect(EXAMPLE_NOW).digests
         if d.recipient == "ben.ortiz@acme.com"
     )
     assert [(i.title, i.usage) for i in ben.items][:2] == [

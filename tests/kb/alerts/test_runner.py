@@ -11,7 +11,7 @@ from email.policy import default as default_policy
 
 import pytest
 
-from kb.alerts.runner import AlertRunner, RunReport
+from kb.alerts.runner import RunReport
 from kb.clock import FixedClock
 from kb.runtime import Runtime
 from kb.store.alerts import AlertHistory, RunnerLock
@@ -44,7 +44,7 @@ def test_run_delivers_each_digest_through_its_route(
     company: Runtime, smtp_server: tuple[Mailbox, int], webhook_server: tuple[Receiver, str]
 ) -> None:
     box, receiver = smtp_server[0], webhook_server[0]
-    report = AlertRunner(company).run()
+    report = company.alert_runner().run()
     assert statuses(report) == {r: "sent" for r in [*EMAIL_RECIPIENTS, "data-team", "sre-team"]}
     assert report.period == "2026-11-20"
     assert sorted(r for m in box.messages for r in m.rcpt_tos) == sorted(EMAIL_RECIPIENTS)
@@ -74,9 +74,9 @@ def test_run_delivers_each_digest_through_its_route(
 def test_a_repeated_run_sends_nothing(
     company: Runtime, smtp_server: tuple[Mailbox, int], webhook_server: tuple[Receiver, str]
 ) -> None:
-    AlertRunner(company).run()
+    company.alert_runner().run()
     sent = (len(smtp_server[0].messages), len(webhook_server[0].posts))
-    again = AlertRunner(company).run()
+    again = company.alert_runner().run()
     assert set(statuses(again).values()) == {"skipped"}
     assert (len(smtp_server[0].messages), len(webhook_server[0].posts)) == sent
 
@@ -85,12 +85,12 @@ def test_digest_is_idempotent_per_period_even_without_a_realert_gap(
     company: Runtime, smtp_server: tuple[Mailbox, int]
 ) -> None:
     company.settings.alerts.realert_after_days = 0
-    AlertRunner(company).run()
-    again = AlertRunner(company).run()
+    company.alert_runner().run()
+    again = company.alert_runner().run()
     assert {d.reason for d in again.deliveries} == {"digest already sent for period 2026-11-20"}
     assert len(smtp_server[0].messages) == 3
     clock(company).advance(days=1)
-    assert statuses(AlertRunner(company).run())["alice@acme.test"] == "sent"
+    assert statuses(company.alert_runner().run())["alice@acme.test"] == "sent"
     assert len(smtp_server[0].messages) == 6
 
 
@@ -98,13 +98,13 @@ def test_same_doc_is_not_realerted_before_the_interval(
     company: Runtime, smtp_server: tuple[Mailbox, int]
 ) -> None:
     box = smtp_server[0]
-    AlertRunner(company).run()
+    company.alert_runner().run()
     clock(company).advance(days=6)
-    report = AlertRunner(company).run()
+    report = company.alert_runner().run()
     assert statuses(report)["alice@acme.test"] == "skipped"
     assert len(box.to("alice@acme.test")) == 1
     clock(company).advance(days=1, seconds=1)  # 7 days after the first alert
-    report = AlertRunner(company).run()
+    report = company.alert_runner().run()
     assert statuses(report)["alice@acme.test"] == "sent"
     assert len(box.to("alice@acme.test")) == 2
     assert (
@@ -114,7 +114,7 @@ def test_same_doc_is_not_realerted_before_the_interval(
 
 
 def test_new_item_is_sent_while_old_ones_wait(company: Runtime, smtp_server: tuple[Mailbox, int]) -> None:
-    AlertRunner(company).run()
+    company.alert_runner().run()
     clock(company).advance(days=3)
     # d-schema (data-team) is unchanged, but a-fresh stays fresh; make a new alice doc overdue
     doc = company.documents.get("a-fresh")
@@ -122,7 +122,7 @@ def test_new_item_is_sent_while_old_ones_wait(company: Runtime, smtp_server: tup
     company.documents.upsert(
         doc.model_copy(update={"doc_id": "a-new", "title": "New overdue", "review_interval_days": 1})
     )
-    report = AlertRunner(company).run()
+    report = company.alert_runner().run()
     alice = next(d for d in report.deliveries if d.recipient == "alice@acme.test")
     assert (alice.status, alice.items, alice.secrets) == ("sent", ["a-new"], 0)
 
@@ -133,7 +133,7 @@ def test_failing_channel_does_not_stop_the_others_and_is_retried(
     box, receiver = smtp_server[0], webhook_server[0]
     box.refuse.add("alice@acme.test")
     receiver.fail_paths.add(SLACK_PATH)
-    report = AlertRunner(company).run()
+    report = company.alert_runner().run()
     assert statuses(report) == {
         "alice@acme.test": "failed",
         "sre-team": "failed",
@@ -154,7 +154,7 @@ def test_failing_channel_does_not_stop_the_others_and_is_retried(
     # the endpoints recover: the next run (same period) delivers exactly the two that failed
     box.refuse.clear()
     receiver.fail_paths.clear()
-    retry = AlertRunner(company).run()
+    retry = company.alert_runner().run()
     assert {r for r, s in statuses(retry).items() if s == "sent"} == {"alice@acme.test", "sre-team"}
     assert len(box.to("alice@acme.test")) == 1
     assert len(box.to(FALLBACK)) == 1
@@ -164,7 +164,7 @@ def test_failing_channel_does_not_stop_the_others_and_is_retried(
 def test_dry_run_sends_and_records_nothing(
     company: Runtime, smtp_server: tuple[Mailbox, int], webhook_server: tuple[Receiver, str]
 ) -> None:
-    report = AlertRunner(company).run(dry_run=True)
+    report = company.alert_runner().run(dry_run=True)
     assert set(statuses(report).values()) == {"would_send"}
     alice = next(d for d in report.deliveries if d.recipient == "alice@acme.test")
     assert (alice.channel, alice.target) == ("email", "alice@acme.test")
@@ -177,20 +177,20 @@ def test_dry_run_sends_and_records_nothing(
     assert smtp_server[0].messages == [] and webhook_server[0].posts == []
     history = AlertHistory(company.db)
     assert history.last_alerted() == {} and history.deliveries() == []
-    assert statuses(AlertRunner(company).run())["alice@acme.test"] == "sent"
+    assert statuses(company.alert_runner().run())["alice@acme.test"] == "sent"
 
 
 def test_a_held_lock_means_nothing_is_sent(company: Runtime, smtp_server: tuple[Mailbox, int]) -> None:
     lock = RunnerLock(company.db)
     now = company.clock.now()
     assert lock.acquire("other-process", now, timedelta(minutes=30))
-    report = AlertRunner(company).run()
+    report = company.alert_runner().run()
     assert report.locked and report.deliveries == []
     assert smtp_server[0].messages == []
     assert lock.holder(now) == "other-process"
     # a crashed holder's lease runs out and the next runner takes over
     clock(company).advance(minutes=31)
-    assert not AlertRunner(company).run().locked
+    assert not company.alert_runner().run().locked
     assert len(smtp_server[0].messages) == 3
     assert lock.holder(company.clock.now()) is None
 
@@ -204,7 +204,7 @@ def test_concurrent_runners_send_each_digest_once(
     def go() -> None:
         rt = Runtime(company.settings, clock=company.clock)  # its own connection, like another process
         start.wait()
-        reports.append(AlertRunner(rt).run())
+        reports.append(rt.alert_runner().run())
         rt.close()
 
     threads = [threading.Thread(target=go) for _ in range(3)]
@@ -221,7 +221,7 @@ def test_missing_signing_key_still_sends_without_links(
     company: Runtime, smtp_server: tuple[Mailbox, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("KB_SIGNING_KEY")
-    report = AlertRunner(company).run()
+    report = company.alert_runner().run()
     assert any("review links disabled" in w for w in report.warnings)
     alice = body_of(smtp_server[0], "alice@acme.test")
     assert "/v1/review?token=" not in alice

@@ -23,7 +23,7 @@ from tests.kb.alerts.conftest import Mailbox, company_settings
 def test_cron_job_is_registered_with_the_configured_trigger(tmp_path: Path) -> None:
     settings = company_settings(tmp_path / "data", cron="30 8 * * 1-5", timezone="Europe/Berlin")
     rt = Runtime(settings, clock=FixedClock(EXAMPLE_NOW))
-    scheduler = build_scheduler(rt)
+    scheduler = build_scheduler(rt.settings.alerts, rt.alert_runner)
     job = scheduler.get_job(JOB_ID)
     assert job is not None
     assert isinstance(job.trigger, CronTrigger)
@@ -33,7 +33,7 @@ def test_cron_job_is_registered_with_the_configured_trigger(tmp_path: Path) -> N
     # Friday 2026-11-20 12:00 UTC = 13:00 Berlin: next fire is Monday 08:30 Berlin (07:30 UTC)
     nxt = job.trigger.get_next_fire_time(None, EXAMPLE_NOW.astimezone(ZoneInfo("Europe/Berlin")))
     assert nxt.astimezone(UTC) == datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
-    assert job.args == (rt,)
+    assert job.args == (rt.alert_runner,)
     rt.close()
 
 
@@ -77,14 +77,14 @@ def test_bad_cron_or_timezone_is_a_config_error(tmp_path: Path, key: str, values
 
 def test_disabled_alerts_start_no_scheduler(tmp_path: Path) -> None:
     rt = Runtime(company_settings(tmp_path / "data", enabled=False))
-    assert start_scheduler(rt) is None
+    assert start_scheduler(rt.settings.alerts, rt.alert_runner) is None
     stop_scheduler(None)
 
 
 @pytest.mark.slow
 def test_a_triggered_run_executes_the_runner(company: Runtime, smtp_server: tuple[Mailbox, int]) -> None:
     company.settings.alerts.enabled = True
-    scheduler = start_scheduler(company)
+    scheduler = start_scheduler(company.settings.alerts, company.alert_runner)
     assert scheduler is not None and scheduler.running
     done = threading.Event()
     outcome: list[JobExecutionEvent] = []

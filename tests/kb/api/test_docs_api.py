@@ -134,7 +134,6 @@ def test_docs_api_stale_digests_and_search_agree_on_in_text_markers(
 ) -> None:
     """ "VPN Setup (Legacy)" is deprecated only by its text ("This page is deprecated"): every
     caller of assess() must see that, not just search."""
-    from kb.alerts.runner import AlertRunner
 
     vpn = doc_id(api_runtime, "VPN Setup (Legacy)")
     listed = {d["doc_id"]: d for d in listing(client, "admin")["documents"]}
@@ -143,7 +142,7 @@ def test_docs_api_stale_digests_and_search_agree_on_in_text_markers(
     assert vpn in {d["doc_id"] for d in listing(client, "admin", status="deprecated")["documents"]}
     detail = client.get(f"/v1/docs/{vpn}", headers=auth("admin")).json()
     assert detail["status"] == "deprecated"
-    _, fresh, _ = AlertRunner(api_runtime).assessments(EXAMPLE_NOW)  # kb stale, kb docs, digests
+    _, fresh, _ = api_runtime.alert_runner().assessments(EXAMPLE_NOW)  # kb stale, kb docs, digests
     assert fresh[vpn].status == "deprecated"
     _, email, groups, _ = USERS["admin"]
     result = api_runtime.retriever.search(

@@ -17,7 +17,6 @@ import httpx
 import pytest
 
 from kb.config import load_settings
-from kb.ingest.pipeline import Ingester
 from kb.runtime import Runtime
 from tests.kb.ingest.test_pipeline import _drive_export
 
@@ -59,7 +58,7 @@ def test_serve_picks_up_a_concurrent_ingest_with_zero_failed_requests(tmp_path: 
     names = ["Expenses", "Travel policy", "Laptops"]
     _drive_export(tmp_path / "v1", names)
     rt = Runtime(load_settings(config), embedder=embedder)
-    Ingester(rt).ingest("drive", tmp_path / "v1")
+    rt.ingester().ingest("drive", tmp_path / "v1")
     rt.close()
     # The next export keeps those and adds 40 documents, each about the new word.
     new = [f"{NEW_WORD.title()} runbook {i}" for i in range(40)]

@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from kb.cli import app
 from kb.cli.search import ANONYMOUS, principal_for
 from kb.config import AuthSettings, load_settings
-from kb.ingest.pipeline import Ingester
 from kb.records import Document, SourceBatch
 from kb.runtime import Runtime
 
@@ -86,7 +85,7 @@ def test_kb_search_json_and_human_output(tmp_path: Path, embedder: Any) -> None:
     config = tmp_path / "config.toml"
     config.write_text(CONFIG.format(digest="a" * 64))
     rt = Runtime(load_settings(config), embedder=embedder)
-    Ingester(rt, readers={"notion": lambda _s: Reader()}).ingest("notion", tmp_path)
+    rt.ingester({"notion": lambda _s: Reader()}).ingest("notion", tmp_path)
     rt.close()
     runner = CliRunner()
 
@@ -95,7 +94,7 @@ def test_kb_search_json_and_human_output(tmp_path: Path, embedder: Any) -> None:
     )
     assert insider.exit_code == 0, insider.output
     data = json.loads(insider.stdout)
-    assert data["hits"][0]["doc"]["title"] == "Payroll Calendar"
+    assert data["results"][0]["title"] == "Payroll Calendar"  # the API's SearchResponse
 
     outsider = runner.invoke(
         app, ["search", "when does payroll run", "--config", str(config), "--top-k", "3"]

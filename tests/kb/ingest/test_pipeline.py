@@ -25,7 +25,7 @@ import kb.ingest.pipeline
 from kb.config import Settings, settings_from_dict
 from kb.errors import IngestError
 from kb.ingest.chunking import chunk_document
-from kb.ingest.pipeline import Ingester, IngestOptions
+from kb.ingest.pipeline import IngestOptions
 from kb.records import Document, IngestIssue, SourceBatch
 from kb.runtime import Runtime
 from kb.search.index import acl_key
@@ -114,7 +114,7 @@ def assert_consistent(rt: Runtime) -> None:
 
 def test_ingest_then_reingest_embeds_nothing(runtime: Runtime, tmp_path: Path) -> None:
     _corpus(tmp_path / "x")
-    ingester = Ingester(runtime, READERS)
+    ingester = runtime.ingester(READERS)
     first = ingester.ingest("notion", tmp_path / "x")
     ids = ["notion:billing", "notion:empty", "notion:oncall", "notion:vpn"]
     assert sorted(first.added) == ids
@@ -132,7 +132,7 @@ def test_rules_and_defaults_are_applied_and_searchable(runtime: Runtime, tmp_pat
         {"rules": [{"match": "billing*", "owner": "fin@acme.example", "readers": ["group:finance"]}]}
     ).rules
     _corpus(tmp_path / "x")
-    Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+    runtime.ingester(READERS).ingest("notion", tmp_path / "x")
     billing = runtime.documents.get("notion:billing")
     assert billing is not None and billing.owner == "fin@acme.example"
     assert billing.resolution["owner"] == "rule 1 (* billing*)"
@@ -148,7 +148,7 @@ def test_rules_and_defaults_are_applied_and_searchable(runtime: Runtime, tmp_pat
 
 def test_changed_page_reembeds_only_its_chunks(runtime: Runtime, tmp_path: Path) -> None:
     _corpus(tmp_path / "x")
-    ingester = Ingester(runtime, READERS)
+    ingester = runtime.ingester(READERS)
     ingester.ingest("notion", tmp_path / "x")
     write_page(tmp_path / "x", "billing", "Billing Migration", "Moved to the finance wiki.\n")
     report = ingester.ingest("notion", tmp_path / "x")
@@ -161,7 +161,7 @@ def test_changed_page_reembeds_only_its_chunks(runtime: Runtime, tmp_path: Path)
 
 def test_acl_only_change_updates_metadata_without_embedding(runtime: Runtime, tmp_path: Path) -> None:
     _corpus(tmp_path / "x")
-    ingester = Ingester(runtime, READERS)
+    ingester = runtime.ingester(READERS)
     ingester.ingest("notion", tmp_path / "x")
     write_page(
         tmp_path / "x",
@@ -180,7 +180,7 @@ def test_acl_only_change_updates_metadata_without_embedding(runtime: Runtime, tm
 
 def test_page_gone_from_a_complete_export_is_removed(runtime: Runtime, tmp_path: Path) -> None:
     _corpus(tmp_path / "x")
-    ingester = Ingester(runtime, READERS)
+    ingester = runtime.ingester(READERS)
     ingester.ingest("notion", tmp_path / "x")
     before = runtime.index.count()
     billing_chunks = len(runtime.documents.chunks_for("notion:billing"))
@@ -195,7 +195,7 @@ def test_page_gone_from_a_complete_export_is_removed(runtime: Runtime, tmp_path:
 
 def test_incomplete_export_removes_nothing(runtime: Runtime, tmp_path: Path) -> None:
     _corpus(tmp_path / "x")
-    ingester = Ingester(runtime, READERS)
+    ingester = runtime.ingester(READERS)
     ingester.ingest("notion", tmp_path / "x")
     (tmp_path / "x" / "billing.md").unlink()
     (tmp_path / "x" / "INCOMPLETE").write_text("")
@@ -216,7 +216,7 @@ def test_secrets_are_redacted_before_embedding_and_storing(runtime: Runtime, tmp
         f"Use key {key}\npassword = hunter2!\n",
         header="Owner: dba@acme.example\n",
     )
-    Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+    runtime.ingester(READERS).ingest("notion", tmp_path / "x")
     doc = runtime.documents.get("notion:creds")
     assert doc is not None and key not in doc.text and "hunter2" not in doc.text
     assert "[REDACTED:aws-access-key]" in doc.text
@@ -228,7 +228,7 @@ def test_secrets_are_redacted_before_embedding_and_storing(runtime: Runtime, tmp
 
 def test_reconcile_drops_orphans_and_restores_missing_vectors(runtime: Runtime, tmp_path: Path) -> None:
     _corpus(tmp_path / "x")
-    ingester = Ingester(runtime, READERS)
+    ingester = runtime.ingester(READERS)
     ingester.ingest("notion", tmp_path / "x")
     orphan = chunk_document(
         Document(doc_id="notion:ghost", source="notion", title="Ghost"), runtime.settings.index
@@ -265,7 +265,7 @@ def _drive_export(folder: Path, names: list[str]) -> None:
 
 def test_real_drive_ingestor_end_to_end(runtime: Runtime, tmp_path: Path) -> None:
     _drive_export(tmp_path / "drive", ["Expenses", "Travel policy"])
-    ingester = Ingester(runtime)
+    ingester = runtime.ingester()
     report = ingester.ingest("drive", tmp_path / "drive")
     assert sorted(report.added) == ["gdrive:f0", "gdrive:f1"] and report.chunks_embedded >= 2
     doc = runtime.documents.get("gdrive:f1")
@@ -275,7 +275,7 @@ def test_real_drive_ingestor_end_to_end(runtime: Runtime, tmp_path: Path) -> Non
 
 
 def test_real_notion_ingestor_end_to_end(runtime: Runtime) -> None:
-    ingester = Ingester(runtime)
+    ingester = runtime.ingester()
     report = ingester.ingest("notion", NOTION_SAMPLE)
     assert report.added and report.chunks_embedded >= len(report.added)
     assert all(d.startswith("notion:") for d in report.added)
@@ -304,7 +304,7 @@ def test_unchanged_documents_skip_rules_and_redaction(
     runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _corpus(tmp_path / "x")
-    ingester = Ingester(runtime, READERS)
+    ingester = runtime.ingester(READERS)
     ingester.ingest("notion", tmp_path / "x")
     calls = _count_redactions(monkeypatch)
     write_page(tmp_path / "x", "vpn", "VPN setup", "Use the new client.\n", header="ACL: group:it\n")
@@ -325,39 +325,39 @@ def test_unchanged_documents_skip_rules_and_redaction(
 
 def test_config_change_is_applied_to_an_unchanged_export(runtime: Runtime, tmp_path: Path) -> None:
     _corpus(tmp_path / "x")
-    Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+    runtime.ingester(READERS).ingest("notion", tmp_path / "x")
     runtime.settings.rules = settings_from_dict(
         {"rules": [{"match": "billing*", "owner": "fin@acme.example"}]}
     ).rules
-    report = Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+    report = runtime.ingester(READERS).ingest("notion", tmp_path / "x")
     assert report.updated == ["notion:billing"] and report.chunks_embedded == 0
     billing = runtime.documents.get("notion:billing")
     assert billing is not None and billing.owner == "fin@acme.example"
 
     runtime.settings.review.default_interval_days = 30
-    report = Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+    report = runtime.ingester(READERS).ingest("notion", tmp_path / "x")
     assert len(report.updated) == 4 and report.chunks_embedded == 0
     assert all(d.review_interval_days == 30 for d in runtime.documents.list())
 
 
 def test_chunking_change_rechunks_and_reembeds_everything(runtime: Runtime, tmp_path: Path) -> None:
     _corpus(tmp_path / "x")
-    Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+    runtime.ingester(READERS).ingest("notion", tmp_path / "x")
     before = runtime.documents.chunk_ids()
     runtime.settings.index.chunk_size = 64
     runtime.settings.index.chunk_overlap = 0
-    report = Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+    report = runtime.ingester(READERS).ingest("notion", tmp_path / "x")
     assert len(report.updated) == 4 and report.unchanged == []
     assert report.chunks_embedded == len(runtime.documents.chunk_ids()) >= len(before)
     assert_consistent(runtime)
-    again = Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+    again = runtime.ingester(READERS).ingest("notion", tmp_path / "x")
     assert again.chunks_embedded == 0 and len(again.unchanged) == 4
 
 
 def test_record_changed_since_its_raw_hash_is_rebuilt(runtime: Runtime, tmp_path: Path) -> None:
     """A raw hash only vouches for the record it was stored with."""
     _corpus(tmp_path / "x")
-    ingester = Ingester(runtime, READERS)
+    ingester = runtime.ingester(READERS)
     ingester.ingest("notion", tmp_path / "x")
     oncall = runtime.documents.get("notion:oncall")
     assert oncall is not None
@@ -377,7 +377,7 @@ from kb.config import load_settings
 from kb.ingest.pipeline import Ingester, IngestOptions
 from kb.runtime import Runtime
 from tests.kb.ingest.test_pipeline import READERS
-Ingester(Runtime(load_settings(sys.argv[1])), READERS).ingest("notion", Path(sys.argv[2]))
+Runtime(load_settings(sys.argv[1])).ingester(READERS).ingest("notion", Path(sys.argv[2]))
 """
 
 
@@ -398,7 +398,7 @@ def test_kill_mid_ingest_then_rerun_converges(runtime: Runtime, tmp_path: Path, 
     n = 90
     corpus = tmp_path / "corpus"
     _big_corpus(corpus, 1, n)
-    Ingester(runtime, READERS).ingest("notion", corpus)  # version 1: one chunk per page
+    runtime.ingester(READERS).ingest("notion", corpus)  # version 1: one chunk per page
     _big_corpus(corpus, 2, n)  # version 2: three chunks per page, all re-embedded
 
     config = tmp_path / "config.toml"
@@ -425,12 +425,12 @@ def test_kill_mid_ingest_then_rerun_converges(runtime: Runtime, tmp_path: Path, 
 
     rt = Runtime(runtime.settings, embedder=runtime.embedder, clock=runtime.clock)
     try:
-        report = Ingester(rt, READERS).ingest("notion", corpus)
+        report = rt.ingester(READERS).ingest("notion", corpus)
         assert report.chunks_embedded > 0 and not report.added and not report.removed
         assert_consistent(rt)
         assert rt.index.count() == n * 3
         assert all(c.text.startswith("Version 2") for c in rt.documents.chunks())
-        assert Ingester(rt, READERS).ingest("notion", corpus).chunks_embedded == 0
+        assert rt.ingester(READERS).ingest("notion", corpus).chunks_embedded == 0
     finally:
         rt.close()
 
@@ -444,19 +444,19 @@ def test_ingest_fails_fast_while_another_run_holds_the_lock(runtime: Runtime, tm
     assert other.acquire() is None
     try:
         with pytest.raises(IngestError, match="another ingest is running") as err:
-            Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+            runtime.ingester(READERS).ingest("notion", tmp_path / "x")
         assert f"pid {os.getpid()} on {socket.gethostname()}, started " in str(err.value)
         assert runtime.documents.count() == 0
     finally:
         other.release()
-    assert len(Ingester(runtime, READERS).ingest("notion", tmp_path / "x").added) == 4
+    assert len(runtime.ingester(READERS).ingest("notion", tmp_path / "x").added) == 4
 
 
 def test_second_ingest_process_is_refused_and_the_first_completes(runtime: Runtime, tmp_path: Path) -> None:
     n = 90
     corpus = tmp_path / "corpus"
     _big_corpus(corpus, 2, n)
-    ingester = Ingester(runtime, READERS)  # creates the store before the other process starts
+    ingester = runtime.ingester(READERS)  # creates the store before the other process starts
     config = tmp_path / "config.toml"
     config.write_text(f'[data]\ndir = "{runtime.settings.data.dir}"\n\n[ingest]\nembed_group_chunks = 32\n')
     proc = subprocess.Popen(

@@ -15,7 +15,6 @@ import pytest
 from kb.clock import FixedClock
 from kb.config import settings_from_dict
 from kb.errors import IngestError
-from kb.ingest.pipeline import Ingester
 from kb.ingest.pull import pull
 from kb.runtime import Runtime
 from kb.store.reviews import Review, ReviewStore
@@ -70,14 +69,14 @@ def test_moving_from_an_export_to_pulls_keeps_ids_and_reviews(rt: Runtime, tmp_p
             f"Export-1/Engineering {hexid(ENG)}/Runbooks {hexid(RUNBOOKS)}.md",
             "# Runbooks\n\nPage someone.\n",
         )
-    first = Ingester(rt).ingest("notion", export)
+    first = rt.ingester().ingest("notion", export)
     assert sorted(first.added) == sorted([nid(ENG), nid(RUNBOOKS)])
     review = Review(
         doc_id=nid(ENG), reviewer="alice.chen@acme.com", reviewed_at=datetime(2026, 11, 1, tzinfo=UTC)
     )
     ReviewStore(rt.db).record(review)
 
-    report = pull(Ingester(rt), "wiki")
+    report = pull(rt.ingester(), "wiki")
     assert report.input == "source 'wiki'"
     assert sorted(report.updated) == sorted([nid(ENG), nid(RUNBOOKS)])  # same ids: updated, not added
     assert sorted(report.added) == sorted([nid(DEPLOY), nid(OLD)])
@@ -90,24 +89,24 @@ def test_moving_from_an_export_to_pulls_keeps_ids_and_reviews(rt: Runtime, tmp_p
         and stored.path == ["Engineering", "Wiki"]
     )
 
-    again = pull(Ingester(rt), "wiki")
+    again = pull(rt.ingester(), "wiki")
     assert again.chunks_embedded == 0 and len(again.unchanged) == 4
 
 
 def test_a_page_gone_upstream_is_removed(rt: Runtime, server: NotionServer) -> None:
-    pull(Ingester(rt), "wiki")
+    pull(rt.ingester(), "wiki")
     del server.state.pages[RUNBOOKS]
     server.state.blocks[ENG].pop()  # its child_page block goes with it
-    report = pull(Ingester(rt), "wiki")
+    report = pull(rt.ingester(), "wiki")
     assert report.removed == [nid(RUNBOOKS)]
     assert rt.documents.get(nid(RUNBOOKS)) is None
 
 
 def test_a_pull_that_cannot_list_everything_removes_nothing(rt: Runtime, server: NotionServer) -> None:
-    pull(Ingester(rt), "wiki")
+    pull(rt.ingester(), "wiki")
     del server.state.pages[OLD]
     server.state.fail("POST /v1/search", 500, 500)  # the page search fails after its one retry
-    report = pull(Ingester(rt), "wiki")
+    report = pull(rt.ingester(), "wiki")
     assert report.removal_skipped and report.removed == []
     assert rt.documents.get(nid(OLD)) is not None
     assert any("search pages" in i.input and "HTTP 500" in i.reason for i in report.failed)
@@ -116,9 +115,9 @@ def test_a_pull_that_cannot_list_everything_removes_nothing(rt: Runtime, server:
 def test_a_revoked_token_stops_the_pull_naming_the_source(
     rt: Runtime, server: NotionServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pull(Ingester(rt), "wiki")
+    pull(rt.ingester(), "wiki")
     before = rt.documents.count()
     monkeypatch.setenv("KB_TEST_NOTION_TOKEN", "secret_revoked")
     with pytest.raises(IngestError, match=r"source 'wiki'.*401"):
-        pull(Ingester(rt), "wiki")
+        pull(rt.ingester(), "wiki")
     assert rt.documents.count() == before

@@ -18,7 +18,6 @@ from kb.alerts.scheduler import cron_trigger, start_scheduler, stop_scheduler
 from kb.clock import FixedClock
 from kb.config import Settings, settings_from_dict
 from kb.errors import ConfigError
-from kb.ingest.pipeline import Ingester
 from kb.ingest.pull import add_pull_jobs, run_scheduled
 from kb.runtime import Runtime
 from kb.store.locks import Lease
@@ -61,7 +60,7 @@ def make_settings(tmp_path: Path, url: str, **wiki: object) -> Settings:
 def test_one_job_per_source_with_a_cron(tmp_path: Path) -> None:
     rt = Runtime(make_settings(tmp_path, "http://127.0.0.1:9"), clock=FixedClock(EXAMPLE_NOW))
     scheduler = BackgroundScheduler()
-    ids = add_pull_jobs(scheduler, Ingester(rt), cron_trigger)
+    ids = add_pull_jobs(scheduler, rt.ingester(), cron_trigger)
     assert ids == ["freshkb-pull-wiki"]  # 'shared' has no cron: pulled by hand only
     job = scheduler.get_job("freshkb-pull-wiki")
     assert job.max_instances == 1 and job.args[1] == "wiki"
@@ -75,7 +74,7 @@ def test_one_job_per_source_with_a_cron(tmp_path: Path) -> None:
 def test_bad_cron_of_a_source_is_a_config_error_naming_it(tmp_path: Path) -> None:
     rt = Runtime(make_settings(tmp_path, "http://127.0.0.1:9", cron="every hour"))
     with pytest.raises(ConfigError) as err:
-        add_pull_jobs(BackgroundScheduler(), Ingester(rt), cron_trigger)
+        add_pull_jobs(BackgroundScheduler(), rt.ingester(), cron_trigger)
     assert err.value.subject == "sources.wiki.cron"
     rt.close()
 
@@ -89,7 +88,7 @@ def test_a_pull_while_another_run_holds_the_lock_is_skipped_and_logged(
     assert other.acquire() is None
     try:
         with caplog.at_level(logging.ERROR, logger="kb.ingest.pull"):
-            assert run_scheduled(Ingester(rt), "wiki") is None
+            assert run_scheduled(rt.ingester(), "wiki") is None
     finally:
         other.release()
         rt.close()
@@ -103,7 +102,7 @@ def test_the_api_scheduler_runs_the_pull(
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("KB_TEST_NOTION_TOKEN", TOKEN)
     rt = Runtime(make_settings(tmp_path, server.url), embedder=embedder, clock=FixedClock(EXAMPLE_NOW))
-    scheduler = start_scheduler(rt, lambda s: add_pull_jobs(s, Ingester(rt), cron_trigger))
+    scheduler = start_scheduler(rt, lambda s: add_pull_jobs(s, rt.ingester(), cron_trigger))
     assert scheduler is not None
     done = threading.Event()
     outcome: list[JobExecutionEvent] = []

@@ -17,7 +17,7 @@ import pytest
 
 from kb.clock import FixedClock
 from kb.errors import IngestError
-from kb.ingest.pipeline import Ingester, IngestOptions
+from kb.ingest.pipeline import IngestOptions
 from kb.records import Principal
 from kb.runtime import Runtime
 from kb.store.tombstones import Tombstones
@@ -35,7 +35,7 @@ def _snapshot(rt: Runtime) -> tuple[set[str], set[str]]:
 
 def test_removing_more_than_the_fraction_is_held_until_allowed(runtime: Runtime, tmp_path: Path) -> None:
     _corpus(tmp_path / "x")
-    ingester = Ingester(runtime, READERS)
+    ingester = runtime.ingester(READERS)
     ingester.ingest("notion", tmp_path / "x")
     before = _snapshot(runtime)
     (tmp_path / "x" / "billing.md").unlink()  # 1 of 4: 25% > the default 20%
@@ -54,7 +54,7 @@ def test_removing_more_than_the_fraction_is_held_until_allowed(runtime: Runtime,
 
 def test_removed_document_is_listed_and_restored_as_it_was(runtime: Runtime, tmp_path: Path) -> None:
     _corpus(tmp_path / "x")
-    ingester = Ingester(runtime, READERS)
+    ingester = runtime.ingester(READERS)
     ingester.ingest("notion", tmp_path / "x")
     chunk_ids = {c.chunk_id for c in runtime.documents.chunks_for("notion:billing")}
     vectors = runtime.index.stored(chunk_ids)
@@ -72,7 +72,7 @@ def test_removed_document_is_listed_and_restored_as_it_was(runtime: Runtime, tmp
 
     # The model is not needed: the vectors come back from the tombstone.
     plain = Runtime(runtime.settings, embedder=_NoModel(), clock=runtime.clock)
-    restored = Ingester(plain, READERS).restore("notion:billing")
+    restored = plain.ingester(READERS).restore("notion:billing")
     plain.close()
     assert restored == record
     assert runtime.documents.get("notion:billing") == record
@@ -93,7 +93,7 @@ class _NoModel:
 
 def test_restore_names_what_it_cannot_restore(runtime: Runtime, tmp_path: Path) -> None:
     _corpus(tmp_path / "x")
-    ingester = Ingester(runtime, READERS)
+    ingester = runtime.ingester(READERS)
     ingester.ingest("notion", tmp_path / "x")
     with pytest.raises(IngestError, match="no removed document") as err:
         ingester.restore("notion:nope")
@@ -109,9 +109,9 @@ def test_restore_names_what_it_cannot_restore(runtime: Runtime, tmp_path: Path) 
 
 def test_tombstones_expire_after_tombstone_days(runtime: Runtime, tmp_path: Path) -> None:
     _corpus(tmp_path / "x")
-    Ingester(runtime, READERS).ingest("notion", tmp_path / "x")
+    runtime.ingester(READERS).ingest("notion", tmp_path / "x")
     (tmp_path / "x" / "billing.md").unlink()
-    Ingester(runtime, READERS).ingest("notion", tmp_path / "x", options=ALL)
+    runtime.ingester(READERS).ingest("notion", tmp_path / "x", options=ALL)
     days = runtime.settings.ingest.tombstone_days
     for elapsed, kept in ((days - 1, 1), (days + 1, 0)):
         later = Runtime(
@@ -119,14 +119,14 @@ def test_tombstones_expire_after_tombstone_days(runtime: Runtime, tmp_path: Path
             embedder=runtime.embedder,
             clock=FixedClock(EXAMPLE_NOW + timedelta(days=elapsed)),
         )
-        Ingester(later, READERS).ingest("notion", tmp_path / "x")
+        later.ingester(READERS).ingest("notion", tmp_path / "x")
         assert len(Tombstones(later.db).list()) == kept
         later.close()
 
 
 def test_export_of_another_identity_changes_nothing(runtime: Runtime, tmp_path: Path) -> None:
     _corpus(tmp_path / "x")
-    ingester = Ingester(runtime, READERS)
+    ingester = runtime.ingester(READERS)
     ingester.ingest("notion", tmp_path / "x")
     before = _snapshot(runtime)
     write_page(tmp_path / "other", "hr", "HR handbook", "Salaries are reviewed in March.\n")
@@ -146,7 +146,7 @@ def test_export_of_another_identity_changes_nothing(runtime: Runtime, tmp_path: 
 
 def test_dry_run_says_what_would_change_and_writes_nothing(runtime: Runtime, tmp_path: Path) -> None:
     _corpus(tmp_path / "x")
-    ingester = Ingester(runtime, READERS)
+    ingester = runtime.ingester(READERS)
     ingester.ingest("notion", tmp_path / "x")
     before = _snapshot(runtime)
     generation = runtime.documents.generation()
@@ -214,7 +214,7 @@ def test_empty_wrong_and_foreign_exports_change_nothing(example_runtime: Runtime
         ("gdrive", EXAMPLES / "notion" / "acme-notion-export.zip"): "holds no documents",
         ("gdrive", other_folder): "another workspace or folder",
     }
-    ingester = Ingester(rt)
+    ingester = rt.ingester()
     for (source, path), why in cases.items():
         report = ingester.ingest(source, path, options=ALL)
         assert why in report.refused, (path, report.refused)

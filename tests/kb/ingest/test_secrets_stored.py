@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from kb.ingest.pipeline import Ingester
 from kb.runtime import Runtime
 from tests.kb.ingest.test_secrets import AWS, GITHUB, JWT, SLACK, STRIPE
 
@@ -43,7 +42,7 @@ def _export(folder: Path) -> None:
 
 def test_no_raw_secret_anywhere_in_the_data_directory(runtime: Runtime, tmp_path: Path) -> None:
     _export(tmp_path / "drive")
-    report = Ingester(runtime).ingest("drive", tmp_path / "drive")
+    report = runtime.ingester().ingest("drive", tmp_path / "drive")
     assert report.added == ["gdrive:f1"], report
     doc = runtime.documents.get("gdrive:f1")
     assert doc is not None and "[REDACTED:" in doc.source_path and "[REDACTED:" in doc.title

@@ -13,7 +13,6 @@ import pytest
 
 from kb.config import settings_from_dict
 from kb.errors import StoreError
-from kb.ingest.pipeline import Ingester
 from kb.runtime import Runtime
 from tests.conftest import ROOT
 from tests.kb.ingest.test_pipeline import READERS, assert_consistent, write_page
@@ -70,14 +69,14 @@ def test_ingest_and_query_through_a_chroma_server(chroma_server, tmp_path: Path,
     write_page(tmp_path / "x", "vpn", "VPN setup", "Install the client and sign in with SSO.\n")
     rt = Runtime(settings, embedder=embedder)
     try:
-        report = Ingester(rt, READERS).ingest("notion", tmp_path / "x")
+        report = rt.ingester(READERS).ingest("notion", tmp_path / "x")
         assert sorted(report.added) == ["notion:refunds", "notion:vpn"]
         assert rt.index.location == url
         assert not (tmp_path / "data" / "chroma").exists()  # nothing went to the embedded store
         hits = rt.index.query(embedder.embed_query("how do I connect to the VPN?"), k=2)
         assert hits[0].doc_id == "notion:vpn" and hits[0].score > hits[1].score
         assert_consistent(rt)
-        assert Ingester(rt, READERS).ingest("notion", tmp_path / "x").chunks_embedded == 0
+        assert rt.ingester(READERS).ingest("notion", tmp_path / "x").chunks_embedded == 0
 
         proc.terminate()
         proc.wait(timeout=10)

@@ -11,7 +11,7 @@ from llama_index.core.vector_stores.types import VectorStoreQuery
 from kb.config import Settings, settings_from_dict
 from kb.errors import ConfigError, StoreError
 from kb.records import Chunk
-from kb.search.index import VectorIndex, acl_key
+from kb.search.index import ChromaIndex, acl_key
 
 
 def _chunk(doc: str, i: int, acl: list[str]) -> Chunk:
@@ -31,8 +31,8 @@ def _unit(*xs: float) -> list[float]:
 
 
 @pytest.fixture
-def index(settings: Settings) -> VectorIndex:
-    ix = VectorIndex(settings)
+def index(settings: Settings) -> ChromaIndex:
+    ix = ChromaIndex(settings)
     ix.upsert(
         [_chunk("a", 0, ["everyone"]), _chunk("a", 1, ["everyone"]), _chunk("b", 0, ["group:x"])],
         [_unit(1, 0, 0), _unit(1, 1, 0), _unit(0, 0, 1)],
@@ -46,7 +46,7 @@ def test_acl_key_ignores_order_case_and_duplicates() -> None:
     assert len(acl_key([])) == 16
 
 
-def test_query_scores_are_cosine_similarity(index: VectorIndex) -> None:
+def test_query_scores_are_cosine_similarity(index: ChromaIndex) -> None:
     hits = index.query(_unit(1, 0, 0), k=5)
     assert [h.chunk_id for h in hits] == ["a#0", "a#1", "b#0"]
     assert hits[0].score == pytest.approx(1.0, abs=1e-4)
@@ -55,19 +55,19 @@ def test_query_scores_are_cosine_similarity(index: VectorIndex) -> None:
     assert hits[0].doc_id == "a"
 
 
-def test_query_filters_by_acl_keys_only_when_given(index: VectorIndex) -> None:
+def test_query_filters_by_acl_keys_only_when_given(index: ChromaIndex) -> None:
     assert {h.doc_id for h in index.query(_unit(0, 0, 1), k=5, acl_keys=[acl_key(["everyone"])])} == {"a"}
     assert index.query(_unit(0, 0, 1), k=5, acl_keys=[]) == []
     assert index.query(_unit(0, 0, 1), k=1)[0].doc_id == "b"
 
 
-def test_upsert_is_idempotent_and_overwrites(index: VectorIndex) -> None:
+def test_upsert_is_idempotent_and_overwrites(index: ChromaIndex) -> None:
     index.upsert([_chunk("b", 0, ["group:x"])], [_unit(1, 0, 0)])
     assert index.count() == 3
     assert index.query(_unit(1, 0, 0), k=1)[0].score == pytest.approx(1.0, abs=1e-4)
 
 
-def test_deletes_by_chunk_and_by_document(index: VectorIndex) -> None:
+def test_deletes_by_chunk_and_by_document(index: ChromaIndex) -> None:
     index.delete_chunks([])
     assert index.count() == 3
     index.delete_chunks(["a#1", "missing#9"])
@@ -76,7 +76,7 @@ def test_deletes_by_chunk_and_by_document(index: VectorIndex) -> None:
     assert index.chunk_ids() == {"b#0"}
 
 
-def test_update_acl_changes_metadata_without_touching_vectors(index: VectorIndex) -> None:
+def test_update_acl_changes_metadata_without_touching_vectors(index: ChromaIndex) -> None:
     assert index.update_acl("b", ["everyone"]) == 1
     hits = index.query(_unit(0, 0, 1), k=1, acl_keys=[acl_key(["everyone"])])
     assert hits[0].chunk_id == "b#0"
@@ -85,19 +85,19 @@ def test_update_acl_changes_metadata_without_touching_vectors(index: VectorIndex
     assert meta is not None and meta["acl_key"] == acl_key(["everyone"]) and meta["title"] == "B"
 
 
-def test_llama_index_vector_store_reads_the_same_records(index: VectorIndex) -> None:
+def test_llama_index_vector_store_reads_the_same_records(index: ChromaIndex) -> None:
     result = index.vector_store.query(VectorStoreQuery(query_embedding=_unit(0, 0, 1), similarity_top_k=1))
     assert result.ids == ["b#0"]
     assert result.nodes[0].get_content() == "b part 0"
     assert result.nodes[0].ref_doc_id == "b"
 
 
-def test_index_persists_across_clients(index: VectorIndex, settings: Settings) -> None:
-    assert VectorIndex(settings).chunk_ids() == {"a#0", "a#1", "b#0"}
+def test_index_persists_across_clients(index: ChromaIndex, settings: Settings) -> None:
+    assert ChromaIndex(settings).chunk_ids() == {"a#0", "a#1", "b#0"}
 
 
 def test_chunk_ids_pages_past_the_batch_size(settings: Settings) -> None:
-    ix = VectorIndex(settings)
+    ix = ChromaIndex(settings)
     ix._max_batch = 7  # exercise paging and batching without thousands of records
     chunks = [_chunk("d", i, ["everyone"]) for i in range(30)]
     ix.upsert(chunks, [_unit(1, i + 1, 0) for i in range(30)])
@@ -108,7 +108,7 @@ def test_chunk_ids_pages_past_the_batch_size(settings: Settings) -> None:
 
 def test_mismatched_embeddings_are_an_error(settings: Settings) -> None:
     with pytest.raises(StoreError):
-        VectorIndex(settings).upsert([_chunk("a", 0, [])], [])
+        ChromaIndex(settings).upsert([_chunk("a", 0, [])], [])
 
 
 def test_unreachable_server_names_the_url(tmp_path: Path) -> None:
@@ -116,10 +116,10 @@ def test_unreachable_server_names_the_url(tmp_path: Path) -> None:
         {"data": {"dir": str(tmp_path)}, "index": {"chroma_url": "http://127.0.0.1:9"}}
     )
     with pytest.raises(StoreError, match=r"http://127\.0\.0\.1:9"):
-        VectorIndex(settings)
+        ChromaIndex(settings)
 
 
 def test_bad_chroma_url_is_a_config_error(tmp_path: Path) -> None:
     settings = settings_from_dict({"data": {"dir": str(tmp_path)}, "index": {"chroma_url": "localhost"}})
     with pytest.raises(ConfigError, match=r"index\.chroma_url"):
-        VectorIndex(settings)
+        ChromaIndex(settings)

@@ -14,8 +14,8 @@ from kb.search.query_batch import QueryBatcher
 
 
 class _Gated(SentenceTransformerEmbedder):
-    """The real embedder (same class, so the batcher batches it), with its calls held until the
-    test opens the gate."""
+    """The real embedder (its ``embed_queries`` is ``embed``), with its calls held until the test
+    opens the gate."""
 
     def __init__(self, inner, fail_on: str | None = None) -> None:  # type: ignore[no-untyped-def]
         # No super().__init__: the model is the session's, already loaded in ``inner``.

@@ -13,7 +13,6 @@ import pytest
 from kb.clock import FixedClock
 from kb.config import RetrievalSettings, Settings, settings_from_dict
 from kb.errors import BadRequest
-from kb.ingest.pipeline import Ingester
 from kb.records import Document, Principal, SourceBatch
 from kb.runtime import Runtime
 from kb.search.retrieval import DocRef, SearchResult
@@ -146,7 +145,7 @@ class StaticReader:
 def build(data_dir: Path, embedder: Any, docs: list[Document]) -> Runtime:
     settings: Settings = settings_from_dict({"data": {"dir": str(data_dir)}})
     rt = Runtime(settings, embedder=embedder, clock=FixedClock(EXAMPLE_NOW))
-    report = Ingester(rt, readers={"notion": lambda _s: StaticReader(docs)}).ingest("notion", data_dir)
+    report = rt.ingester({"notion": lambda _s: StaticReader(docs)}).ingest("notion", data_dir)
     assert sorted(report.added) == sorted(doc.doc_id for doc in docs)
     return rt
 
@@ -305,9 +304,7 @@ def test_freshkb_review_and_new_documents_take_effect(tmp_path: Path, embedder: 
         after = rt.retriever.search("configure the fax gateway", PUBLIC)
         assert after.hits[0].freshness.status == "fresh" and after.warnings == []
         # A new ingest bumps the store generation: the doc map and BM25 follow.
-        Ingester(rt, readers={"notion": lambda _s: StaticReader([*CORPUS[2:4], CORPUS[7]])}).ingest(
-            "notion", tmp_path
-        )
+        rt.ingester({"notion": lambda _s: StaticReader([*CORPUS[2:4], CORPUS[7]])}).ingest("notion", tmp_path)
         assert ids(rt.retriever.search("friday lunch canteen", PUBLIC))[0] == LUNCH
     finally:
         rt.close()
