@@ -80,10 +80,14 @@ def load_credentials(source: SourceConfig) -> Credentials:
     kind = info.get("type")
     try:
         if kind == "service_account":
-            creds = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
-            return creds.with_subject(source.subject) if source.subject else creds
+            creds = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call, unused-ignore]
+                info, scopes=SCOPES
+            )
+            return creds.with_subject(source.subject) if source.subject else creds  # type: ignore[no-any-return, unused-ignore]
         if kind == "authorized_user":
-            user = oauth_credentials.Credentials.from_authorized_user_info(info, scopes=SCOPES)
+            user = oauth_credentials.Credentials.from_authorized_user_info(  # type: ignore[no-untyped-call, unused-ignore]
+                info, scopes=SCOPES
+            )
             # google-auth ignores the file's token_uri; honour it (Google's own, or a test server).
             return user.with_token_uri(info["token_uri"]) if info.get("token_uri") else user  # type: ignore[no-any-return]
     except (ValueError, GoogleAuthError) as err:

@@ -22,7 +22,7 @@ FAVICON = "data:,"  # no icon rather than one fetched from elsewhere
 
 
 def _swagger_dir() -> Path:
-    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped, unused-ignore]
 
     return Path(swagger_ui_path)
 
