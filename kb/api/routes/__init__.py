@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kb.api.routes import ask, docs, health, metrics, reviews, search, slack
+from kb.api.routes import ask, docs, feedback, health, metrics, reviews, search, slack
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -15,4 +15,5 @@ ROUTERS: list[APIRouter] = [
     metrics.router,
     reviews.router,
     slack.router,
+    feedback.router,
 ]
