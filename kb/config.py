@@ -448,6 +448,17 @@ class SourceConfig(Section):
         return self
 
 
+class SlackSettings(Section):
+    signing_secret_env: str = Field(
+        "SLACK_SIGNING_SECRET",
+        description="Env var holding the Slack app's signing secret (unset = endpoint off)",
+    )
+    bot_token_env: str = Field("SLACK_BOT_TOKEN", description="Env var holding the bot token (xoxb-...)")
+    api_base_url: str = Field("https://slack.com/api", description="Slack Web API base URL")
+    replay_window_s: int = Field(300, ge=1, description="Requests signed longer ago than this are refused")
+    timeout_s: float = Field(10.0, gt=0, description="Timeout of Slack Web API calls")
+
+
 class Settings(Section):
     data: DataSettings = Field(default_factory=DataSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
@@ -472,6 +483,7 @@ class Settings(Section):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
     sources: list[SourceConfig] = Field(
         default_factory=list,
         description="Sources pulled from the Notion and Drive APIs; at most one per kind (documents "

@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "kb.cli.serve",
     "kb.cli.audit",
     "kb.cli.search",
+    "kb.cli.mcp",
 ]
 
 

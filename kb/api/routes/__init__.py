@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kb.api.routes import ask, docs, health, metrics, reviews, search
+from kb.api.routes import ask, docs, feedback, health, metrics, reviews, search, slack
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -14,4 +14,6 @@ ROUTERS: list[APIRouter] = [
     docs.router,
     metrics.router,
     reviews.router,
+    slack.router,
+    feedback.router,
 ]

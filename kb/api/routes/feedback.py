@@ -1,0 +1,70 @@
+"""``POST /v1/feedback``: thumbs up or down, with an optional comment, on an answer the caller got.
+
+Stored with the caller's identity (``kb.store.feedback``) and written to the audit log (action
+``feedback``). The cited document ids must be documents the caller may read: an unknown id and
+an unreadable one get the same 422, so ids cannot be probed and nothing unreadable is stored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, StrictStr, field_validator
+
+from kb.api.deps import AuditDep, CurrentPrincipal, RuntimeDep
+from kb.api.errors import InvalidField
+from kb.api.schemas import Request, check_limits
+from kb.store.feedback import Feedback, FeedbackStore, Rating
+
+router = APIRouter(prefix="/v1", tags=["feedback"])
+
+MAX_COMMENT_CHARS = 2000
+MAX_ANSWER_CHARS = 20000
+
+
+class FeedbackRequest(Request):
+    question: StrictStr = Field(min_length=1, description="The question that was answered")
+    answer: StrictStr = Field("", max_length=MAX_ANSWER_CHARS, description="The answer text shown")
+    doc_ids: list[StrictStr] = Field(default_factory=list, max_length=50, description="Cited document ids")
+    rating: Rating = Field(description="up or down")
+    comment: StrictStr = Field("", max_length=MAX_COMMENT_CHARS, description="Optional comment")
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty or only whitespace")
+        return value
+
+
+class FeedbackOut(BaseModel):
+    id: int
+    at: datetime
+    rating: Rating
+
+
+@router.post("/feedback", response_model=FeedbackOut, status_code=201)
+def give_feedback(
+    body: FeedbackRequest, runtime: RuntimeDep, principal: CurrentPrincipal, audit: AuditDep
+) -> FeedbackOut:
+    check_limits("question", body.question, None, runtime.settings.api)
+    for doc_id in body.doc_ids:
+        doc = runtime.documents.get(doc_id, with_text=False)
+        if doc is None or not principal.can_read(doc.acl):
+            raise InvalidField(f"unknown document '{doc_id}'", subject="doc_ids")
+    with audit.call(principal, "feedback", body.question) as call:
+        call.doc_ids = list(body.doc_ids)
+        stored = FeedbackStore(runtime.db).add(
+            Feedback(
+                at=runtime.clock.now(),
+                user=principal.user,
+                question=body.question,
+                answer=body.answer,
+                doc_ids=body.doc_ids,
+                rating=body.rating,
+                comment=body.comment.strip(),
+            )
+        )
+    assert stored.id is not None
+    return FeedbackOut(id=stored.id, at=stored.at, rating=stored.rating)

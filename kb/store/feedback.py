@@ -1,0 +1,88 @@
+"""Feedback on answers: thumbs up or down with an optional comment, attributable to its author.
+
+One row per vote: who, when, the question, the answer shown, the documents it cited and the
+rating. Owners read the negative rows about answers that cited their pages; the platform team
+reads them as knowledge gaps. Each vote is also written to the audit log by the route.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from kb.clock import utc
+from kb.store.db import Database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    at        TEXT NOT NULL,
+    user      TEXT NOT NULL,
+    question  TEXT NOT NULL,
+    answer    TEXT NOT NULL,
+    doc_ids   TEXT NOT NULL,
+    rating    TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+    comment   TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS feedback_at ON feedback(at);
+"""
+
+Rating = Literal["up", "down"]
+
+
+class Feedback(BaseModel):
+    id: int | None = None
+    at: datetime
+    user: str
+    question: str
+    answer: str
+    doc_ids: list[str] = Field(default_factory=list)
+    rating: Rating
+    comment: str = ""
+
+
+class FeedbackStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.ensure_schema(SCHEMA)
+
+    def add(self, fb: Feedback) -> Feedback:
+        with self.db.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO feedback (at, user, question, answer, doc_ids, rating, comment) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (
+                    utc(fb.at).isoformat(),
+                    fb.user,
+                    fb.question,
+                    fb.answer,
+                    json.dumps(fb.doc_ids),
+                    fb.rating,
+                    fb.comment,
+                ),
+            )
+        return fb.model_copy(update={"id": cur.lastrowid})
+
+    def list(
+        self, *, rating: Rating | None = None, since: datetime | None = None, limit: int = 500
+    ) -> list[Feedback]:
+        """Newest first."""
+        sql = "SELECT id, at, user, question, answer, doc_ids, rating, comment FROM feedback WHERE 1=1"
+        params: list[object] = []
+        if rating:
+            sql += " AND rating = ?"
+            params.append(rating)
+        if since:
+            sql += " AND at >= ?"
+            params.append(utc(since).isoformat())
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        out = []
+        for row in self.db.execute(sql, tuple(params)):
+            data = dict(row)
+            data["doc_ids"] = json.loads(data["doc_ids"])
+            out.append(Feedback.model_validate(data))
+        return out
