@@ -120,6 +120,14 @@ class Chunk(BaseModel):
     metadata: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
+class DocRef(BaseModel):
+    """A pointer to a document a reader may see: a citation's source, a successor."""
+
+    doc_id: str
+    title: str
+    url: str | None = None
+
+
 class Principal(BaseModel):
     """Who a query runs as."""
 

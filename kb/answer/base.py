@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import BaseModel, Field
 
 from kb.config import AnswerSettings
+from kb.records import DocRef
 
 if TYPE_CHECKING:
     from kb.search.retrieval import SearchHit, SearchResult
@@ -21,10 +22,7 @@ NOTHING_FOUND = (
 STALE = frozenset({"deprecated", "archived", "superseded"})
 
 
-class SourceRef(BaseModel):
-    doc_id: str
-    title: str
-    url: str | None = None
+SourceRef = DocRef  # one model for "which document": search successors, citations, the API
 
 
 class Citation(BaseModel):

@@ -128,20 +128,13 @@ class SearchHitOut(DocSummary):
     @classmethod
     def from_hit(cls, hit: SearchHit) -> SearchHitOut:
         base = DocSummary.build(hit.doc, hit.freshness).model_dump()
-        successor = None
-        if hit.successor is not None:
-            successor = SourceRef(
-                doc_id=hit.successor.doc_id,
-                title=hit.successor.title,
-                url=getattr(hit.successor, "url", None),
-            )
         return cls(
             **base,
             rank=hit.rank,
             relevance=hit.relevance,
             score=hit.score,
             snippets=hit.snippets,
-            successor=successor,
+            successor=hit.successor,
         )
 
 

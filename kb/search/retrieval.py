@@ -36,7 +36,7 @@ from kb.clock import Clock, utc
 from kb.config import RetrievalSettings, Settings
 from kb.errors import BadRequest, ConfigError
 from kb.lifecycle.freshness import LIFECYCLE, Freshness, assess, successor_hint
-from kb.records import Document, Principal
+from kb.records import DocRef, Document, Principal
 from kb.search.lexical import LexicalIndex
 from kb.search.query_batch import QueryBatcher
 from kb.search.ranking import Ranked, collapse, rank
@@ -51,12 +51,6 @@ SNIPPET_CHARS = 600
 READABLE_SETS_KEPT = 64
 CURRENT = frozenset({"fresh", "due_soon", "unknown"})
 SUPERSEDED_BY = "superseded by "  # the reason kb.lifecycle.freshness.assess gives for a known successor
-
-
-class DocRef(BaseModel):
-    doc_id: str
-    title: str
-    url: str | None = None
 
 
 class SearchHit(BaseModel):
