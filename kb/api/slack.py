@@ -28,11 +28,11 @@ from typing import Any
 import httpx
 
 from kb.answer import Answer, Answerer
-from kb.api.audit import AuditRecorder
 from kb.config import Settings, SlackSettings
 from kb.errors import AuthError, ConfigError, DeliveryError, KBError
 from kb.records import Principal
 from kb.runtime import Runtime
+from kb.store.audit import AuditRecorder
 
 log = logging.getLogger(__name__)
 

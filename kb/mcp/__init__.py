@@ -5,7 +5,7 @@ Owns: the MCP tools (``tools``: the same responses as ``POST /v1/search`` and ``
 audited the same way), the MCP server and its transports (``server``: stdio as the principal of
 one token, streamable HTTP with a bearer token per request checked by ``kb.auth``).
 May import: the capabilities (search, answer), ``kb.runtime``, the foundation, and the API's
-response models and audit recorder (``kb.api.schemas``, ``kb.api.audit``) so both entry points
+response models and audit recorder (``kb.api.schemas``, ``kb.store.audit``) so both entry points
 answer alike; never ``kb.cli``.
 """
 

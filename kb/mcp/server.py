@@ -25,7 +25,6 @@ from pydantic import AnyHttpUrl, Field
 from starlette.applications import Starlette
 
 from kb.answer import Answerer, make_answerer
-from kb.api.audit import AuditRecorder
 from kb.api.schemas import AskResponse, SearchResponse
 from kb.auth import Authenticator
 from kb.errors import AuthError, KBError
@@ -107,7 +106,7 @@ def build_server(
     With ``principal`` (stdio) every call runs as that principal; without it the server requires
     a bearer token on every HTTP request (``http_app``) and runs each call as its principal.
     """
-    audit = AuditRecorder(runtime)
+    audit = runtime.audit
     answerers: list[Answerer] = []
 
     def caller() -> Principal:
@@ -115,7 +114,9 @@ def build_server(
 
     def answerer() -> Answerer:
         if not answerers:  # built on first use: the extractive answerer loads the model
-            answerers.append(make_answerer(runtime))
+            answerers.append(
+                make_answerer(runtime.settings.answer, runtime.documents, lambda: runtime.embedder)
+            )
         return answerers[0]
 
     secured = principal is None

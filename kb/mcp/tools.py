@@ -11,11 +11,11 @@ from __future__ import annotations
 from time import perf_counter
 
 from kb.answer import Answerer
-from kb.api.audit import AuditRecorder
 from kb.api.schemas import AskResponse, SearchHitOut, SearchResponse, check_limits
 from kb.errors import BadRequest
 from kb.records import Principal
 from kb.runtime import Runtime
+from kb.store.audit import AuditRecorder
 
 
 def _question(question: str) -> str:
