@@ -34,6 +34,7 @@ from evals.metrics import (
     question_metrics,
     rank_documents,
 )
+from kb.auth import principal_for as principal_of
 from kb.config import AuthSettings, RetrievalSettings
 from kb.errors import ConfigError
 from kb.records import Principal
@@ -80,15 +81,7 @@ def baseline_system(spec: str, configured: RetrievalSettings) -> System:
 def principal_for(user: str | None, auth: AuthSettings) -> Principal:
     if not user:
         return Principal(user=DEFAULT_USER)
-    user = user.strip().lower()
-    admin_groups = {g.lower() for g in auth.admin_groups}
-    groups: set[str] = set()
-    admin = False
-    for entry in auth.tokens:
-        if entry.user.strip().lower() == user:
-            groups.update(g.lower() for g in entry.groups)
-            admin = admin or entry.admin
-    return Principal(user=user, groups=frozenset(groups), admin=admin or bool(groups & admin_groups))
+    return principal_of(user, auth)
 
 
 def _failed_checks(q: GoldenQuestion, ranking: list[str], answer: str | None) -> list[str]:

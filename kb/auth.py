@@ -156,3 +156,19 @@ class Authenticator:
         lowered = frozenset(g.lower() for g in groups)
         admin = explicit_admin or bool(lowered & self._admin_groups)
         return Principal(user=user.strip().lower(), groups=lowered, admin=admin)
+
+
+def principal_for(user: str, auth: AuthSettings) -> Principal:
+    """The principal the API would build for ``user``'s ``[[auth.tokens]]`` entries (their groups;
+    admin when an entry says so or a group is in ``auth.admin_groups``); a user with no entry is
+    a plain principal with no groups. Used where FreshKB acts for a person who is not calling it
+    (an owner reading their digest)."""
+    user = user.strip().lower()
+    admin_groups = {g.lower() for g in auth.admin_groups}
+    groups: set[str] = set()
+    admin = False
+    for entry in auth.tokens:
+        if entry.user.strip().lower() == user:
+            groups.update(g.lower() for g in entry.groups)
+            admin = admin or entry.admin
+    return Principal(user=user, groups=frozenset(groups), admin=admin or bool(groups & admin_groups))

@@ -11,8 +11,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from kb.auth import principal_for
 from kb.errors import BadRequest, NotFoundError
-from kb.lifecycle.freshness import Freshness, assess
+from kb.lifecycle.freshness import Freshness
+from kb.lifecycle.successors import Relations, judge
 from kb.records import Document, Principal
 from kb.runtime import Runtime
 from kb.store.reviews import Review, ReviewStore
@@ -41,11 +43,23 @@ def load_doc(runtime: Runtime, doc_id: str) -> Document:
     return doc
 
 
-def freshness_now(runtime: Runtime, doc: Document, now: datetime | None = None) -> Freshness:
+def freshness_now(
+    runtime: Runtime, doc: Document, now: datetime | None = None, reader: Principal | None = None
+) -> Freshness:
+    """``doc``'s freshness for ``reader`` (default: its owner), the same judgement search and
+    ``GET /v1/docs`` make (``kb.lifecycle.successors.judge``)."""
     latest = ReviewStore(runtime.db).latest(doc.doc_id)
-    return assess(
-        doc, now or runtime.clock.now(), runtime.settings, reviewed_at=latest.reviewed_at if latest else None
-    )
+    who = reader or principal_for(doc.owner or "", runtime.settings.auth)
+    docs = [d for d in runtime.documents.list(with_text=False) if who.can_read(d.acl)]
+    readable = {d.doc_id for d in docs}
+    return judge(
+        doc,
+        now or runtime.clock.now(),
+        runtime.settings,
+        relations=Relations.of(docs),
+        readable=readable.__contains__,
+        reviewed_at=latest.reviewed_at if latest else None,
+    ).freshness
 
 
 def confirm_review(

@@ -123,10 +123,9 @@ class SearchHitOut(DocSummary):
         base = DocSummary.build(hit.doc, hit.freshness).model_dump()
         successor = None
         if hit.successor is not None:
+            s = hit.successor
             successor = SourceRef(
-                doc_id=hit.successor.doc_id,
-                title=hit.successor.title,
-                url=getattr(hit.successor, "url", None),
+                doc_id=s.doc_id, title=s.title, url=s.url, inferred=s.inferred, reason=s.reason
             )
         return cls(
             **base,

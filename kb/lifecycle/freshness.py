@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from kb.clock import utc
 from kb.config import FreshnessSettings, Settings
 from kb.records import ARCHIVED, DEPRECATED, HEADING, MARKER_WINDOW, Document
+
+if TYPE_CHECKING:
+    from kb.lifecycle.successors import Successor
 
 Status = Literal["fresh", "due_soon", "overdue", "unknown", "deprecated", "archived", "superseded"]
 # Statuses that come from the document's lifecycle rather than from its dates.
@@ -157,13 +160,15 @@ def assess(
     settings: Settings,
     *,
     reviewed_at: datetime | None = None,
-    superseded_by: str | None = None,
+    successor: Successor | None = None,
 ) -> Freshness:
     """How current ``doc`` is as of ``now``.
 
-    ``reviewed_at``: the latest review recorded through FreshKB. ``superseded_by``: a successor
-    known from elsewhere (a document, readable by whoever asks, listing this one in its
-    ``supersedes``); ``doc.superseded_by`` counts without it.
+    ``reviewed_at``: the latest review recorded through FreshKB. ``successor``: the document that
+    replaces this one *for the reader at hand* (``kb.lifecycle.successors.judge`` decides it;
+    ``doc.superseded_by`` is not read here, since the reader may not be allowed to see it). A
+    stated successor makes the document superseded; an inferred one is named in the reasons and
+    leaves the status to the other evidence (ranking orders the pair).
     """
     now = utc(now)
     fs = settings.freshness
@@ -181,10 +186,10 @@ def assess(
         status, weight = "overdue", min(weight, decay_weight(fs.half_life_days, fs))
 
     lifecycle: Status | None = None
-    successor = doc.superseded_by or superseded_by
-    if successor:
+    if successor is not None and not successor.inferred:
         lifecycle = "superseded"
-        reasons.insert(0, f"superseded by {successor}")
+        confirmed = " (confirmed by its owner)" if successor.basis == "owner" else ""
+        reasons.insert(0, f"superseded by '{successor.title}'{confirmed}")
     elif doc.status.lower() == ARCHIVED:
         lifecycle = "archived"
         reasons.insert(0, "status is archived")
@@ -197,6 +202,8 @@ def assess(
     elif marker := find_marker(text, fs.markers_deprecated):
         lifecycle = "deprecated"
         reasons.insert(0, f"the text says '{marker}'")
+    if successor is not None and successor.inferred:
+        reasons.insert(0, f"probably replaced by '{successor.title}' ({successor.reason})")
     if lifecycle is not None:
         status = lifecycle
         weight *= {

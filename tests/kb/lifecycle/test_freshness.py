@@ -9,6 +9,7 @@ import pytest
 
 from kb.config import Settings, settings_from_dict
 from kb.lifecycle.freshness import assess, decay_weight, successor_hint
+from kb.lifecycle.successors import Relations, Successor, judge
 from kb.records import Document, marker_excerpt
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -66,7 +67,7 @@ def reviewed_overdue_by(days: int) -> datetime:
         ),
         # Superseded and long overdue: 0.5**(1000/180) * 0.15 is far below the floor.
         (
-            {"superseded_by": "x", "last_reviewed_at": reviewed_overdue_by(1000)},
+            {"superseded_by": "notion:" + "b" * 32, "last_reviewed_at": reviewed_overdue_by(1000)},
             "superseded",
             0.05,
             1000,
@@ -78,7 +79,11 @@ def reviewed_overdue_by(days: int) -> datetime:
 def test_assess_table(
     fields: dict[str, Any], status: str, weight: float, overdue_days: int | None, basis: str
 ) -> None:
-    fr = assess(doc(**fields), NOW, Settings())
+    page = doc(**fields)
+    successor = Document(doc_id="notion:" + "b" * 32, source="notion", title="Next")
+    fr = judge(
+        page, NOW, Settings(), relations=Relations.of([page, successor]), readable=lambda _: True
+    ).freshness
     assert (fr.status, fr.weight, fr.overdue_days, fr.reviewed_basis) == (
         status,
         pytest.approx(weight, abs=1e-6),
@@ -213,9 +218,19 @@ def test_marker_in_title_counts() -> None:
 
 
 def test_external_successor_marks_superseded() -> None:
-    fr = assess(doc(last_reviewed_at=RECENT), NOW, Settings(), superseded_by="notion:" + "c" * 32)
+    nxt = Successor(doc_id="notion:" + "c" * 32, title="Deploys v2", basis="supersedes")
+    fr = assess(doc(last_reviewed_at=RECENT), NOW, Settings(), successor=nxt)
     assert fr.status == "superseded"
-    assert fr.reasons[0] == "superseded by notion:" + "c" * 32
+    assert fr.reasons[0] == "superseded by 'Deploys v2'"
+
+
+def test_an_inferred_successor_is_named_but_does_not_set_the_status() -> None:
+    guess = Successor(
+        doc_id="notion:" + "c" * 32, title="Deploys v2", basis="inferred", inferred=True, reason="newer"
+    )
+    fr = assess(doc(last_reviewed_at=RECENT), NOW, Settings(), successor=guess)
+    assert fr.status == "fresh"
+    assert fr.reasons[0] == "probably replaced by 'Deploys v2' (newer)"
 
 
 def test_successor_hint_is_the_rest_of_the_marker_line() -> None:
