@@ -131,8 +131,27 @@ def successor_hint(doc: Document, settings: Settings) -> str | None:
     return rest or None
 
 
+def overdue_weight(
+    basis: Literal["review", "edit", "none"], overdue_days: float, settings: Settings
+) -> float:
+    """Weight of a document ``overdue_days`` past its due date: evidence, bounded by its kind.
+
+    A missed review (someone set a review date and interval, and it ran out) loses at most
+    ``review_penalty``; an old edit date with no review information at most ``edit_penalty``
+    (most pages of a real handbook are old and still right: measured in docs/ranking.md). The
+    decay shape says how fast the penalty grows with lateness."""
+    fs = settings.freshness
+    most = fs.review_penalty if basis == "review" else fs.edit_penalty
+    return 1.0 - most * (1.0 - decay_weight(overdue_days, fs))
+
+
 def _date_status(
-    basis_at: datetime | None, interval: int, now: datetime, settings: Settings, reasons: list[str]
+    basis: Literal["review", "edit", "none"],
+    basis_at: datetime | None,
+    interval: int,
+    now: datetime,
+    settings: Settings,
+    reasons: list[str],
 ) -> tuple[Status, datetime | None, int | None, float]:
     if basis_at is None:
         reasons.append("no review or edit date")
@@ -145,7 +164,7 @@ def _date_status(
             "overdue",
             due_at,
             overdue,
-            decay_weight((now - due_at).total_seconds() / 86400, settings.freshness),
+            overdue_weight(basis, (now - due_at).total_seconds() / 86400, settings),
         )
     if now >= due_at - timedelta(days=settings.review.due_soon_days):
         reasons.append(f"review due {_day(due_at)} (every {interval} days)")
@@ -175,7 +194,7 @@ def assess(
     reasons: list[str] = []
     basis, basis_at = _basis(doc, reviewed_at, reasons)
     interval = doc.review_interval_days or settings.review.default_interval_days
-    status, due_at, overdue_days, weight = _date_status(basis_at, interval, now, settings, reasons)
+    status, due_at, overdue_days, weight = _date_status(basis, basis_at, interval, now, settings, reasons)
 
     text = marker_text(doc)
     outdated = find_marker(text, fs.markers_outdated)
@@ -183,7 +202,7 @@ def assess(
         # The author says the page may be stale: at least overdue, weighted as if half a
         # half-life past due, whatever the dates say.
         reasons.append(f"the text says '{outdated}'")
-        status, weight = "overdue", min(weight, decay_weight(fs.half_life_days, fs))
+        status, weight = "overdue", min(weight, overdue_weight("review", fs.half_life_days, settings))
 
     lifecycle: Status | None = None
     if successor is not None and not successor.inferred:

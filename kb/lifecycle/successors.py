@@ -40,7 +40,9 @@ class Successor(BaseModel):
     doc_id: str
     title: str
     url: str | None = None
-    basis: Basis = Field("property", description="what says so: owner decision, property, supersedes, banner, inferred")
+    basis: Basis = Field(
+        "property", description="what says so: owner decision, property, supersedes, banner, inferred"
+    )
     inferred: bool = Field(False, description="a guess from titles, content and dates, not a stated link")
     confidence: float = Field(1.0, description="1 for stated links; the inference's confidence otherwise")
     reason: str = Field("", description="why, in plain words")
