@@ -36,11 +36,12 @@ from kb.clock import Clock, utc
 from kb.config import RetrievalSettings, Settings
 from kb.errors import BadRequest, ConfigError
 from kb.lifecycle.freshness import LIFECYCLE, Freshness
+from kb.lifecycle.inference import infer
 from kb.lifecycle.successors import Decision, Judged, Relations, Successor, judge, visible_record
 from kb.records import Document, Principal
-from kb.search.lexical import LexicalIndex
+from kb.search.lexical import LexicalIndex, tokenize
 from kb.search.query_batch import QueryBatcher
-from kb.search.ranking import Ranked, collapse, rank
+from kb.search.ranking import DocScore, Ranked, collapse, rank
 from kb.store.reviews import ReviewStore
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 SNIPPET_CHARS = 600
 READABLE_SETS_KEPT = 64
 CURRENT = frozenset({"fresh", "due_soon", "unknown"})
+INFER_CANDIDATES = 30  # candidates compared pairwise for inferred successors (by relevance)
 DocRef = Successor  # what a hit's successor is: kb.lifecycle.successors decides it
 
 
@@ -180,7 +182,11 @@ class Retriever:
         ]
 
         reviews = self._reviews.latest_all()
-        judged = {d.doc_id: self._judge(d.doc_id, dm, readable, reviews, now) for d in docs}
+        inferred = self._inferred(docs[:INFER_CANDIDATES], dm) if self.settings.freshness else {}
+        judged = {
+            d.doc_id: self._judge(d.doc_id, dm, readable, reviews, now, inferred.get(d.doc_id, []))
+            for d in docs
+        }
         fresh = {d: j.freshness for d, j in judged.items()}
         successors = {d: [j.successor.doc_id] for d, j in judged.items() if j.successor is not None}
         ordered = rank(docs, {d: f.weight for d, f in fresh.items()}, self.settings, len(docs), successors)
@@ -239,6 +245,7 @@ class Retriever:
         readable: AbstractSet[str],
         reviews: dict[str, datetime],
         now: datetime,
+        inferred: list[Successor],
     ) -> Judged:
         """Freshness and successor for this reader: only a *readable* document may demote
         another by replacing it (kb.lifecycle.successors.judge decides)."""
@@ -250,7 +257,15 @@ class Retriever:
             readable=readable.__contains__,
             reviewed_at=reviews.get(doc_id),
             decisions=self._decisions(doc_id),
+            inferred=inferred,
         )
+
+    def _inferred(self, candidates: list[DocScore], dm: _DocMap) -> dict[str, list[Successor]]:
+        """Guessed successors among this query's best candidates (all readable): a newer page
+        with the same title and content as an older one (``kb.lifecycle.inference``)."""
+        ids = [d.doc_id for d in candidates]
+        vectors = self._vectors.doc_vectors(ids) if self.settings.dense else {}
+        return infer([dm.docs[i] for i in ids], vectors, tokenize)
 
     def _decisions(self, doc_id: str) -> list[Decision]:
         return []
