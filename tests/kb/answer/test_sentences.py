@@ -13,7 +13,8 @@ def test_a_cron_string_in_a_code_span_stays_whole() -> None:
 
 def test_code_spans_in_list_items_keep_dots_and_asterisks() -> None:
     got = split_sentences(
-        "- Rotate keys with `vault write -f db/rotate`. Tell the whole team.\n- Schedule: `0 2 * * *` for the nightly run"
+        "- Rotate keys with `vault write -f db/rotate`. Tell the whole team.\n"
+        "- Schedule: `0 2 * * *` for the nightly run"
     )
     assert got == [
         "Rotate keys with vault write -f db/rotate.",
@@ -36,6 +37,7 @@ def test_a_short_fenced_command_joins_its_lead_in() -> None:
 
 def test_a_long_fenced_block_is_left_out() -> None:
     text = (
-        'Use this example config:\n```json\n{\n  "a": 1,\n  "b": 2,\n  "c": 3\n}\n```\nThen restart the service now.'
+        'Use this example config:\n```json\n{\n  "a": 1,\n  "b": 2,\n  "c": 3\n}\n```\n'
+        "Then restart the service now."
     )
     assert split_sentences(text) == ["Use this example config:", "Then restart the service now."]

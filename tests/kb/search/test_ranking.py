@@ -134,3 +134,25 @@ def test_min_relevance_and_top_k() -> None:
 def test_nothing_to_rank() -> None:
     assert rank([], {}, HYBRID, top_k=5) == []
     assert collapse({}, {}, {}, HYBRID) == []
+
+
+def test_a_stale_page_without_a_competitor_keeps_its_rank() -> None:
+    # The only page on the question is old; fresh pages of half its relevance do not bury it.
+    docs = [doc("old", 0.9), doc("fresh-a", 0.4), doc("fresh-b", 0.3)]
+    weights = {"old": 0.55, "fresh-a": 1.0, "fresh-b": 1.0}
+    assert [r.doc_id for r in rank(docs, weights, HYBRID, top_k=3)] == ["old", "fresh-a", "fresh-b"]
+
+
+def test_a_stale_page_steps_back_behind_a_current_competitor() -> None:
+    docs = [doc("old", 0.9), doc("current", 0.8)]
+    weights = {"old": 0.55, "current": 1.0}
+    ranked = rank(docs, weights, HYBRID, top_k=2)
+    assert [r.doc_id for r in ranked] == ["current", "old"]
+    assert ranked[1].score == pytest.approx(0.9 * 0.55)
+
+
+def test_a_page_never_outranks_its_successor() -> None:
+    docs = [doc("old", 0.9), doc("new", 0.6)]
+    ranked = rank(docs, {"old": 1.0, "new": 1.0}, HYBRID, top_k=2, successors={"old": ["new"]})
+    assert [r.doc_id for r in ranked] == ["new", "old"]
+    assert ranked[1].score < ranked[0].score

@@ -16,7 +16,7 @@ from kb.errors import BadRequest
 from kb.ingest.pipeline import Ingester
 from kb.records import Document, Principal, SourceBatch
 from kb.runtime import Runtime
-from kb.search.retrieval import DocRef, SearchResult
+from kb.search.retrieval import SearchResult
 from kb.store.reviews import Review, ReviewStore
 from tests.conftest import EXAMPLE_NOW
 
