@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -28,8 +28,19 @@ from kb.clock import utc
 from kb.config import FreshnessSettings, Settings
 from kb.records import ARCHIVED, DEPRECATED, HEADING, MARKER_WINDOW, Document
 
-if TYPE_CHECKING:
-    from kb.lifecycle.successors import Successor
+
+class Successor(Protocol):
+    """What assess reads of a successor (``kb.lifecycle.successors.Successor`` has it)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def basis(self) -> str: ...
+    @property
+    def inferred(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
+
 
 Status = Literal["fresh", "due_soon", "overdue", "unknown", "deprecated", "archived", "superseded"]
 # Statuses that come from the document's lifecycle rather than from its dates.
