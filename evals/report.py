@@ -44,12 +44,35 @@ def metrics_table_md(config: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+VERDICT_METRICS = ("hit@5", "mrr@10")
+SIGNIFICANT = 0.05
+
+
+def verdicts(comparison: dict[str, Any]) -> list[str]:
+    """One line per headline metric: does the candidate beat the baseline, and is it significant."""
+    out = []
+    for key in VERDICT_METRICS:
+        c = comparison["metrics"].get(key)
+        if c is None or c["diff"] is None:
+            continue
+        diff, p = c["diff"], c["p_value"]
+        word = "beats" if diff > 0 else "ties" if diff == 0 else "trails"
+        sig = "significant" if p is not None and p < SIGNIFICANT else "not significant"
+        out.append(
+            f"- {comparison['candidate']} {word} {comparison['baseline']} on {key}: "
+            f"{_num(c['candidate'])} vs {_num(c['baseline'])} (diff {_num(diff)}, p = {_num(p, 4)}, {sig})"
+        )
+    return out
+
+
 def comparison_md(comparison: dict[str, Any]) -> str:
     out = [
         f"## {comparison['candidate']} vs {comparison['baseline']}",
         "",
         f"Paired randomization test, seed {comparison['seed']}, {comparison['permutations']} "
         "sign-flip permutations (exact when ≤ 16 questions).",
+        "",
+        *verdicts(comparison),
         "",
         "| metric | baseline | candidate | diff | p | pairs |",
         "|---|---|---|---|---|---|",

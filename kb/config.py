@@ -214,6 +214,20 @@ class FreshnessSettings(Section):
         0.05, ge=0, le=1, description="Lowest weight: a document that is the only source still surfaces"
     )
     unknown_weight: float = Field(0.8, ge=0, le=1, description="Weight with no dates")
+    review_penalty: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Most a missed review (a review date whose interval ran out) takes off the weight; "
+        "the decay shape says how fast it gets there",
+    )
+    edit_penalty: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="Most an old edit date takes off when there is no review date: weak evidence, "
+        "since most pages of a real handbook are old and still right",
+    )
     deprecated_weight: float = Field(0.2, ge=0, le=1, description="Multiplier for deprecated")
     archived_weight: float = Field(0.1, ge=0, le=1, description="Multiplier for archived")
     superseded_weight: float = Field(0.15, ge=0, le=1, description="Multiplier for superseded")
@@ -264,6 +278,13 @@ class RetrievalSettings(Section):
         ge=0,
         le=1,
         description="Documents with relevance at least this times the best are ranked before the rest",
+    )
+    compete_ratio: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A stale document is demoted only when a more current candidate has at least "
+        "this times its relevance (a competitor on the same question); without one it keeps its rank",
     )
     exact_max_chunks: int = Field(
         300_000,

@@ -126,6 +126,8 @@ class DocRef(BaseModel):
     doc_id: str
     title: str
     url: str | None = None
+    inferred: bool = Field(False, description="a guessed successor (newer page on the same topic)")
+    reason: str = Field("", description="why it is the successor, in plain words")
 
 
 class Principal(BaseModel):

@@ -15,3 +15,17 @@ KB=.venv/bin/kb
 "$KB" eval run evals/golden/example.jsonl --config config.toml --now 2026-11-20T12:00:00Z \
     --compare --gate evals/thresholds.toml --baseline-report evals/baseline/example.json \
     --out reports/eval
+
+# A real corpus's held-out half (evals/corpora/gds-way, ~150 pages, ~1350 chunks: about 2 minutes
+# to embed on 2 idle cores), when the corpus is in the tree. Judged at a fixed instant.
+CORPUS=evals/corpora/gds-way
+if [ -f "$CORPUS/notion-export.zip" ] && [ -f evals/thresholds-gds-way.toml ]; then
+    EXAMPLE_DATA="$KB_DATA_DIR"
+    KB_DATA_DIR="$(mktemp -d)"
+    export KB_DATA_DIR
+    trap 'rm -rf "$EXAMPLE_DATA" "$KB_DATA_DIR"' EXIT
+    "$KB" ingest notion "$CORPUS/notion-export.zip" --config "$CORPUS/config.toml"
+    "$KB" eval run "$CORPUS/golden/heldout.jsonl" --config "$CORPUS/config.toml" \
+        --now 2026-12-03T00:00:00Z --baseline hybrid --gate evals/thresholds-gds-way.toml \
+        --out reports/eval-gds-way
+fi

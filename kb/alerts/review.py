@@ -14,8 +14,9 @@ from pydantic import BaseModel, Field
 from kb.clock import Clock
 from kb.config import Settings
 from kb.errors import BadRequest, NotFoundError
-from kb.identity import normalize_email, same_email
-from kb.lifecycle.freshness import Freshness, assess
+from kb.identity import normalize_email, principal_for_user, same_email
+from kb.lifecycle.freshness import Freshness
+from kb.lifecycle.successors import Relations, judge
 from kb.records import Document, Principal
 from kb.store.audit import AuditEntry, AuditLog
 from kb.store.documents import DocumentStore
@@ -50,14 +51,34 @@ def load_doc(documents: DocumentStore, doc_id: str) -> Document:
     return doc
 
 
-def freshness_now(settings: Settings, reviews: ReviewStore, doc: Document, now: datetime) -> Freshness:
+def freshness_now(
+    settings: Settings,
+    reviews: ReviewStore,
+    documents: DocumentStore,
+    doc: Document,
+    now: datetime,
+    reader: Principal | None = None,
+) -> Freshness:
+    """``doc``'s freshness for ``reader`` (default: its owner), the same judgement search and
+    ``GET /v1/docs`` make (``kb.lifecycle.successors.judge``)."""
     latest = reviews.latest(doc.doc_id)
-    return assess(doc, now, settings, reviewed_at=latest.reviewed_at if latest else None)
+    who = reader or principal_for_user(doc.owner or "", settings.auth)
+    docs = [d for d in documents.list(with_text=False) if who.can_read(d.acl)]
+    readable = {d.doc_id for d in docs}
+    return judge(
+        doc,
+        now,
+        settings,
+        relations=Relations.of(docs),
+        readable=readable.__contains__,
+        reviewed_at=latest.reviewed_at if latest else None,
+    ).freshness
 
 
 def confirm_review(
     settings: Settings,
     reviews: ReviewStore,
+    documents: DocumentStore,
     clock: Clock,
     doc: Document,
     reviewer: str,
@@ -82,6 +103,6 @@ def confirm_review(
         doc_id=doc.doc_id,
         title=doc.title,
         review=review,
-        freshness=freshness_now(settings, reviews, doc, now),
+        freshness=freshness_now(settings, reviews, documents, doc, now),
         collapsed=not added,
     )

@@ -30,9 +30,10 @@ from kb.alerts.render import Rendered, render
 from kb.clock import Clock
 from kb.config import Settings
 from kb.errors import KBError
-from kb.identity import People
-from kb.lifecycle.freshness import Freshness, assess
+from kb.identity import People, principal_for_user
+from kb.lifecycle.freshness import Freshness
 from kb.lifecycle.rules import fallback_owner_for
+from kb.lifecycle.successors import Relations, judge
 from kb.records import Document
 from kb.store.alerts import AlertHistory, RunnerLock, SentItem
 from kb.store.audit import AuditLog
@@ -117,18 +118,31 @@ class AlertRunner:
         store = ReviewStore(self.db)
         reviewed = store.latest_all()
         latest = {d: r for d in reviewed if (r := store.latest(d)) is not None}
-        successor = {pred: d.doc_id for d in docs for pred in d.supersedes}
-        fresh = {
-            d.doc_id: assess(
-                d,
+        fresh = {d.doc_id: f for d, f in zip(docs, self._for_owners(docs, reviewed, now), strict=True)}
+        return docs, fresh, latest
+
+    def _for_owners(
+        self, docs: list[Document], reviewed: Mapping[str, datetime], now: datetime
+    ) -> list[Freshness]:
+        """Each document's freshness as its owner (who reads the digest) sees it: a successor the
+        owner cannot read does not count (``kb.lifecycle.successors.judge``)."""
+        relations = Relations.of(docs)
+        readable: dict[str | None, frozenset[str]] = {}
+        out = []
+        for doc in docs:
+            if doc.owner not in readable:
+                owner = principal_for_user(doc.owner or "", self.settings.auth)
+                readable[doc.owner] = frozenset(d.doc_id for d in docs if owner.can_read(d.acl))
+            judged = judge(
+                doc,
                 now,
                 self.settings,
-                reviewed_at=reviewed.get(d.doc_id),
-                superseded_by=successor.get(d.doc_id),
+                relations=relations,
+                readable=readable[doc.owner].__contains__,
+                reviewed_at=reviewed.get(doc.doc_id),
             )
-            for d in docs
-        }
-        return docs, fresh, latest
+            out.append(judged.freshness)
+        return out
 
     def collect(self, now: datetime, warnings: list[str] | None = None) -> DigestBatch:
         """Every digest as of ``now``, before de-duplication against what was already sent."""

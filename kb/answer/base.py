@@ -59,7 +59,8 @@ def citation_for(n: int, hit: SearchHit) -> Citation:
     doc, fr = hit.doc, hit.freshness
     successor = None
     if hit.successor is not None:
-        successor = SourceRef(doc_id=hit.successor.doc_id, title=hit.successor.title, url=hit.successor.url)
+        s = hit.successor
+        successor = SourceRef(doc_id=s.doc_id, title=s.title, url=s.url, inferred=s.inferred, reason=s.reason)
     return Citation(
         n=n,
         doc_id=doc.doc_id,

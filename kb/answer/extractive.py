@@ -49,6 +49,11 @@ STALE_SOURCES = 2
 SENTENCES_PER_SOURCE = 8  # a current source; an outdated one (the fallback) gets fewer
 SENTENCES_PER_STALE_SOURCE = 5
 _WORD = re.compile(r"[a-z0-9]+")
+# A page's own banner naming what replaced it, or saying it is gone.
+BANNER = re.compile(
+    r"\b(?:deprecated|replaced by|superseded by|has moved|no longer (?:used|maintained)|obsolete|retired)\b",
+    re.IGNORECASE,
+)
 _STOPWORDS = frozenset(
     {
         "a",
@@ -190,7 +195,21 @@ class ExtractiveAnswerer:
         chosen = self._keep(current or relevant_now)
         if not chosen:
             return self._nothing(result)
+        if not current:
+            chosen = self._with_banners(chosen, candidates)
         return self._compose(chosen, sources, result, outdated=not current)
+
+    def _with_banners(self, chosen: list[_Candidate], candidates: list[_Candidate]) -> list[_Candidate]:
+        """An outdated source's own banner ("This page is deprecated: replaced by Tailscale")
+        goes first, so the answer follows the page's stated replacement, not its old procedure."""
+        quoted = {c.source for c in chosen}
+        banners = [
+            c for c in candidates if c.source in quoted and BANNER.search(c.sentence) and c not in chosen
+        ]
+        first: dict[int, _Candidate] = {}
+        for c in banners:
+            first.setdefault(c.source, c)
+        return [*first.values(), *chosen][: max(self._settings.max_sentences, len(first) + 1)]
 
     def _embed(self, question: str, sentences: list[str]) -> tuple[list[float], list[list[float]]]:
         """One model call for the question and every sentence, when the embedder embeds queries

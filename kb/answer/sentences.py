@@ -10,6 +10,9 @@ extractive answerer.
   without a sentence end continues on the next line, and a short line without one is a heading.
 - Fragments are dropped: pieces under ``MIN_WORDS`` words, headings, and the piece a snippet's
   " …" cut.
+- Code is kept whole: a code span (``30 1 * * *``, ``uv venv -p python3.13``) is never split at
+  the asterisks or dots inside it, and a short fenced block (a command) joins the sentence that
+  introduces it ("Install it with:" + the command).
 """
 
 from __future__ import annotations
@@ -33,6 +36,12 @@ _SEP_ROW = re.compile(r"\|(?:\s*:?-{3,}:?\s*\|)+")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _CODE = re.compile(r"(`+)(.*?)\1")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+# Placeholders for code spans while a line is split into sentences (private-use characters).
+_HOLD = "\ue000{}\ue001"
+_HELD = re.compile("\ue000(\\d+)\ue001")
+FENCED_LINES = 3  # a fenced block this short (a command or two) is quoted with its lead-in
+FENCED_CHARS = 160
 # Emphasis markers open before a word or close after one; '_' inside a word is part of it.
 _EMPHASIS = re.compile(r"(?<![\w*_])[*_]{1,3}(?=[^\s*_])|(?<=[^\s*_])[*_]{1,3}(?![\w*_])")
 
@@ -119,7 +128,7 @@ def _continues(prev: str, line: str) -> bool:
     prev, line = prev.rstrip(), line.strip()
     if not prev or not line or prev.endswith(_ENDS) or _is_row(prev) or _is_row(line):
         return False
-    if _BLOCK_START.match(line) or _HEADING.match(prev):
+    if _BLOCK_START.match(line) or _HEADING.match(prev) or _FENCE.match(prev) or _FENCE.match(line):
         return False
     return len(prev) >= WRAPPED_LINE_CHARS or line[0].islower()
 
@@ -153,12 +162,30 @@ def _prose(line: str) -> list[str]:
         if len(body.split()) <= 12 and not _SPLIT.search(body):
             return []  # a heading names a section; it says nothing by itself
         line = body  # a folded snippet: the heading runs into the text
+    spans: list[str] = []
+
+    def hold(m: re.Match[str]) -> str:
+        spans.append(m.group(2).strip())
+        return _HOLD.format(len(spans) - 1)
+
+    line = _LINE_PREFIX.sub("", line)
+    held = _CODE.sub(hold, line)  # a code span's '*' or '. ' is not a bullet or a sentence end
     out = []
-    for piece in _SPLIT.split(_LINE_PREFIX.sub("", line)):
+    for piece in _SPLIT.split(held):
         s = clean_inline(_LINE_PREFIX.sub("", piece)).strip(" -|")
+        s = _HELD.sub(lambda m: spans[int(m.group(1))], s)
         if len(s.split()) >= MIN_WORDS:
             out.append(s if s[-1] in ".!?:" else s + ".")
     return out
+
+
+def _code_block(lines: list[str], out: list[str]) -> None:
+    """A short fenced block joins the sentence before it when that one introduces it (ends
+    with ':'): "Install it with: pip install ruff." Longer blocks (configs, listings) are left out."""
+    code = [c.strip() for c in lines if c.strip()]
+    text = "; ".join(code)
+    if out and out[-1].endswith(":") and code and len(code) <= FENCED_LINES and len(text) <= FENCED_CHARS:
+        out[-1] = f"{out[-1]} {text}"
 
 
 def split_sentences(text: str) -> list[str]:
@@ -169,8 +196,19 @@ def split_sentences(text: str) -> list[str]:
     lines = _logical_lines(lines)
     out: list[str] = []
     block: list[str] = []
+    code: list[str] | None = None  # lines of an open fenced block
     ends_in_prose = False
     for line in lines:
+        if _FENCE.match(line):
+            if code is None:
+                code = []
+            else:
+                _code_block(code, out)
+                code = None
+            continue
+        if code is not None:
+            code.append(line)
+            continue
         if _is_row(line):
             block.append(line)
             continue

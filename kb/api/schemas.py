@@ -128,13 +128,19 @@ class SearchHitOut(DocSummary):
     @classmethod
     def from_hit(cls, hit: SearchHit) -> SearchHitOut:
         base = DocSummary.build(hit.doc, hit.freshness).model_dump()
+        successor = None
+        if hit.successor is not None:
+            s = hit.successor
+            successor = SourceRef(
+                doc_id=s.doc_id, title=s.title, url=s.url, inferred=s.inferred, reason=s.reason
+            )
         return cls(
             **base,
             rank=hit.rank,
             relevance=hit.relevance,
             score=hit.score,
             snippets=hit.snippets,
-            successor=hit.successor,
+            successor=successor,
         )
 
 

@@ -142,7 +142,9 @@ def review(
             raise PermissionDenied(
                 f"{principal.user} is neither the document's owner nor an admin; not recorded", subject=doc_id
             )
-        outcome = confirm_review(rt.settings, rt.reviews, rt.clock, doc, principal.user, note=note, via="cli")
+        outcome = confirm_review(
+            rt.settings, rt.reviews, rt.documents, rt.clock, doc, principal.user, note=note, via="cli"
+        )
     finally:
         rt.close()
     if json:

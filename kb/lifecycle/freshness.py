@@ -20,13 +20,27 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
 from kb.clock import utc
 from kb.config import FreshnessSettings, Settings
 from kb.records import ARCHIVED, DEPRECATED, HEADING, MARKER_WINDOW, Document
+
+
+class Successor(Protocol):
+    """What assess reads of a successor (``kb.lifecycle.successors.Successor`` has it)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def basis(self) -> str: ...
+    @property
+    def inferred(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
+
 
 Status = Literal["fresh", "due_soon", "overdue", "unknown", "deprecated", "archived", "superseded"]
 # Statuses that come from the document's lifecycle rather than from its dates.
@@ -128,8 +142,27 @@ def successor_hint(doc: Document, settings: Settings) -> str | None:
     return rest or None
 
 
+def overdue_weight(
+    basis: Literal["review", "edit", "none"], overdue_days: float, settings: Settings
+) -> float:
+    """Weight of a document ``overdue_days`` past its due date: evidence, bounded by its kind.
+
+    A missed review (someone set a review date and interval, and it ran out) loses at most
+    ``review_penalty``; an old edit date with no review information at most ``edit_penalty``
+    (most pages of a real handbook are old and still right: measured in docs/ranking.md). The
+    decay shape says how fast the penalty grows with lateness."""
+    fs = settings.freshness
+    most = fs.review_penalty if basis == "review" else fs.edit_penalty
+    return 1.0 - most * (1.0 - decay_weight(overdue_days, fs))
+
+
 def _date_status(
-    basis_at: datetime | None, interval: int, now: datetime, settings: Settings, reasons: list[str]
+    basis: Literal["review", "edit", "none"],
+    basis_at: datetime | None,
+    interval: int,
+    now: datetime,
+    settings: Settings,
+    reasons: list[str],
 ) -> tuple[Status, datetime | None, int | None, float]:
     if basis_at is None:
         reasons.append("no review or edit date")
@@ -142,7 +175,7 @@ def _date_status(
             "overdue",
             due_at,
             overdue,
-            decay_weight((now - due_at).total_seconds() / 86400, settings.freshness),
+            overdue_weight(basis, (now - due_at).total_seconds() / 86400, settings),
         )
     if now >= due_at - timedelta(days=settings.review.due_soon_days):
         reasons.append(f"review due {_day(due_at)} (every {interval} days)")
@@ -157,20 +190,22 @@ def assess(
     settings: Settings,
     *,
     reviewed_at: datetime | None = None,
-    superseded_by: str | None = None,
+    successor: Successor | None = None,
 ) -> Freshness:
     """How current ``doc`` is as of ``now``.
 
-    ``reviewed_at``: the latest review recorded through FreshKB. ``superseded_by``: a successor
-    known from elsewhere (a document, readable by whoever asks, listing this one in its
-    ``supersedes``); ``doc.superseded_by`` counts without it.
+    ``reviewed_at``: the latest review recorded through FreshKB. ``successor``: the document that
+    replaces this one *for the reader at hand* (``kb.lifecycle.successors.judge`` decides it;
+    ``doc.superseded_by`` is not read here, since the reader may not be allowed to see it). A
+    stated successor makes the document superseded; an inferred one is named in the reasons and
+    leaves the status to the other evidence (ranking orders the pair).
     """
     now = utc(now)
     fs = settings.freshness
     reasons: list[str] = []
     basis, basis_at = _basis(doc, reviewed_at, reasons)
     interval = doc.review_interval_days or settings.review.default_interval_days
-    status, due_at, overdue_days, weight = _date_status(basis_at, interval, now, settings, reasons)
+    status, due_at, overdue_days, weight = _date_status(basis, basis_at, interval, now, settings, reasons)
 
     text = marker_text(doc)
     outdated = find_marker(text, fs.markers_outdated)
@@ -178,13 +213,13 @@ def assess(
         # The author says the page may be stale: at least overdue, weighted as if half a
         # half-life past due, whatever the dates say.
         reasons.append(f"the text says '{outdated}'")
-        status, weight = "overdue", min(weight, decay_weight(fs.half_life_days, fs))
+        status, weight = "overdue", min(weight, overdue_weight("review", fs.half_life_days, settings))
 
     lifecycle: Status | None = None
-    successor = doc.superseded_by or superseded_by
-    if successor:
+    if successor is not None and not successor.inferred:
         lifecycle = "superseded"
-        reasons.insert(0, f"superseded by {successor}")
+        confirmed = " (confirmed by its owner)" if successor.basis == "owner" else ""
+        reasons.insert(0, f"superseded by '{successor.title}'{confirmed}")
     elif doc.status.lower() == ARCHIVED:
         lifecycle = "archived"
         reasons.insert(0, "status is archived")
@@ -197,6 +232,8 @@ def assess(
     elif marker := find_marker(text, fs.markers_deprecated):
         lifecycle = "deprecated"
         reasons.insert(0, f"the text says '{marker}'")
+    if successor is not None and successor.inferred:
+        reasons.insert(0, f"probably replaced by '{successor.title}' ({successor.reason})")
     if lifecycle is not None:
         status = lifecycle
         weight *= {

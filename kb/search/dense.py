@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -105,6 +105,7 @@ class DenseIndex:
         self._masks: OrderedDict[tuple[str, ...], tuple[np.ndarray, int]] = OrderedDict()
         self._lock = threading.Lock()
         self.loads = 0  # matrix loads so far: caching is part of the contract
+        self._doc_rows: dict[int, dict[str, np.ndarray]] = {}
 
     def _stored_acl_keys(self) -> dict[str, str]:
         from kb.search.index import acl_key
@@ -204,6 +205,28 @@ class DenseIndex:
                 self._masks[key] = out
                 if len(self._masks) > self.MASKS:
                     self._masks.popitem(last=False)
+        return out
+
+    def doc_vectors(self, doc_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """Each document's mean chunk vector, normalised (its topic as a whole); empty when
+        queries go to Chroma (no matrix in memory). Row lists are built once per generation."""
+        m = self._refresh()
+        if not isinstance(m, _Matrix) or len(m.chunk_ids) == 0:
+            return {}
+        rows = self._doc_rows.get(m.generation)
+        if rows is None:
+            found: dict[str, list[int]] = {}
+            for i, d in enumerate(m.doc_ids):
+                found.setdefault(d, []).append(i)
+            rows = {d: np.asarray(r, dtype=np.int64) for d, r in found.items()}
+            self._doc_rows = {m.generation: rows}
+        out = {}
+        for d in doc_ids:
+            r = rows.get(d)
+            if r is not None:
+                v = m.vectors[r].mean(axis=0)
+                n = float(np.linalg.norm(v))
+                out[d] = v / n if n > 0 else v
         return out
 
     # -- search ---------------------------------------------------------------------------------

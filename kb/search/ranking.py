@@ -139,6 +139,46 @@ def collapse(
     return out
 
 
+def competing_weights(
+    docs: Sequence[DocScore], weights: Mapping[str, float], settings: RetrievalSettings
+) -> dict[str, float]:
+    """The freshness weight each document is ranked with: its own weight when a *competitor* is
+    among the candidates (a more current document, weight higher, with at least
+    ``compete_ratio`` times its relevance: another answer to the same question), else 1.
+
+    Staleness is relative: an old page that nothing current competes with is still the best
+    answer there is (flagged by the warnings), while one that a current page also answers steps
+    back behind it."""
+    by_weight = sorted(docs, key=lambda d: -weights.get(d.doc_id, 1.0))
+    out: dict[str, float] = {}
+    best_above = 0.0  # the best relevance among documents strictly more current than the group
+    i = 0
+    while i < len(by_weight):
+        w = weights.get(by_weight[i].doc_id, 1.0)
+        group = []
+        while i < len(by_weight) and weights.get(by_weight[i].doc_id, 1.0) == w:
+            group.append(by_weight[i])
+            i += 1
+        for d in group:
+            out[d.doc_id] = w if best_above >= settings.compete_ratio * d.relevance > 0 else 1.0
+        best_above = max(best_above, max(d.relevance for d in group))
+    return out
+
+
+def below_successors(
+    scores: dict[str, float], successors: Mapping[str, Sequence[str]], on_topic: set[str]
+) -> None:
+    """A page never outranks its own successor when both are candidates: its score is held just
+    under the successor's (in place). Chains (a -> b -> c) settle in a few passes."""
+    for _ in range(3):
+        for old, news in successors.items():
+            for new in news:
+                if old in scores and new in scores and new != old and scores[old] >= scores[new]:
+                    scores[old] = round(scores[new] * 0.999, 6)
+                    if old in on_topic:
+                        on_topic.add(new)
+
+
 def rank(
     docs: Sequence[DocScore],
     weights: Mapping[str, float],
@@ -157,10 +197,13 @@ def rank(
     on_topic = {d.doc_id for d in kept if best > 0 and d.relevance >= settings.on_topic_ratio * best}
     for doc_id in sorted(on_topic):
         on_topic.update(s for s in (successors or {}).get(doc_id, ()) if s != doc_id)
-    scored = []
-    for d in kept:
-        weight = weights.get(d.doc_id, 1.0) if settings.freshness else 1.0
-        scored.append((d, weight, round(d.relevance * weight, 6), d.doc_id in on_topic))
+    effective = competing_weights(kept, weights, settings) if settings.freshness else {}
+    scores = {d.doc_id: round(d.relevance * effective.get(d.doc_id, 1.0), 6) for d in kept}
+    below_successors(scores, successors or {}, on_topic)
+    scored = [
+        (d, weights.get(d.doc_id, 1.0) if settings.freshness else 1.0, scores[d.doc_id], d.doc_id in on_topic)
+        for d in kept
+    ]
     scored.sort(key=lambda t: (not t[3], -t[2], -t[0].fused, t[0].doc_id))
     return [
         Ranked(

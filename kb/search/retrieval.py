@@ -35,11 +35,13 @@ from pydantic import BaseModel, Field
 from kb.clock import Clock, utc
 from kb.config import RetrievalSettings, Settings
 from kb.errors import BadRequest, ConfigError
-from kb.lifecycle.freshness import LIFECYCLE, Freshness, assess, successor_hint
-from kb.records import DocRef, Document, Principal
-from kb.search.lexical import LexicalIndex
+from kb.lifecycle.freshness import LIFECYCLE, Freshness
+from kb.lifecycle.inference import infer
+from kb.lifecycle.successors import Decision, Judged, Relations, Successor, judge, visible_record
+from kb.records import Document, Principal
+from kb.search.lexical import LexicalIndex, tokenize
 from kb.search.query_batch import QueryBatcher
-from kb.search.ranking import Ranked, collapse, rank
+from kb.search.ranking import DocScore, Ranked, collapse, rank
 from kb.store.reviews import ReviewStore
 
 if TYPE_CHECKING:
@@ -50,7 +52,7 @@ if TYPE_CHECKING:
 SNIPPET_CHARS = 600
 READABLE_SETS_KEPT = 64
 CURRENT = frozenset({"fresh", "due_soon", "unknown"})
-SUPERSEDED_BY = "superseded by "  # the reason kb.lifecycle.freshness.assess gives for a known successor
+INFER_CANDIDATES = 30  # candidates compared pairwise for inferred successors (by relevance)
 
 
 class SearchHit(BaseModel):
@@ -60,10 +62,10 @@ class SearchHit(BaseModel):
     relevance: float = Field(description="0..1, how well the document matches the query")
     score: float = Field(description="relevance x freshness weight (relevance when off)")
     rank: int
-    successor: DocRef | None = Field(
+    successor: Successor | None = Field(
         None,
-        description="the current document, when this one is "
-        "superseded and the principal may read its successor",
+        description="the document that replaces this one (stated, owner-confirmed or inferred: "
+        "``inferred`` says which), when the principal may read it",
     )
 
 
@@ -80,7 +82,7 @@ class _DocMap:
     docs: dict[str, Document]  # text = only the part freshness markers are read from
     acl_keys: dict[str, str]
     by_key: dict[str, tuple[list[str], list[str]]]  # acl_key -> (the ACL, its documents)
-    superseded_by: dict[str, list[str]]  # doc id -> ids of documents listing it in supersedes
+    relations: Relations  # who lists whom in supersedes
     # readable ACL keys -> readable doc ids, for the last few reader sets (built once per set)
     readable: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
 
@@ -141,15 +143,12 @@ class Retriever:
             if self._map is None or self._map.generation != generation:
                 docs: dict[str, Document] = {}
                 keys: dict[str, str] = {}
-                rev: dict[str, list[str]] = {}
                 by_key: dict[str, tuple[list[str], list[str]]] = {}
                 for doc in store.list():  # text = the marker excerpt, not the whole text
                     docs[doc.doc_id] = doc
                     keys[doc.doc_id] = key = acl_key(doc.acl)
                     by_key.setdefault(key, (doc.acl, []))[1].append(doc.doc_id)
-                    for old in doc.supersedes:
-                        rev.setdefault(old, []).append(doc.doc_id)
-                self._map = _DocMap(generation, docs, keys, by_key, rev)
+                self._map = _DocMap(generation, docs, keys, by_key, Relations.of(docs.values()))
             return self._map
 
     # -- search -----------------------------------------------------------------------------
@@ -182,20 +181,23 @@ class Retriever:
         ]
 
         reviews = self._reviews.latest_all()
-        fresh = {d.doc_id: self._assess(d.doc_id, dm, readable, reviews, now) for d in docs}
-        successors = {
-            d: self._successor_ids(d, dm, readable) for d, f in fresh.items() if f.status == "superseded"
+        inferred = self._inferred(docs[:INFER_CANDIDATES], dm) if self.settings.freshness else {}
+        judged = {
+            d.doc_id: self._judge(d.doc_id, dm, readable, reviews, now, inferred.get(d.doc_id, []))
+            for d in docs
         }
+        fresh = {d: j.freshness for d, j in judged.items()}
+        successors = {d: [j.successor.doc_id] for d, j in judged.items() if j.successor is not None}
         ordered = rank(docs, {d: f.weight for d, f in fresh.items()}, self.settings, len(docs), successors)
         ranked = ordered[:top_k]
-        hits = [self._hit(r, dm, readable, fresh[r.doc_id]) for r in ranked]
+        hits = [self._hit(r, dm, readable, judged[r.doc_id]) for r in ranked]
         on_topic = [h for h, r in zip(hits, ranked, strict=True) if r.on_topic]
         if self.settings.freshness:
             # A stale document that matches better than something shown is worth a warning even
             # when freshness pushed it out of the top_k: it is what a reader may find elsewhere.
             shown = min((r.relevance for r in ranked if r.on_topic), default=1.0)
             cut = [
-                self._hit(r, dm, readable, fresh[r.doc_id])
+                self._hit(r, dm, readable, judged[r.doc_id])
                 for r in ordered[top_k:]
                 if r.on_topic and r.relevance >= shown and staleness(fresh[r.doc_id]) is not None
             ]
@@ -235,92 +237,50 @@ class Retriever:
         missing = min(out.values()) if len(hits) >= k and out else 0.0
         return out, missing
 
-    def _successor_ids(self, doc_id: str, dm: _DocMap, readable: AbstractSet[str]) -> list[str]:
-        """Readable documents that replace ``doc_id``: its own ``superseded_by``, readable
-        documents listing it in ``supersedes``, or a linked page named after a "superseded by"
-        phrase in its text."""
-        doc = dm.docs[doc_id]
-        out = [doc.superseded_by] if doc.superseded_by and doc.superseded_by in readable else []
-        out += sorted(d for d in dm.superseded_by.get(doc_id, []) if d in readable)
-        hint = successor_hint(doc, self.app_settings)
-        if hint:
-            out += [d for d in doc.links if d in readable and dm.docs[d].title.lower() in hint]
-        return [d for d in dict.fromkeys(out) if d != doc_id]
-
-    def _assess(
+    def _judge(
         self,
         doc_id: str,
         dm: _DocMap,
         readable: AbstractSet[str],
         reviews: dict[str, datetime],
         now: datetime,
-    ) -> Freshness:
-        # Only a *readable* document may demote another by claiming to supersede it.
-        named = sorted(d for d in dm.superseded_by.get(doc_id, []) if d in readable)
-        return assess(
+        inferred: list[Successor],
+    ) -> Judged:
+        """Freshness and successor for this reader: only a *readable* document may demote
+        another by replacing it (kb.lifecycle.successors.judge decides)."""
+        return judge(
             dm.docs[doc_id],
             now,
             self.app_settings,
+            relations=dm.relations,
+            readable=readable.__contains__,
             reviewed_at=reviews.get(doc_id),
-            superseded_by=named[0] if named else None,
+            decisions=self._decisions(doc_id),
+            inferred=inferred,
         )
 
-    def _hit(self, r: Ranked, dm: _DocMap, readable: AbstractSet[str], fr: Freshness) -> SearchHit:
+    def _inferred(self, candidates: list[DocScore], dm: _DocMap) -> dict[str, list[Successor]]:
+        """Guessed successors among this query's best candidates (all readable): a newer page
+        with the same title and content as an older one (``kb.lifecycle.inference``)."""
+        ids = [d.doc_id for d in candidates]
+        vectors = self._vectors.doc_vectors(ids) if self.settings.dense else {}
+        return infer([dm.docs[i] for i in ids], vectors, tokenize)
+
+    def _decisions(self, doc_id: str) -> list[Decision]:
+        return []
+
+    def _hit(self, r: Ranked, dm: _DocMap, readable: AbstractSet[str], judged: Judged) -> SearchHit:
         doc = dm.docs[r.doc_id]
         texts = {c.chunk_id: c.text for c in self.documents.chunks_for(r.doc_id)}
-        successor = None
-        if fr.status == "superseded":
-            ids = self._successor_ids(r.doc_id, dm, readable)
-            if ids:
-                s = dm.docs[ids[0]]
-                successor = DocRef(doc_id=s.doc_id, title=s.title, url=s.url)
         return SearchHit(
-            doc=self._visible(doc, readable),
-            freshness=self._explained(fr, dm, readable),
+            doc=visible_record(doc, readable.__contains__, self.app_settings),
+            freshness=judged.freshness,
             snippets=[_snippet(texts[c]) for c in r.chunk_ids if c in texts],
             relevance=r.relevance,
             score=r.score,
             rank=r.rank,
-            successor=successor,
+            successor=judged.successor,
         )
-
-    def _visible(self, doc: Document, readable: AbstractSet[str]) -> Document:
-        """The record as this principal may see it: no text, and no reference (id, or a
-        relation property naming it) to a document they cannot read."""
-        st = self.app_settings
-        relation_keys = {
-            k.lower()
-            for k in (
-                *st.notion.properties.superseded_by,
-                *st.notion.properties.supersedes,
-                *st.drive.superseded_by_keys,
-                *st.drive.supersedes_keys,
-            )
-        }
-        return doc.model_copy(
-            update={
-                "text": "",
-                "superseded_by": doc.superseded_by if doc.superseded_by in readable else None,
-                "supersedes": [d for d in doc.supersedes if d in readable],
-                "links": [d for d in doc.links if d in readable],
-                "properties": {k: v for k, v in doc.properties.items() if k.lower() not in relation_keys},
-            }
-        )
-
-    @staticmethod
-    def _explained(fr: Freshness, dm: _DocMap, readable: AbstractSet[str]) -> Freshness:
-        """Reasons name a successor by title when readable, and never by id otherwise."""
-        reasons = []
-        for r in fr.reasons:
-            if r.startswith(SUPERSEDED_BY):
-                succ = r.removeprefix(SUPERSEDED_BY)
-                r = (
-                    f"superseded by '{dm.docs[succ].title}'"
-                    if succ in readable
-                    else "superseded by a newer document"
-                )
-            reasons.append(r)
-        return fr.model_copy(update={"reasons": reasons})
 
     @staticmethod
     def _warnings(hits: list[SearchHit]) -> list[str]:
@@ -329,15 +289,19 @@ class Retriever:
         out = []
         for hit in hits:
             why = staleness(hit.freshness)
-            if why is None:
+            succ = hit.successor
+            if why is None and succ is None:
                 continue
             title = hit.doc.title
             current = next((h for h in hits if h.rank < hit.rank and h.freshness.status in CURRENT), None)
-            if hit.successor is not None:
+            if succ is not None and succ.inferred:
+                but = f" but {why}" if why else ""
                 out.append(
-                    f"'{title}' {'also matches but ' if current else ''}{why}; the current "
-                    f"doc is '{hit.successor.title}'"
+                    f"'{title}' also matches{but}; '{succ.title}' probably replaces it ({succ.reason})"
                 )
+            elif succ is not None:
+                lead = "also matches but " if current else ""
+                out.append(f"'{title}' {lead}{why}; the current doc is '{succ.title}'")
             elif current is not None:
                 out.append(f"'{title}' also matches but {why}; the current doc is '{current.doc.title}'")
             else:

@@ -18,8 +18,8 @@ from kb.api.errors import InvalidField
 from kb.api.schemas import DocDetail, DocList, DocSummary
 from kb.errors import NotFoundError
 from kb.identity import same_email
-from kb.lifecycle.freshness import assess
 from kb.lifecycle.status_filter import matches_status, unknown_status
+from kb.lifecycle.successors import Judged, Relations, Successor, judge_all, visible_record
 from kb.records import Document, Principal
 from kb.runtime import Runtime
 from kb.store.alerts import AlertHistory
@@ -28,10 +28,29 @@ from kb.store.reviews import ReviewStore
 router = APIRouter(prefix="/v1", tags=["docs"])
 
 
-def _successors(readable: list[Document]) -> dict[str, str]:
-    """predecessor id -> successor id, from readable documents' ``supersedes`` lists (a
-    successor the caller cannot read must not change what the caller sees)."""
-    return {old: doc.doc_id for doc in readable for old in doc.supersedes}
+def _judged(runtime: Runtime, principal: Principal, docs: list[Document]) -> dict[str, Judged]:
+    """Freshness and successor of ``docs`` for this caller (``kb.lifecycle.successors``): a
+    successor the caller cannot read does not exist for them."""
+    everything = runtime.documents.list(with_text=False)  # text = the marker excerpt
+    readable = {d.doc_id for d in everything if principal.can_read(d.acl)}
+    return judge_all(
+        docs,
+        runtime.clock.now(),
+        runtime.settings,
+        relations=Relations.of(d for d in everything if d.doc_id in readable),
+        readable=readable.__contains__,
+        reviewed=ReviewStore(runtime.db).latest_all(),
+        decisions=_decisions(runtime),
+        inferred=_inferred(runtime),
+    )
+
+
+def _decisions(runtime: Runtime) -> list[Any]:
+    return []
+
+
+def _inferred(runtime: Runtime) -> dict[str, list[Successor]]:
+    return {}
 
 
 def _readable(runtime: Runtime, principal: Principal, doc_id: str) -> Document:
@@ -57,26 +76,14 @@ def list_docs(
 ) -> DocList:
     if (problem := unknown_status(status)) is not None:
         raise InvalidField(problem, subject="status")
-    now = runtime.clock.now()
-    reviewed = ReviewStore(runtime.db).latest_all()
     # Records without text carry the marker excerpt ("this page is deprecated") assess() reads.
     readable = [d for d in runtime.documents.list(source=source) if principal.can_read(d.acl)]
-    successors = _successors(
-        readable
-        if source is None
-        else [d for d in runtime.documents.list(with_text=False) if principal.can_read(d.acl)]
-    )
+    judged = _judged(runtime, principal, readable)
     out: list[DocSummary] = []
     for doc in readable:
         if owner is not None and not same_email(doc.owner, owner):
             continue
-        fr = assess(
-            doc,
-            now,
-            runtime.settings,
-            reviewed_at=reviewed.get(doc.doc_id),
-            superseded_by=successors.get(doc.doc_id),
-        )
+        fr = judged[doc.doc_id].freshness
         if not matches_status(status, doc, fr):
             continue
         out.append(DocSummary.build(doc, fr))
@@ -86,29 +93,22 @@ def list_docs(
 @router.get("/docs/{doc_id}", response_model=DocDetail)
 def get_doc(doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal) -> DocDetail:
     doc = _readable(runtime, principal, doc_id)
-    reviews = ReviewStore(runtime.db)
-    latest = reviews.latest(doc_id)
-    readable = [d for d in runtime.documents.list(with_text=False) if principal.can_read(d.acl)]
-    successor_id = doc.superseded_by or _successors(readable).get(doc_id)
-    fr = assess(
-        doc,
-        runtime.clock.now(),
-        runtime.settings,
-        reviewed_at=latest.reviewed_at if latest else None,
-        superseded_by=successor_id,
-    )
+    judged = _judged(runtime, principal, [doc])[doc_id]
+    succ = judged.successor
     successor = None
-    if successor_id:
-        nxt = runtime.documents.get(successor_id, with_text=False)
-        if nxt is not None and principal.can_read(nxt.acl):
-            successor = SourceRef(doc_id=nxt.doc_id, title=nxt.title, url=nxt.url)
-    base = DocSummary.build(doc, fr).model_dump()
+    if succ is not None:
+        successor = SourceRef(
+            doc_id=succ.doc_id, title=succ.title, url=succ.url, inferred=succ.inferred, reason=succ.reason
+        )
+    base = DocSummary.build(doc, judged.freshness).model_dump()
+    can_read = {d.doc_id for d in runtime.documents.list(with_text=False) if principal.can_read(d.acl)}
+    record = visible_record(doc, can_read.__contains__, runtime.settings, keep_text=True)
     return DocDetail(
         **base,
-        record=doc.model_dump(mode="json"),
+        record=record.model_dump(mode="json"),
         resolution=doc.resolution,
         successor=successor,
-        reviews=reviews.history(doc_id),
+        reviews=ReviewStore(runtime.db).history(doc_id),
         alerts=_alert_history(runtime, doc_id),
     )
 

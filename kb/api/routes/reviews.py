@@ -59,6 +59,7 @@ def review_doc(
     return confirm_review(
         runtime.settings,
         runtime.reviews,
+        runtime.documents,
         runtime.clock,
         doc,
         principal.user,
@@ -112,7 +113,7 @@ def review_page(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
     used = UsedLinks(runtime.db).used_at(token)
     if used is not None:
         return _used_page(doc, used)
-    fr = freshness_now(runtime.settings, runtime.reviews, doc, runtime.clock.now())
+    fr = freshness_now(runtime.settings, runtime.reviews, runtime.documents, doc, runtime.clock.now())
     body = (
         f"<p><strong>{escape(doc.title)}</strong><br>{escape(doc.breadcrumb)}</p>"
         f"<p>Status: {escape(fr.status.replace('_', ' '))}. {escape('; '.join(fr.reasons))}</p>"
@@ -132,7 +133,9 @@ def review_confirm(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
     used = UsedLinks(runtime.db).claim(token, doc.doc_id, runtime.clock.now())
     if used is not None:
         return _used_page(doc, used)
-    outcome = confirm_review(runtime.settings, runtime.reviews, runtime.clock, doc, claim.owner, via="link")
+    outcome = confirm_review(
+        runtime.settings, runtime.reviews, runtime.documents, runtime.clock, doc, claim.owner, via="link"
+    )
     due = f" Next review due {outcome.freshness.due_at:%Y-%m-%d}." if outcome.freshness.due_at else ""
     return _page(
         "Thanks: review recorded",

@@ -12,8 +12,9 @@ from kb.answer.extractive import ExtractiveAnswerer
 from kb.answer.sentences import split_sentences
 from kb.config import AnswerSettings
 from kb.lifecycle.freshness import Freshness
+from kb.lifecycle.successors import Successor as DocRef
 from kb.records import Document
-from kb.search.retrieval import DocRef, SearchHit, SearchResult
+from kb.search.retrieval import SearchHit, SearchResult
 
 
 def hit(
@@ -219,3 +220,24 @@ def test_unrelated_sentences_are_not_quoted_even_from_relevant_hits(answerer: Ex
         "What is the parental leave policy for contractors?", SearchResult(query="q", hits=[BILLING])
     )
     assert answer.text == NOTHING_FOUND
+
+
+def test_an_only_deprecated_source_is_answered_with_its_own_banner_first(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    vpn = hit(
+        1,
+        "VPN Setup (legacy)",
+        [
+            "This page is deprecated: the OpenVPN service was replaced by Tailscale in 2025. "
+            "Install the OpenVPN client and import the vpn.acme.ovpn profile from the IT share. "
+            "Connect to the VPN with your LDAP password before you reach internal services."
+        ],
+        status="deprecated",
+        weight=0.2,
+    )
+    answer = answerer.answer("How do I connect to the VPN?", SearchResult(query="q", hits=[vpn]))
+    assert answer.text.startswith("Only out-of-date documents answer this ([1] is deprecated)")
+    banner = "This page is deprecated: the OpenVPN service was replaced by Tailscale in 2025. [1]"
+    assert banner in answer.text
+    assert answer.text.index(banner) < answer.text.index("OpenVPN client")

@@ -9,6 +9,7 @@ import pytest
 
 from kb.config import Settings, settings_from_dict
 from kb.lifecycle.freshness import assess, decay_weight, successor_hint
+from kb.lifecycle.successors import Relations, Successor, judge
 from kb.records import Document, marker_excerpt
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -32,9 +33,10 @@ def reviewed_overdue_by(days: int) -> datetime:
     [
         ({"last_reviewed_at": datetime(2026, 10, 1, tzinfo=UTC)}, "fresh", 1.0, None, "review"),
         ({"last_reviewed_at": datetime(2026, 5, 30, tzinfo=UTC)}, "due_soon", 1.0, None, "review"),
-        ({"last_reviewed_at": reviewed_overdue_by(180)}, "overdue", 0.5, 180, "review"),
-        ({"last_reviewed_at": reviewed_overdue_by(360)}, "overdue", 0.25, 360, "review"),
-        ({"last_edited_at": reviewed_overdue_by(90)}, "overdue", 0.707107, 90, "edit"),
+        ({"last_reviewed_at": reviewed_overdue_by(180)}, "overdue", 0.75, 180, "review"),
+        ({"last_reviewed_at": reviewed_overdue_by(360)}, "overdue", 0.625, 360, "review"),
+        # An old edit is weak evidence: at most edit_penalty (0.15) off; a missed review at most 0.5.
+        ({"last_edited_at": reviewed_overdue_by(90)}, "overdue", 0.956066, 90, "edit"),
         ({}, "unknown", 0.8, None, "none"),
         (
             {"status": "deprecated", "last_reviewed_at": datetime(2026, 10, 1, tzinfo=UTC)},
@@ -60,15 +62,15 @@ def reviewed_overdue_by(days: int) -> datetime:
         (
             {"superseded_by": "notion:" + "b" * 32, "last_reviewed_at": reviewed_overdue_by(180)},
             "superseded",
-            0.075,
+            0.1125,
             180,
             "review",
         ),
-        # Superseded and long overdue: 0.5**(1000/180) * 0.15 is far below the floor.
+        # Superseded and long overdue: (1 - 0.5 * (1 - 0.5**(1000/180))) * 0.15.
         (
-            {"superseded_by": "x", "last_reviewed_at": reviewed_overdue_by(1000)},
+            {"superseded_by": "notion:" + "b" * 32, "last_reviewed_at": reviewed_overdue_by(1000)},
             "superseded",
-            0.05,
+            0.076595,
             1000,
             "review",
         ),
@@ -78,7 +80,11 @@ def reviewed_overdue_by(days: int) -> datetime:
 def test_assess_table(
     fields: dict[str, Any], status: str, weight: float, overdue_days: int | None, basis: str
 ) -> None:
-    fr = assess(doc(**fields), NOW, Settings())
+    page = doc(**fields)
+    successor = Document(doc_id="notion:" + "b" * 32, source="notion", title="Next")
+    fr = judge(
+        page, NOW, Settings(), relations=Relations.of([page, successor]), readable=lambda _: True
+    ).freshness
     assert (fr.status, fr.weight, fr.overdue_days, fr.reviewed_basis) == (
         status,
         pytest.approx(weight, abs=1e-6),
@@ -124,7 +130,8 @@ def test_decay_shapes(decay: str, days: int, weight: float) -> None:
     settings = with_decay(decay)
     assert decay_weight(days, settings.freshness) == pytest.approx(weight)
     fr = assess(doc(last_reviewed_at=reviewed_overdue_by(days)), NOW, settings)
-    assert fr.weight == pytest.approx(max(weight, 0.05), abs=1e-6)
+    # A missed review loses at most review_penalty (0.5) of the weight, along the decay shape.
+    assert fr.weight == pytest.approx(1 - 0.5 * (1 - weight), abs=1e-6)
 
 
 def test_weight_never_below_the_floor() -> None:
@@ -184,7 +191,7 @@ RECENT = datetime(2026, 10, 1, tzinfo=UTC)
         ("Note: NO LONGER USED since the move to Stripe.", "deprecated", 0.2),
         ("Superseded by [Billing Migration Q4 2026](billing.md)\n\nOld text", "superseded", 0.15),
         ("This doc was replaced by the new handbook.", "superseded", 0.15),
-        ("This page may contain outdated information.\n\nBody", "overdue", 0.5),
+        ("This page may contain outdated information.\n\nBody", "overdue", 0.75),
         ("Body text\n" + "filler line\n" * 200 + "## Deprecated: kept for history\n", "deprecated", 0.2),
         ("Everything here is current.", "fresh", 1.0),
         # Banners are at the top: a phrase deep in the body is not one.
@@ -204,7 +211,7 @@ def test_outdated_marker_keeps_a_worse_date_weight() -> None:
         NOW,
         Settings(),
     )
-    assert (fr.status, fr.weight, fr.overdue_days) == ("overdue", 0.25, 360)
+    assert (fr.status, fr.weight, fr.overdue_days) == ("overdue", 0.625, 360)
 
 
 def test_marker_in_title_counts() -> None:
@@ -213,9 +220,19 @@ def test_marker_in_title_counts() -> None:
 
 
 def test_external_successor_marks_superseded() -> None:
-    fr = assess(doc(last_reviewed_at=RECENT), NOW, Settings(), superseded_by="notion:" + "c" * 32)
+    nxt = Successor(doc_id="notion:" + "c" * 32, title="Deploys v2", basis="supersedes")
+    fr = assess(doc(last_reviewed_at=RECENT), NOW, Settings(), successor=nxt)
     assert fr.status == "superseded"
-    assert fr.reasons[0] == "superseded by notion:" + "c" * 32
+    assert fr.reasons[0] == "superseded by 'Deploys v2'"
+
+
+def test_an_inferred_successor_is_named_but_does_not_set_the_status() -> None:
+    guess = Successor(
+        doc_id="notion:" + "c" * 32, title="Deploys v2", basis="inferred", inferred=True, reason="newer"
+    )
+    fr = assess(doc(last_reviewed_at=RECENT), NOW, Settings(), successor=guess)
+    assert fr.status == "fresh"
+    assert fr.reasons[0] == "probably replaced by 'Deploys v2' (newer)"
 
 
 def test_successor_hint_is_the_rest_of_the_marker_line() -> None:

@@ -94,7 +94,8 @@ def test_sole_outdated_source_is_still_returned_first() -> None:
     ranked = rank(docs, weights, HYBRID, top_k=3)
     assert [r.doc_id for r in ranked] == ["fax-gateway", "fresh-0", "fresh-1"]
     assert ranked[0].on_topic and not ranked[1].on_topic
-    assert ranked[0].score == pytest.approx(0.045)
+    # No current page competes (all under compete_ratio x its relevance): it keeps its score.
+    assert ranked[0].score == pytest.approx(0.9)
 
 
 def test_freshness_reorders_within_the_on_topic_band() -> None:
@@ -114,9 +115,11 @@ def test_the_successor_of_an_on_topic_document_is_on_topic() -> None:
     linked = rank(docs, weights, HYBRID, top_k=5, successors={"old": ["new"]})
     assert [r.doc_id for r in linked] == ["new", "old", "other"]
     assert [r.on_topic for r in linked] == [True, True, False]
-    # Only an on-topic predecessor lends its status, and a self-reference changes nothing.
+    # Only an on-topic predecessor lends its status (but none outranks its successor), and a
+    # self-reference changes nothing.
     off = rank(docs, weights, HYBRID, top_k=5, successors={"other": ["new"], "new": ["new"]})
-    assert [r.doc_id for r in off] == ["old", "other", "new"]
+    assert [r.doc_id for r in off] == ["old", "new", "other"]
+    assert [r.on_topic for r in off] == [True, False, False]
 
 
 def test_ties_are_deterministic() -> None:
@@ -134,3 +137,25 @@ def test_min_relevance_and_top_k() -> None:
 def test_nothing_to_rank() -> None:
     assert rank([], {}, HYBRID, top_k=5) == []
     assert collapse({}, {}, {}, HYBRID) == []
+
+
+def test_a_stale_page_without_a_competitor_keeps_its_rank() -> None:
+    # The only page on the question is old; fresh pages of half its relevance do not bury it.
+    docs = [doc("old", 0.9), doc("fresh-a", 0.4), doc("fresh-b", 0.3)]
+    weights = {"old": 0.55, "fresh-a": 1.0, "fresh-b": 1.0}
+    assert [r.doc_id for r in rank(docs, weights, HYBRID, top_k=3)] == ["old", "fresh-a", "fresh-b"]
+
+
+def test_a_stale_page_steps_back_behind_a_current_competitor() -> None:
+    docs = [doc("old", 0.9), doc("current", 0.8)]
+    weights = {"old": 0.55, "current": 1.0}
+    ranked = rank(docs, weights, HYBRID, top_k=2)
+    assert [r.doc_id for r in ranked] == ["current", "old"]
+    assert ranked[1].score == pytest.approx(0.9 * 0.55)
+
+
+def test_a_page_never_outranks_its_successor() -> None:
+    docs = [doc("old", 0.9), doc("new", 0.6)]
+    ranked = rank(docs, {"old": 1.0, "new": 1.0}, HYBRID, top_k=2, successors={"old": ["new"]})
+    assert [r.doc_id for r in ranked] == ["new", "old"]
+    assert ranked[1].score < ranked[0].score

@@ -15,7 +15,7 @@ from kb.config import RetrievalSettings, Settings, settings_from_dict
 from kb.errors import BadRequest
 from kb.records import Document, Principal, SourceBatch
 from kb.runtime import Runtime
-from kb.search.retrieval import DocRef, SearchResult
+from kb.search.retrieval import SearchResult
 from kb.store.reviews import Review, ReviewStore
 from tests.conftest import EXAMPLE_NOW
 
@@ -175,7 +175,9 @@ def test_current_billing_doc_outranks_the_2021_spec(corpus: Runtime) -> None:
     old = next(h for h in result.hits if h.doc.doc_id == BILLING_OLD)
     assert old.freshness.status == "superseded"
     assert old.freshness.overdue_days == 1725
-    assert old.successor == DocRef(doc_id=BILLING_NEW, title="Billing Migration Q4 2026")
+    assert old.successor is not None
+    assert (old.successor.doc_id, old.successor.title) == (BILLING_NEW, "Billing Migration Q4 2026")
+    assert (old.successor.basis, old.successor.inferred) == ("property", False)
     assert (
         "'Billing Spec (2021)' also matches but is superseded and was last reviewed 2021-03-01 "
         "(overdue by 1725 days); the current doc is 'Billing Migration Q4 2026'"
@@ -230,8 +232,12 @@ def test_restricted_docs_never_reach_outsiders(corpus: Runtime, query: str) -> N
 def test_restricted_successor_is_not_revealed(corpus: Runtime) -> None:
     outsider = corpus.retriever.search("expense policy receipts approval", PUBLIC)
     old = next(h for h in outsider.hits if h.doc.doc_id == EXPENSE_OLD)
-    assert old.freshness.status == "superseded"  # the page's own metadata says so
-    assert old.successor is None
+    # A successor the reader cannot read does not exist for them: no status, reason, id or hint.
+    assert old.freshness.status != "superseded"
+    assert old.successor is None and old.doc.superseded_by is None
+    shown = old.model_dump_json() + " ".join(outsider.warnings)
+    assert EXPENSE_NEW not in shown, shown[max(0, shown.find(EXPENSE_NEW) - 200) :][:300]
+    assert "superseded by" not in shown.lower() and "Expense Policy 2027" not in shown
     insider = corpus.retriever.search("expense policy receipts approval", FINANCE_USER)
     old = next(h for h in insider.hits if h.doc.doc_id == EXPENSE_OLD)
     assert old.successor is not None and old.successor.doc_id == EXPENSE_NEW
