@@ -212,11 +212,14 @@ class DrivePuller:
         return self.state
 
     def read(self, path: Path | None = None) -> SourceBatch:
-        batch = SourceBatch(source="gdrive", complete=True)
+        # What this is a pull of (kb.ingest.removal): the configured drives and folders, as an
+        # export of one of them names its root_folder_id.
+        identity = sorted({*self.source.drives, *self.source.folders})
+        batch = SourceBatch(source="gdrive", complete=True, identity=identity)
         tokens = json.loads(self._state.cursor("page_tokens") or "null")
         if isinstance(tokens, dict) and self._incremental(tokens, batch):
             return batch
-        batch = SourceBatch(source="gdrive", complete=True)
+        batch = SourceBatch(source="gdrive", complete=True, identity=identity)
         self._full(batch)
         return batch
 

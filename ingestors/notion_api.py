@@ -124,6 +124,9 @@ class NotionPuller:
                     fresh.append((doc, str(page.get("last_edited_time", ""))))
         gone = set(stamps) - {d.doc_id for d in batch.documents} if batch.complete else set()
         self.state.save(fresh, drop=gone)
+        # What this is a pull of (kb.ingest.removal): the workspace's pages, whose ids an export of
+        # the same workspace shares, so a move from exports to pulls is recognised.
+        batch.identity = sorted({d.doc_id.split(":", 1)[1] for d in batch.documents})
         return batch
 
     def _users(self, batch: SourceBatch) -> Users:

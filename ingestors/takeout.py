@@ -88,7 +88,9 @@ class TakeoutReader:
         self._settings = settings
 
     def read(self, path: Path, archives: list[Path]) -> SourceBatch:
-        batch = SourceBatch(source="gdrive", complete=True)
+        # A Takeout names no folder ids: every Takeout is "a Takeout of My Drive" (kb.ingest.removal
+        # refuses one in place of a manifest export unless --replace-identity).
+        batch = SourceBatch(source="gdrive", complete=True, identity=["takeout:my-drive"])
         batch.issues.append(IngestIssue(input=str(path), reason=NO_PERMISSIONS, severity="warning"))
         seen: set[str] = set()
         for archive_path in archives:

@@ -202,3 +202,16 @@ def marker_excerpt(text: str) -> str:
     keep only this in memory and still get the same assessment."""
     headings = "\n".join(f"# {h}" for h in HEADING.findall(text[MARKER_WINDOW:]))
     return f"{text[:MARKER_WINDOW]}\n{headings}" if headings else text[:MARKER_WINDOW]
+
+
+# JSON Schema patterns use ECMAScript's \s: blank means only these characters (Python's
+# str.strip() also strips control characters such as \x1e, which the schema's "\S" accepts).
+_ECMA_SPACE = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+
+
+def is_blank(value: str) -> bool:
+    """True when ``value`` has nothing but whitespace, as the schema's ``"pattern": "\\S"`` judges."""
+    return not value.strip(_ECMA_SPACE)

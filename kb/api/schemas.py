@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_v
 
 from kb.answer import Citation, SourceRef
 from kb.config import APISettings
+from kb.records import is_blank
 from kb.store.reviews import Review
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def _whole_number(value: object) -> object:
 
 
 def _not_blank(value: str | None) -> str | None:
-    if value is not None and not value.strip():
+    if value is not None and is_blank(value):
         raise ValueError("must not be empty or only whitespace")
     return value
 

@@ -199,7 +199,8 @@ def rank(
         on_topic.update(s for s in (successors or {}).get(doc_id, ()) if s != doc_id)
     effective = competing_weights(kept, weights, settings) if settings.freshness else {}
     scores = {d.doc_id: round(d.relevance * effective.get(d.doc_id, 1.0), 6) for d in kept}
-    below_successors(scores, successors or {}, on_topic)
+    if settings.freshness:  # a baseline without freshness knows nothing of successors either
+        below_successors(scores, successors or {}, on_topic)
     scored = [
         (d, weights.get(d.doc_id, 1.0) if settings.freshness else 1.0, scores[d.doc_id], d.doc_id in on_topic)
         for d in kept

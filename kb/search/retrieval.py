@@ -38,7 +38,7 @@ from kb.errors import BadRequest, ConfigError
 from kb.lifecycle.freshness import LIFECYCLE, Freshness
 from kb.lifecycle.inference import infer
 from kb.lifecycle.successors import Decision, Judged, Relations, Successor, judge, visible_record
-from kb.records import Document, Principal
+from kb.records import Document, Principal, is_blank
 from kb.search.lexical import LexicalIndex, tokenize
 from kb.search.query_batch import QueryBatcher
 from kb.search.ranking import DocScore, Ranked, collapse, rank
@@ -156,7 +156,7 @@ class Retriever:
         self, query: str, principal: Principal, top_k: int | None = None, now: datetime | None = None
     ) -> SearchResult:
         started = time.perf_counter()
-        if not query or not query.strip():
+        if is_blank(query):
             raise BadRequest("the query is empty", subject="query")
         top_k = top_k or self.settings.top_k
         if top_k < 1:

@@ -13,8 +13,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictStr, field_validator
 
 from kb.api.deps import AuditDep, CurrentPrincipal, RuntimeDep
-from kb.api.errors import InvalidField
 from kb.api.schemas import Request, check_limits
+from kb.records import is_blank
 from kb.store.feedback import Feedback, FeedbackStore, Rating
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
@@ -33,7 +33,7 @@ class FeedbackRequest(Request):
     @field_validator("question")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if is_blank(value):
             raise ValueError("must not be empty or only whitespace")
         return value
 
@@ -42,6 +42,7 @@ class FeedbackOut(BaseModel):
     id: int
     at: datetime
     rating: Rating
+    doc_ids: list[str] = Field(description="The cited ids kept: those the caller may read")
 
 
 @router.post("/feedback", response_model=FeedbackOut, status_code=201)
@@ -49,22 +50,25 @@ def give_feedback(
     body: FeedbackRequest, runtime: RuntimeDep, principal: CurrentPrincipal, audit: AuditDep
 ) -> FeedbackOut:
     check_limits("question", body.question, None, runtime.settings.api)
-    for doc_id in body.doc_ids:
-        doc = runtime.documents.get(doc_id, with_text=False)
-        if doc is None or not principal.can_read(doc.acl):
-            raise InvalidField(f"unknown document '{doc_id}'", subject="doc_ids")
+    # Cited ids the caller cannot read are dropped exactly like unknown ones: the response and what
+    # is stored say nothing about them (a schema-valid request is never refused for them).
+    cited = [
+        doc_id
+        for doc_id in dict.fromkeys(body.doc_ids)
+        if (doc := runtime.documents.get(doc_id, with_text=False)) is not None and principal.can_read(doc.acl)
+    ]
     with audit.call(principal, "feedback", body.question) as call:
-        call.doc_ids = list(body.doc_ids)
+        call.doc_ids = list(cited)
         stored = FeedbackStore(runtime.db).add(
             Feedback(
                 at=runtime.clock.now(),
                 user=principal.user,
                 question=body.question,
                 answer=body.answer,
-                doc_ids=body.doc_ids,
+                doc_ids=cited,
                 rating=body.rating,
                 comment=body.comment.strip(),
             )
         )
     assert stored.id is not None
-    return FeedbackOut(id=stored.id, at=stored.at, rating=stored.rating)
+    return FeedbackOut(id=stored.id, at=stored.at, rating=stored.rating, doc_ids=cited)

@@ -9,6 +9,7 @@ acknowledged and dropped so a slow answer is not posted twice.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -17,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 
 from kb.api.deps import AnswererDep, AuditDep, RuntimeDep
 from kb.api.slack import SlackQuestion, answer_in_slack, verify_signature
-from kb.errors import BadRequest
+from kb.errors import BadRequest, NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["slack"])
 
@@ -44,6 +45,11 @@ def _event_question(event: dict[str, Any]) -> SlackQuestion | None:
 async def slack_events(
     request: Request, tasks: BackgroundTasks, runtime: RuntimeDep, answerer: AnswererDep, audit: AuditDep
 ) -> Response:
+    if not os.environ.get(runtime.settings.slack.signing_secret_env):
+        raise NotFoundError(
+            f"Slack is not configured on this server: set {runtime.settings.slack.signing_secret_env}",
+            subject="slack.signing_secret_env",
+        )
     body = await request.body()
     verify_signature(
         runtime.settings.slack,

@@ -94,6 +94,9 @@ def test_moving_from_an_export_to_pulls_keeps_ids_and_reviews(rt: Runtime, tmp_p
 
 
 def test_a_page_gone_upstream_is_removed(rt: Runtime, server: NotionServer) -> None:
+    # One page of this small workspace is more than the default 20% removal guard
+    # (test_the_removal_guard_holds_a_large_share_of_a_pull below); allow it here.
+    rt.settings.ingest.max_removal_fraction = 1.0
     pull(rt.ingester(), "wiki")
     del server.state.pages[RUNBOOKS]
     server.state.blocks[ENG].pop()  # its child_page block goes with it
@@ -121,3 +124,12 @@ def test_a_revoked_token_stops_the_pull_naming_the_source(
     with pytest.raises(IngestError, match=r"source 'wiki'.*401"):
         pull(rt.ingester(), "wiki")
     assert rt.documents.count() == before
+
+
+def test_the_removal_guard_holds_a_large_share_of_a_pull(rt: Runtime, server: NotionServer) -> None:
+    pull(rt.ingester(), "wiki")
+    del server.state.pages[RUNBOOKS]
+    server.state.blocks[ENG].pop()
+    report = pull(rt.ingester(), "wiki")
+    assert report.removed == [] and report.removal_held == [nid(RUNBOOKS)]
+    assert rt.documents.get(nid(RUNBOOKS)) is not None

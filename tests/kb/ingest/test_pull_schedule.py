@@ -102,7 +102,9 @@ def test_the_api_scheduler_runs_the_pull(
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("KB_TEST_NOTION_TOKEN", TOKEN)
     rt = Runtime(make_settings(tmp_path, server.url), embedder=embedder, clock=FixedClock(EXAMPLE_NOW))
-    scheduler = start_scheduler(rt, lambda s: add_pull_jobs(s, rt.ingester(), cron_trigger))
+    scheduler = start_scheduler(
+        rt.settings.alerts, rt.alert_runner, lambda s: add_pull_jobs(s, rt.ingester(), cron_trigger)
+    )
     assert scheduler is not None
     done = threading.Event()
     outcome: list[JobExecutionEvent] = []
