@@ -305,7 +305,7 @@ def export_files(root: str = "Export-0b6c2f5e-2d1a-4c8e-9f00-5e1f2a3b4c5d") -> d
     )
     rows = (
         "\ufeffName,Owner,Status,Superseded by,Tags,Verification\r\n"
-        "Deploy guide,Alice Chen,Active,,\"deploy, ci\",\"Verified by Bob Ortiz until December 1, 2026\"\r\n"
+        'Deploy guide,Alice Chen,Active,,"deploy, ci","Verified by Bob Ortiz until December 1, 2026"\r\n'
         f"Old deploy guide,,Deprecated,Deploy guide ({_rel(deploy + '.md')}),,Unverified\r\n"
     )
     return {

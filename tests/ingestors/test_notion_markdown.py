@@ -73,7 +73,13 @@ def rt(text: str, **notes: bool) -> dict[str, object]:
 
 
 def test_rich_text_is_written_as_the_exporter_writes_it() -> None:
-    items = [rt("We ship "), rt("daily ", bold=True), rt("and ", bold=True), rt("often", italic=True), rt(".")]
+    items = [
+        rt("We ship "),
+        rt("daily ", bold=True),
+        rt("and ", bold=True),
+        rt("often", italic=True),
+        rt("."),
+    ]
     assert rich_text(items) == "We ship **daily and** *often*."
     assert rich_text([rt("x", bold=True, italic=True, code=True)]) == "***`x`***"
 

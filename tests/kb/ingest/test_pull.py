@@ -17,11 +17,11 @@ from kb.config import settings_from_dict
 from kb.errors import IngestError
 from kb.ingest.pull import pull
 from kb.runtime import Runtime
-from kb.search.embedding import Embedder
 from kb.store.reviews import Review, ReviewStore
 from tests.conftest import EXAMPLE_NOW
 from tests.ingestors.notion_server import NotionServer, NotionState
 from tests.ingestors.notion_workspace import DEPLOY, ENG, OLD, RUNBOOKS, export_files, hexid, workspace
+from tests.kb.ingest.conftest import CountingEmbedder
 
 pytestmark = pytest.mark.slow
 TOKEN = "secret_test_token"
@@ -33,32 +33,10 @@ def server() -> Iterator[NotionServer]:
         yield srv
 
 
-class CountingEmbedder:
-    """The real model, counting the texts it is asked to embed for documents."""
-
-    def __init__(self, real: Embedder) -> None:
-        self.real = real
-        self.dimension, self.name, self.symmetric = real.dimension, real.name, real.symmetric
-        self.texts: list[str] = []
-
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        self.texts.extend(texts)
-        return self.real.embed(texts)
-
-    def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        return self.real.embed_queries(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.real.embed_query(text)
-
-
 @pytest.fixture
-def counting(embedder: Embedder) -> CountingEmbedder:
-    return CountingEmbedder(embedder)
-
-
-@pytest.fixture
-def rt(tmp_path: Path, server: NotionServer, counting: CountingEmbedder, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
+def rt(
+    tmp_path: Path, server: NotionServer, counting: CountingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Runtime]:
     monkeypatch.setenv("KB_TEST_NOTION_TOKEN", TOKEN)
     settings = settings_from_dict(
         {
@@ -136,7 +114,9 @@ def test_a_pull_of_the_exported_workspace_embeds_nothing(
     ids = sorted(nid(x) for x in (ENG, RUNBOOKS, DEPLOY, OLD))
     assert sorted(exported.added) == ids and exported.chunks_embedded == len(counting.texts) > 0
     chunks = {i: [(c.chunk_id, c.text) for c in rt.documents.chunks_for(i)] for i in ids}
-    review = Review(doc_id=nid(DEPLOY), reviewer="bob.ortiz@acme.com", reviewed_at=datetime(2026, 11, 1, tzinfo=UTC))
+    review = Review(
+        doc_id=nid(DEPLOY), reviewer="bob.ortiz@acme.com", reviewed_at=datetime(2026, 11, 1, tzinfo=UTC)
+    )
     ReviewStore(rt.db).record(review)
     counting.texts.clear()
 
