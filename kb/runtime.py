@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from kb.clock import Clock, SystemClock
 from kb.config import RetrievalSettings, Settings
 from kb.identity import People
-from kb.store.db import Database
+from kb.store.db import Database, open_database
 from kb.store.documents import DocumentStore
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ class Runtime:
 
     @cached_property
     def db(self) -> Database:
-        return Database(self.settings.store_path)
+        return open_database(self.settings)
 
     @cached_property
     def documents(self) -> DocumentStore:
@@ -76,4 +76,4 @@ class Runtime:
 
     def close(self) -> None:
         if "db" in self.__dict__:
-            self.db.close()
+            self.db.dispose()
