@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "kb.cli.serve",
     "kb.cli.audit",
     "kb.cli.search",
+    "kb.cli.migrate",
 ]
 
 for _name in COMMAND_MODULES:

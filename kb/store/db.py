@@ -125,8 +125,16 @@ class Database:
         transaction's connection) or a fresh read."""
         raise NotImplementedError
 
+    def tables(self) -> list[str]:
+        """Names of the store's tables."""
+        raise NotImplementedError
+
     def translate_ddl(self, ddl: str) -> str:
         return ddl
+
+    def after_bulk_insert(self, conn: Any, table: str) -> None:
+        """Called after rows with explicit ids were copied into ``table`` (``kb migrate``):
+        PostgreSQL moves the identity sequence past them; SQLite does that itself."""
 
     def session_lock(self, name: str) -> SessionLock | None:
         """Hold ``name`` until ``release()``; None when another session holds it."""
@@ -217,6 +225,12 @@ class SQLiteDatabase(Database):
 
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         return self.connect().execute(sql, params)
+
+    def tables(self) -> list[str]:
+        rows = self.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        return sorted(r["name"] for r in rows)
 
     def columns(self, table: str, conn: Any = None) -> set[str]:
         return {r["name"] for r in (conn or self.connect()).execute(f"PRAGMA table_info({table})")}

@@ -230,6 +230,22 @@ class PostgresDatabase(Database):
         rows = conn.execute(sql, (table,)) if conn is not None else self.execute(sql, (table,))
         return {r["column_name"] for r in rows}
 
+    def tables(self) -> list[str]:
+        rows = self.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        )
+        return sorted(r["table_name"] for r in rows)
+
+    def after_bulk_insert(self, conn: Any, table: str) -> None:
+        if "id" not in self.columns(table, conn):
+            return
+        row = conn.execute("SELECT pg_get_serial_sequence(?, 'id') AS seq", (table,)).fetchone()
+        if row is not None and row["seq"]:
+            conn.execute(
+                f"SELECT setval(?, COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)", (row["seq"],)
+            )
+
     def translate_ddl(self, ddl: str) -> str:
         for pattern, replacement in _DDL:
             ddl = pattern.sub(replacement, ddl)

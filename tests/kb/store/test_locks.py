@@ -1,13 +1,13 @@
-"""``kb.store.locks.Lease`` on a real SQLite store: exclusion, holder details, staleness, heartbeat."""
+"""``kb.store.locks.Lease`` on a real SQLite and PostgreSQL store: exclusion, holder details,
+staleness, heartbeat."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -18,10 +18,8 @@ STALE = timedelta(seconds=60)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "kb.sqlite")
-    yield database
-    database.close()
+def db(open_db: Callable[[], Database]) -> Database:
+    return open_db()
 
 
 def _dead_pid() -> int:
@@ -30,11 +28,11 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def test_second_holder_is_refused_with_who_holds_it(db: Database, tmp_path: Path) -> None:
+def test_second_holder_is_refused_with_who_holds_it(db: Database, open_db: Callable[[], Database]) -> None:
     first = Lease(db, "ingest", stale_after=STALE)
     assert first.acquire() is None
     try:
-        other = Lease(Database(tmp_path / "kb.sqlite"), "ingest", stale_after=STALE)
+        other = Lease(open_db(), "ingest", stale_after=STALE)
         holder = other.acquire()
         assert holder is not None and holder.pid == first.pid and holder.host == first.host
         assert f"pid {first.pid} on {first.host}" in holder.describe()
@@ -74,7 +72,9 @@ def test_other_host_is_stale_only_after_its_heartbeat_stops(db: Database) -> Non
     local.release()
 
 
-def test_heartbeat_keeps_the_lease_fresh_and_detects_a_takeover(db: Database, tmp_path: Path) -> None:
+def test_heartbeat_keeps_the_lease_fresh_and_detects_a_takeover(
+    db: Database, open_db: Callable[[], Database]
+) -> None:
     lease = Lease(db, "ingest", stale_after=timedelta(seconds=5), heartbeat_every=timedelta(seconds=0.05))
     assert lease.acquire() is None
     try:
@@ -87,7 +87,7 @@ def test_heartbeat_keeps_the_lease_fresh_and_detects_a_takeover(db: Database, tm
 
         # Someone decides the lease is stale and takes it; the heartbeat notices.
         thief = Lease(
-            Database(tmp_path / "kb.sqlite"),
+            open_db(),
             "ingest",
             stale_after=STALE,
             now=lambda: datetime.now(UTC) + timedelta(hours=1),
