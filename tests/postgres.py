@@ -4,7 +4,8 @@ on a free loopback port, one server per test session, one fresh database per tes
 PostgreSQL refuses to run as root, so under root the server runs as the ``postgres`` user
 (``runuser``). Password authentication (scram-sha-256) over TCP, so the tests go through the same
 ``store.password_env`` path as a deployment. ``fsync`` is off: the data is thrown away.
-The binaries come from ``KB_TEST_PG_BIN`` or ``/usr/lib/postgresql/15/bin`` (``scripts/test.sh``
+The binaries come from ``KB_TEST_PG_BIN``, ``/usr/lib/postgresql/15/bin`` or another installed
+version (``scripts/test.sh``
 installs Debian's ``postgresql`` when they are missing).
 """
 
@@ -26,7 +27,10 @@ USER = "kbtest"
 
 
 def bin_dir() -> Path | None:
-    for candidate in (os.environ.get("KB_TEST_PG_BIN"), "/usr/lib/postgresql/15/bin"):
+    installed = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), reverse=True
+    )
+    for candidate in (os.environ.get("KB_TEST_PG_BIN"), "/usr/lib/postgresql/15/bin", *installed):
         if candidate and (Path(candidate) / "initdb").exists():
             return Path(candidate)
     return None
