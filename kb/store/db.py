@@ -25,7 +25,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -99,9 +99,9 @@ class Database:
     def __new__(cls, target: Path | str, **kwargs: Any) -> Database:
         if cls is Database:
             if is_url(target):
-                from kb.store.postgres import PostgresDatabase
-
-                cls = PostgresDatabase
+                if _registry.url_backend is None:
+                    raise StoreError("no PostgreSQL backend loaded (kb.store.postgres)", subject=str(target))
+                cls = _registry.url_backend
             else:
                 cls = SQLiteDatabase
         return super().__new__(cls)
@@ -164,15 +164,37 @@ class Database:
         """Bring the schema to the newest version (once per process); returns versions applied."""
         if self._migrated:
             return []
-        from kb.store.migrations import BASELINE_SCRIPTS, apply_migrations
-
+        if _registry.migrate is None:
+            raise StoreError("schema migrations not loaded (kb.store.migrations)", subject=self.target)
         with self._schema_lock:
             if self._migrated:
                 return []
-            applied = apply_migrations(self)
-            self._schemas.update(BASELINE_SCRIPTS)
+            applied = _registry.migrate(self)
+            self._schemas.update(_registry.baseline)
             self._migrated = True
         return applied
+
+
+class _Registry:
+    """What the modules beside this one plug in when ``kb.store`` is imported (they import this
+    module, so it cannot import them): the URL backend and the migrations."""
+
+    url_backend: type[Database] | None = None
+    migrate: Callable[[Database], list[int]] | None = None
+    baseline: tuple[str, ...] = ()
+
+
+_registry = _Registry()
+
+
+def register_url_backend(cls: type[Database]) -> None:
+    _registry.url_backend = cls
+
+
+def register_migrations(migrate: Callable[[Database], list[int]], baseline: Sequence[str]) -> None:
+    """``migrate`` brings a store up to date; ``baseline`` are the scripts it already ran."""
+    _registry.migrate = migrate
+    _registry.baseline = tuple(baseline)
 
 
 class _NoLock:

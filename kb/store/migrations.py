@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from kb.errors import StoreError
 from kb.records import marker_excerpt
 from kb.store import alerts, audit, documents, locks, raw_hashes, reviews, secrets
-from kb.store.db import Database, split_statements
+from kb.store.db import Database, register_migrations, split_statements
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -107,3 +107,6 @@ def versions(db: Database) -> list[int]:
     """The versions recorded in the store, oldest first."""
     db.migrate()
     return [int(r["version"]) for r in db.execute("SELECT version FROM schema_migrations ORDER BY version")]
+
+
+register_migrations(apply_migrations, BASELINE_SCRIPTS)

@@ -33,7 +33,7 @@ from psycopg.rows import RowMaker
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from kb.errors import StoreError
-from kb.store.db import Database, Params
+from kb.store.db import Database, Params, register_url_backend
 
 # The key of the one-writer-at-a-time transaction lock (any constant; "FreshKB" in ASCII).
 WRITE_LOCK = 0x467265_73684B42
@@ -265,3 +265,6 @@ class PostgresDatabase(Database):
 
     def dispose(self) -> None:
         self._pool.close()
+
+
+register_url_backend(PostgresDatabase)
