@@ -16,9 +16,14 @@ from kb.store.audit import AuditEntry, AuditLog
 from kb.store.copy import copy_store
 from kb.store.db import Database
 from kb.store.documents import DocumentStore
+from kb.store.export_ids import ExportIdentities
+from kb.store.feedback import Feedback, FeedbackStore
+from kb.store.pull_state import PullState
 from kb.store.raw_hashes import RawEntry, RawHashes
+from kb.store.review_links import UsedLinks
 from kb.store.reviews import Review, ReviewStore
 from kb.store.secrets import SecretFindings
+from kb.store.tombstones import BuriedChunk, Tombstones
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -49,6 +54,21 @@ def fill(db: Database) -> None:
     history.record_failure(
         recipient="b@x", period="2026-11-20", channel="email", target="b@x", error="550", at=NOW
     )
+    ExportIdentities(db).record("notion", ["root-a", "root-b"])
+    gone = Document(doc_id="notion:gone", source="notion", title="Gone", text="Old body", owner="a@x")
+    Tombstones(db).bury(
+        gone,
+        [BuriedChunk(Chunk(chunk_id="notion:gone#0", doc_id=gone.doc_id, index=0, text="Old"), [0.5, -1.0])],
+        NOW,
+        "not in the export",
+    )
+    UsedLinks(db).claim("link-token", "notion:0", NOW)
+    pulls = PullState(db, "wiki")
+    pulls.save([(gone, "2026-11-01T00:00:00Z")])
+    pulls.set_cursor("drive_changes", "page-7")
+    FeedbackStore(db).add(
+        Feedback(at=NOW, user="u@x", question="q", answer="a", doc_ids=["notion:0"], rating="down")
+    )
 
 
 def test_every_row_moves_and_the_counts_match(tmp_path: Path, open_db: Callable[[], Database]) -> None:
@@ -62,6 +82,8 @@ def test_every_row_moves_and_the_counts_match(tmp_path: Path, open_db: Callable[
     assert counts["reviews"] == counts["audit"] == counts["alert_history"] == 1
     assert counts["alert_deliveries"] == 2 and counts["kv"] == 1
     assert "leases" not in counts and "schema_migrations" not in counts
+    # fill() writes every table the copy moves, so each is proven to round-trip
+    assert [t.table for t in report.tables if not t.source] == [], "tables fill() leaves empty"
 
     src_docs, dst_docs = DocumentStore(source), DocumentStore(destination)
     assert dst_docs.list(with_text=True) == src_docs.list(with_text=True)
@@ -71,9 +93,21 @@ def test_every_row_moves_and_the_counts_match(tmp_path: Path, open_db: Callable[
     assert SecretFindings(destination).all() == SecretFindings(source).all()
     assert AuditLog(destination).entries() == AuditLog(source).entries()
     assert AlertHistory(destination).last_alerted() == AlertHistory(source).last_alerted()
+    assert ExportIdentities(destination).get("notion") == {"root-a", "root-b"}
+    assert Tombstones(destination).list() == Tombstones(source).list()
+    assert Tombstones(destination).chunks("notion:gone") == Tombstones(source).chunks("notion:gone")
+    assert Tombstones(destination).chunks("notion:gone")[0].vector == [0.5, -1.0]
+    assert UsedLinks(destination).used_at("link-token") == NOW
+    assert PullState(destination, "wiki").documents() == PullState(source, "wiki").documents()
+    assert PullState(destination, "wiki").cursor("drive_changes") == "page-7"
+    assert FeedbackStore(destination).list() == FeedbackStore(source).list()
     # Identity columns continue after the copied ids (PostgreSQL sequences were moved past them).
     ReviewStore(destination).record(Review(doc_id="notion:1", reviewer="b@x", reviewed_at=NOW))
     assert [r.reviewer for r in ReviewStore(destination).history("notion:1")] == ["b@x"]
+    added = FeedbackStore(destination).add(
+        Feedback(at=NOW, user="v@x", question="q2", answer="a2", rating="up")
+    )
+    assert added.id == 2 and [f.id for f in FeedbackStore(destination).list()] == [2, 1]
 
 
 def test_a_destination_with_rows_is_refused_and_untouched(
