@@ -11,6 +11,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -58,6 +59,29 @@ class IndexSettings(Section):
 
 class StoreSettings(Section):
     path: Path | None = Field(None, description="SQLite file; default <data.dir>/kb.sqlite")
+    url: str = Field(
+        "",
+        description="PostgreSQL URL (postgresql://user@host:5432/db) for several hosts; empty = "
+        "SQLite at store.path. The password comes from the env var store.password_env, never the URL",
+    )
+    password_env: str = Field("KB_STORE_PASSWORD", description="Env var holding the PostgreSQL password")
+    pool_min: int = Field(1, ge=0, le=100, description="PostgreSQL connections kept open per process")
+    pool_max: int = Field(8, ge=1, le=200, description="Most PostgreSQL connections per process")
+    timeout_s: float = Field(
+        10.0, gt=0, le=300, description="Seconds to wait for a PostgreSQL connection before an error"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+            raise ValueError("must be postgresql://user@host[:port]/database (or empty for SQLite)")
+        if parts.password is not None:
+            raise ValueError("must not contain a password: put it in the env var named by store.password_env")
+        return value
 
 
 class IngestSettings(Section):
@@ -538,6 +562,11 @@ class Settings(Section):
     @property
     def store_path(self) -> Path:
         return self.store.path or self.data.dir / "kb.sqlite"
+
+    @property
+    def store_target(self) -> str:
+        """What errors about the store name: the PostgreSQL URL or the SQLite file."""
+        return self.store.url or str(self.store_path)
 
     @property
     def chroma_path(self) -> Path:

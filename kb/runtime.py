@@ -13,7 +13,7 @@ from kb.clock import Clock, SystemClock
 from kb.config import RetrievalSettings, Settings
 from kb.identity import People
 from kb.store.audit import AuditLog, AuditRecorder
-from kb.store.db import Database
+from kb.store.db import Database, open_database
 from kb.store.documents import DocumentStore
 from kb.store.reviews import ReviewStore
 
@@ -39,7 +39,7 @@ class Runtime:
 
     @cached_property
     def db(self) -> Database:
-        return Database(self.settings.store_path)
+        return open_database(self.settings)
 
     @cached_property
     def documents(self) -> DocumentStore:
@@ -129,4 +129,4 @@ class Runtime:
 
     def close(self) -> None:
         if "db" in self.__dict__:
-            self.db.close()
+            self.db.dispose()

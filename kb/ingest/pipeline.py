@@ -279,7 +279,7 @@ class Ingester:
             raise IngestError(
                 f"another ingest is running ({holder.describe()}); wait for it to finish, or for "
                 f"its lock to go stale ({self.settings.ingest.lock_stale_seconds}s without a heartbeat)",
-                subject=str(self.settings.store_path),
+                subject=self.settings.store_target,
             )
         return lease
 
@@ -455,7 +455,7 @@ class Ingester:
         if run.lease is not None and run.lease.lost.is_set():
             raise IngestError(
                 "this run's ingest lock went stale and was taken over by another run; stopping",
-                subject=str(self.settings.store_path),
+                subject=self.settings.store_target,
             )
         chunks = [c for p in group for c in p.chunks]
         try:

@@ -26,7 +26,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     at          TEXT NOT NULL,
-    user        TEXT NOT NULL,
+    "user"      TEXT NOT NULL,  -- quoted: a reserved word in PostgreSQL
     action      TEXT NOT NULL,
     query       TEXT NOT NULL,
     doc_ids     TEXT NOT NULL,
@@ -63,7 +63,7 @@ class AuditLog:
         day = at.date().isoformat()
         with self.db.transaction() as conn:
             conn.execute(
-                "INSERT INTO audit (at, user, action, query, doc_ids, latency_ms, status) "
+                'INSERT INTO audit (at, "user", action, query, doc_ids, latency_ms, status) '
                 "VALUES (?,?,?,?,?,?,?)",
                 (
                     at.isoformat(),
@@ -77,17 +77,17 @@ class AuditLog:
             )
             conn.executemany(
                 "INSERT INTO usage (doc_id, day, hits) VALUES (?,?,1) "
-                "ON CONFLICT(doc_id, day) DO UPDATE SET hits = hits + 1",
+                "ON CONFLICT(doc_id, day) DO UPDATE SET hits = usage.hits + 1",
                 [(d, day) for d in dict.fromkeys(entry.doc_ids)],
             )
 
     def entries(
         self, *, user: str | None = None, since: datetime | None = None, limit: int = 100
     ) -> list[AuditEntry]:
-        sql = "SELECT at, user, action, query, doc_ids, latency_ms, status FROM audit WHERE 1=1"
+        sql = 'SELECT at, "user", action, query, doc_ids, latency_ms, status FROM audit WHERE 1=1'
         params: list[object] = []
         if user:
-            sql += " AND user = ?"
+            sql += ' AND "user" = ?'
             params.append(user)
         if since:
             sql += " AND at >= ?"
