@@ -37,6 +37,13 @@ class ModelSettings(Section):
     )
     batch_size: int = Field(64, ge=1, le=1024, description="Embedding batch size")
     device: str = Field("cpu", description="torch device for the embedding model")
+    query_cache_size: int = Field(
+        1024,
+        ge=0,
+        le=1_000_000,
+        description="Query vectors kept per API worker for repeated questions (LRU by model and "
+        "whitespace-folded text, ~2 KB each); 0 turns the cache off",
+    )
 
 
 class IndexSettings(Section):

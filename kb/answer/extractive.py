@@ -11,10 +11,10 @@ relevant enough it says so plainly instead of quoting something loosely related.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from kb.answer.base import (
     NOTHING_FOUND,
@@ -104,6 +104,16 @@ _STOPWORDS = frozenset(
 )
 ChunkTexts = Callable[[str], list[tuple[str, str]]]
 """doc id -> (heading path, text) of its stored chunks (the Markdown snippets are cut from)."""
+QueryVector = Callable[[str], list[float]]
+"""question -> its query embedding (the retriever's, cached: the search already computed it)."""
+
+
+class SentenceVectorSource(Protocol):
+    """Sentence vectors computed at ingest (``kb.answer.precomputed``)."""
+
+    def lookup(self, doc_ids: Sequence[str], texts: Sequence[str]) -> dict[str, list[float]]:
+        """embedded text -> stored vector, for those of ``texts`` stored for these documents."""
+        ...
 
 
 def content_terms(text: str) -> set[str]:
@@ -133,6 +143,18 @@ def source_texts(hit: SearchHit, chunks: ChunkTexts | None) -> list[tuple[str, s
         found = next(((h, raw) for folded, h, raw in stored if folded.startswith(head)), None)
         out.append(found or (hit.doc.title, snippet))
     return out
+
+
+def embedded_text(context: str, sentence: str) -> str:
+    """What is embedded for a candidate sentence: the heading path in front ("Snowflake costs
+    ..." alone does not say it is about access)."""
+    return f"{context}: {sentence}"
+
+
+def chunk_candidate_texts(heading: str, text: str, title: str) -> list[str]:
+    """The embedded text of every candidate sentence of a stored chunk, as ``_candidates`` builds
+    them: the ingest embeds these once (``kb.answer.precomputed``)."""
+    return [embedded_text(heading or title, s) for s in _sentences(heading, text)]
 
 
 def _sentences(heading: str, text: str) -> list[str]:
@@ -165,11 +187,20 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(
-        self, embedder: Embedder, settings: AnswerSettings, chunks: ChunkTexts | None = None
+        self,
+        embedder: Embedder,
+        settings: AnswerSettings,
+        chunks: ChunkTexts | None = None,
+        *,
+        sentence_vectors: SentenceVectorSource | None = None,
+        query_vector: QueryVector | None = None,
     ) -> None:
         self._embedder = embedder
         self._settings = settings
         self._chunks = chunks
+        self._stored = sentence_vectors
+        self._query_vector = query_vector
+        self.model_calls = 0  # embedding calls made by answers (tests and the benchmark count them)
 
     def answer(self, question: str, result: SearchResult) -> Answer:
         relevant = [h for h in result.hits if h.relevance >= self._settings.min_relevance]
@@ -179,8 +210,8 @@ class ExtractiveAnswerer:
         candidates = self._candidates(sources)
         if not candidates:
             return self._nothing(result)
-        # The heading path in front: "Snowflake costs ..." alone does not say it is about access.
-        q, vectors = self._embed(question, [f"{c.context}: {c.sentence}" for c in candidates])
+        texts = [embedded_text(c.context, c.sentence) for c in candidates]
+        q, vectors = self._embed(question, texts, [h.doc.doc_id for h in sources])
         self._score(question, q, vectors, candidates, sources)
         # A page whose successor is among the sources sets no bar: the successor replaces it.
         replaced = {i for i, h in enumerate(sources) if h.successor and h.successor.doc_id in current_ids}
@@ -193,9 +224,31 @@ class ExtractiveAnswerer:
             return self._nothing(result)
         return self._compose(chosen, sources, result, outdated=not current)
 
-    def _embed(self, question: str, sentences: list[str]) -> tuple[list[float], list[list[float]]]:
+    def _embed(
+        self, question: str, sentences: list[str], doc_ids: list[str]
+    ) -> tuple[list[float], list[list[float]]]:
+        """The question's vector and each sentence's: stored ones from the ingest, the question's
+        from the retriever (which embedded it for the search); only what neither has is embedded
+        here (sentences of a snippet no stored chunk matches, or of chunks stored before sentence
+        vectors existed)."""
+        if self._stored is None:
+            return self._embed_all(question, sentences)
+        found = self._stored.lookup(doc_ids, sentences)
+        missing = list(dict.fromkeys(s for s in sentences if s not in found))
+        if self._query_vector is not None:
+            q = self._query_vector(question)
+        else:
+            self.model_calls += 1
+            q = self._embedder.embed_query(question)
+        if missing:
+            self.model_calls += 1
+            found.update(zip(missing, self._embedder.embed(missing), strict=True))
+        return q, [found[s] for s in sentences]
+
+    def _embed_all(self, question: str, sentences: list[str]) -> tuple[list[float], list[list[float]]]:
         """One model call for the question and every sentence, when the embedder embeds queries
         like documents (``SentenceTransformerEmbedder``); two otherwise."""
+        self.model_calls += 1
         if isinstance(self._embedder, SentenceTransformerEmbedder):
             q, *vectors = self._embedder.embed([question, *sentences])
             return q, vectors
@@ -272,10 +325,16 @@ def _status_words(c: Citation) -> str:
 
 def extractive_answerer(runtime: Runtime) -> ExtractiveAnswerer:
     """The offline answerer as ``POST /v1/ask`` runs it: reading the stored chunks behind each
-    snippet. The evals use this too, so their answer checks measure what the API answers."""
+    snippet and the sentence vectors the ingest stored, with the question's vector from the
+    retriever's query cache. The evals use this too, so their answer checks measure what the API
+    answers."""
+    from kb.answer.precomputed import StoredSentenceVectors
+
     documents = runtime.documents
     return ExtractiveAnswerer(
         runtime.embedder,
         runtime.settings.answer,
         chunks=lambda doc_id: [(c.heading, c.text) for c in documents.chunks_for(doc_id)],
+        sentence_vectors=StoredSentenceVectors(runtime.db, runtime.settings.model.name),
+        query_vector=runtime.retriever.embed_query,
     )

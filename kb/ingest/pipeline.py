@@ -27,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
+from kb.answer.precomputed import encode, sentence_texts
 from kb.config import Settings
 from kb.errors import IngestError, KBError
 from kb.ingest.chunking import chunk_document, embedding_text
@@ -38,6 +39,7 @@ from kb.search.index import acl_key
 from kb.store.locks import Lease
 from kb.store.raw_hashes import RawEntry, RawHashes
 from kb.store.secrets import SecretFindings
+from kb.store.sentence_vectors import ChunkSentenceVectors, SentenceVectors
 
 Progress = Callable[[int, int], None]
 """Called with (chunks embedded so far, chunks to embed in this run)."""
@@ -140,6 +142,18 @@ def raw_hash(raw: Document, fingerprint: bytes) -> str:
     return h.hexdigest()
 
 
+def _sentence_rows(
+    chunks: list[tuple[Chunk, list[str]]], vectors: list[list[float]]
+) -> list[ChunkSentenceVectors]:
+    """Each chunk's row from its sentence texts and their vectors (in order, chunk after chunk);
+    a chunk without sentences gets an empty row, so it is not taken for one still to fill."""
+    rows, at = [], 0
+    for chunk, texts in chunks:
+        rows.append(encode(chunk.chunk_id, texts, vectors[at : at + len(texts)]))
+        at += len(texts)
+    return rows
+
+
 @dataclass
 class _Prepared:
     """A document after rules and redaction, with the raw hash it came from."""
@@ -182,6 +196,7 @@ class Ingester:
         self.settings = runtime.settings
         self.findings = SecretFindings(runtime.db)
         self.raw_hashes = RawHashes(runtime.db)
+        self.sentences = SentenceVectors(runtime.db)
         self._readers = {source_name(k): v for k, v in (readers or {}).items()}
         # One embedding call, one Chroma upsert and the commits per group of about this many
         # chunks, across documents.
@@ -256,7 +271,27 @@ class Ingester:
         self._await_write(run)
 
         self._remove_missing(batch, seen, stored, run.report)
+        self.backfill_sentences()
         return run.report
+
+    def backfill_sentences(self) -> int:
+        """Embed the candidate sentences of stored chunks that have none for this model (stores
+        written before sentence vectors existed, or a run killed after a commit), a group of
+        chunks per model call; returns the chunks filled. An up-to-date store costs one query."""
+        missing = set(self.sentences.missing(self.settings.model.name))
+        todo: list[tuple[Chunk, list[str]]] = []
+        for doc_id in sorted({cid.rsplit("#", 1)[0] for cid in missing}):
+            doc = self.rt.documents.get(doc_id, with_text=False)
+            if doc is not None:
+                todo += [(c, sentence_texts(c, doc.title)) for c in self.rt.documents.chunks_for(doc_id)]
+        todo = [(c, ts) for c, ts in todo if c.chunk_id in missing]
+        done = 0
+        for start in range(0, len(todo), self.group_chunks):
+            part = todo[start : start + self.group_chunks]
+            flat = [t for _, ts in part for t in ts]
+            vectors = self.rt.embedder.embed(flat) if flat else []
+            done += self.sentences.put(self.settings.model.name, _sentence_rows(part, vectors))
+        return done
 
     def reconcile(self) -> set[str]:
         """Drop vectors the store does not know (a killed run's leftovers); return the doc ids
@@ -342,14 +377,26 @@ class Ingester:
                 subject=str(self.settings.store_path),
             )
         chunks = [c for p in group for c in p.chunks]
+        sentences = [sentence_texts(c, p.doc.title) for p in group for c in p.chunks]
+        vectors, sentence_rows = self._embed(chunks, sentences)
+        self._await_write(run)
+        run.writing = writer.submit(self._write, run, group, chunks, vectors, sentence_rows)
+
+    def _embed(
+        self, chunks: list[Chunk], sentences: list[list[str]]
+    ) -> tuple[list[list[float]], list[ChunkSentenceVectors]]:
+        """One model call for the chunks and the answerer's candidate sentences in them (the
+        model sorts a call's texts by length, so short sentences pad little)."""
+        texts = [embedding_text(c) for c in chunks]
+        texts += [t for ts in sentences for t in ts]
         try:
-            vectors = self.rt.embedder.embed([embedding_text(c) for c in chunks])
+            vectors = self.rt.embedder.embed(texts)
         except KBError:
             raise
         except Exception as err:
             raise IngestError(f"embedding failed: {err}", subject=self.settings.model.name) from err
-        self._await_write(run)
-        run.writing = writer.submit(self._write, run, group, chunks, vectors)
+        n = len(chunks)
+        return vectors[:n], _sentence_rows(list(zip(chunks, sentences, strict=True)), vectors[n:])
 
     @staticmethod
     def _await_write(run: _Run) -> None:
@@ -358,7 +405,12 @@ class Ingester:
             writing.result()  # re-raises the write's error
 
     def _write(
-        self, run: _Run, group: list[_Pending], chunks: list[Chunk], vectors: list[list[float]]
+        self,
+        run: _Run,
+        group: list[_Pending],
+        chunks: list[Chunk],
+        vectors: list[list[float]],
+        sentence_rows: list[ChunkSentenceVectors],
     ) -> None:
         self.rt.index.upsert(chunks, vectors)
         # After reconcile, a document's vectors are its stored chunks plus those just written.
@@ -369,6 +421,9 @@ class Ingester:
             self.findings.replace(p.doc.doc_id, p.item.findings, self.rt.clock.now())
             (run.report.added if p.added else run.report.updated).append(p.doc.doc_id)
         self.raw_hashes.record(p.item.raw_entry() for p in group)
+        # After the commit (rows need their chunk): a crash in between leaves chunks without
+        # sentence vectors, which the next run's backfill embeds and the answerer embeds meanwhile.
+        self.sentences.put(self.settings.model.name, sentence_rows)
         run.report.chunks_embedded += len(chunks)
         run.done += len(chunks)
         if run.progress:

@@ -38,7 +38,7 @@ from kb.errors import BadRequest, ConfigError
 from kb.lifecycle.freshness import LIFECYCLE, Freshness, assess, successor_hint
 from kb.records import Document, Principal
 from kb.search.lexical import LexicalIndex
-from kb.search.query_batch import QueryBatcher
+from kb.search.query_batch import QueryBatcher, QueryCache
 from kb.search.ranking import Ranked, collapse, rank
 from kb.store.reviews import ReviewStore
 
@@ -130,8 +130,9 @@ class Retriever:
             self.settings.exact_max_chunks,
             acl_keys=lambda: self._docmap().acl_keys,
         )
-        # Concurrent searches share one model call for their query embeddings.
-        self._queries = QueryBatcher(embedder)
+        # Concurrent searches share one model call for their query embeddings; repeated ones none.
+        model = settings.model
+        self._queries = QueryBatcher(embedder, cache=QueryCache(model.query_cache_size, model.name))
 
     # -- caches -----------------------------------------------------------------------------
     def _title(self, doc_id: str) -> str | None:
@@ -159,6 +160,10 @@ class Retriever:
             return self._map
 
     # -- search -----------------------------------------------------------------------------
+    def embed_query(self, query: str) -> list[float]:
+        """The query's vector as the dense search uses it (cached; batched with concurrent ones)."""
+        return self._queries.embed_query(query)
+
     def search(
         self, query: str, principal: Principal, top_k: int | None = None, now: datetime | None = None
     ) -> SearchResult:
@@ -235,7 +240,7 @@ class Retriever:
         if not self.settings.dense:
             return {}, 0.0
         k = self.settings.candidate_k
-        vector = self._queries.embed_query(query)
+        vector = self.embed_query(query)
         hits = self._vectors.query(vector, k, acl_keys)
         out = {h.chunk_id: h.score for h in hits if h.doc_id in readable}
         missing = min(out.values()) if len(hits) >= k and out else 0.0
