@@ -44,7 +44,8 @@ def test_vectors_round_trip_as_float16_by_text(tmp_path: Path) -> None:
     assert store.put(MODEL, rows) == 3
     assert len(rows[0].vectors) == 2 * 8 * 2  # two sentences x 8 dims x 2 bytes
 
-    found = StoredSentenceVectors(db, MODEL).lookup(["a"], ["A: three.", "B: four.", "A: one sentence.", "none"])
+    asked = ["A: three.", "B: four.", "A: one sentence.", "none"]
+    found = StoredSentenceVectors(db, MODEL).lookup(["a"], asked)
     assert set(found) == {"A: three.", "A: one sentence."}  # b is not asked for, "none" not stored
     for text, vec in found.items():
         assert np.allclose(vec, vectors[text], atol=2e-3)
@@ -52,10 +53,11 @@ def test_vectors_round_trip_as_float16_by_text(tmp_path: Path) -> None:
 
 
 def test_rows_go_with_their_chunks_and_missing_lists_the_rest(tmp_path: Path) -> None:
-    db, docs, store = _setup(tmp_path)
+    _, docs, store = _setup(tmp_path)
     docs.upsert(_doc("a"), _chunks("a", 2))
     docs.upsert(_doc("b"), _chunks("b", 1))
-    store.put(MODEL, [encode("a#0", ["s."], [_unit(1)]), encode("a#1", [], []), encode("b#0", ["t."], [_unit(2)])])
+    rows = [encode("a#0", ["s."], [_unit(1)]), encode("a#1", [], []), encode("b#0", ["t."], [_unit(2)])]
+    store.put(MODEL, rows)
     assert store.missing(MODEL) == []
     assert store.missing("other-model") == ["a#0", "a#1", "b#0"]
 
