@@ -308,6 +308,13 @@ class APISettings(Section):
 class AuditSettings(Section):
     retention_days: int = Field(90, ge=1, description="Audit rows older than this are purged")
     usage_window_days: int = Field(30, ge=1, description="Window for 'recently retrieved' counts")
+    flush_seconds: float = Field(
+        0.5,
+        gt=0,
+        le=3600,
+        description="The API queues audit entries and writes them in one transaction this often "
+        "(or per 64 entries), off the request path; shutdown (SIGTERM) writes what is queued",
+    )
 
 
 class OpenAISettings(Section):

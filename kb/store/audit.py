@@ -51,26 +51,38 @@ class AuditLog:
         db.ensure_schema(SCHEMA)
 
     def record(self, entry: AuditEntry) -> None:
-        at = utc(entry.at)
-        day = at.date().isoformat()
+        self.record_many([entry])
+
+    def record_many(self, entries: list[AuditEntry]) -> None:
+        """Write entries and their usage counts in one transaction (all or none)."""
+        if not entries:
+            return
+        usage: dict[tuple[str, str], int] = {}
+        for e in entries:
+            day = utc(e.at).date().isoformat()
+            for d in dict.fromkeys(e.doc_ids):
+                usage[(d, day)] = usage.get((d, day), 0) + 1
         with self.db.transaction() as conn:
-            conn.execute(
+            conn.executemany(
                 "INSERT INTO audit (at, user, action, query, doc_ids, latency_ms, status) "
                 "VALUES (?,?,?,?,?,?,?)",
-                (
-                    at.isoformat(),
-                    entry.user,
-                    entry.action,
-                    entry.query,
-                    json.dumps(entry.doc_ids),
-                    entry.latency_ms,
-                    entry.status,
-                ),
+                [
+                    (
+                        utc(e.at).isoformat(),
+                        e.user,
+                        e.action,
+                        e.query,
+                        json.dumps(e.doc_ids),
+                        e.latency_ms,
+                        e.status,
+                    )
+                    for e in entries
+                ],
             )
             conn.executemany(
-                "INSERT INTO usage (doc_id, day, hits) VALUES (?,?,1) "
-                "ON CONFLICT(doc_id, day) DO UPDATE SET hits = hits + 1",
-                [(d, day) for d in dict.fromkeys(entry.doc_ids)],
+                "INSERT INTO usage (doc_id, day, hits) VALUES (?,?,?) "
+                "ON CONFLICT(doc_id, day) DO UPDATE SET hits = hits + excluded.hits",
+                [(d, day, n) for (d, day), n in usage.items()],
             )
 
     def entries(
