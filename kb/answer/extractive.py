@@ -25,6 +25,7 @@ from kb.answer.base import (
 )
 from kb.answer.sentences import ELLIPSIS, split_sentences
 from kb.config import AnswerSettings
+from kb.records import Chunk
 from kb.search.embedding import SentenceTransformerEmbedder
 
 if TYPE_CHECKING:
@@ -155,6 +156,11 @@ def chunk_candidate_texts(heading: str, text: str, title: str) -> list[str]:
     """The embedded text of every candidate sentence of a stored chunk, as ``_candidates`` builds
     them: the ingest embeds these once (``kb.answer.precomputed``)."""
     return [embedded_text(heading or title, s) for s in _sentences(heading, text)]
+
+
+def sentence_texts(chunk: Chunk, title: str) -> list[str]:
+    """``chunk_candidate_texts`` of a stored chunk, each once (what the ingest embeds)."""
+    return list(dict.fromkeys(chunk_candidate_texts(chunk.heading, chunk.text, title)))
 
 
 def _sentences(heading: str, text: str) -> list[str]:

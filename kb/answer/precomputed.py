@@ -1,8 +1,8 @@
 """Candidate-sentence vectors computed at ingest, so ``POST /v1/ask`` embeds only the question.
 
-The ingest pipeline asks ``sentence_texts`` what the extractive answerer would embed for each new
-chunk, embeds those texts in the same model call as the chunks, and stores them with ``encode``
-(``kb.store.sentence_vectors``: float16, keyed by the hash of the embedded text).
+The ingest pipeline asks ``kb.answer.extractive.sentence_texts`` what the extractive answerer
+would embed for each new chunk, embeds those texts in the same model call as the chunks, and
+stores them with ``encode`` (``kb.store.sentence_vectors``: float16, keyed by the hash of the embedded text).
 ``StoredSentenceVectors.lookup`` reads them back for the sources of an answer in one query.
 
 On the example data (267 chunks) the ingest embeds 766 sentences besides the chunks (3.9x the
@@ -16,17 +16,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from kb.answer.extractive import chunk_candidate_texts
-from kb.records import Chunk
 from kb.store.db import Database
 from kb.store.sentence_vectors import KEY_BYTES, ChunkSentenceVectors, SentenceVectors, text_key
 
-__all__ = ["StoredSentenceVectors", "encode", "sentence_texts"]
-
-
-def sentence_texts(chunk: Chunk, title: str) -> list[str]:
-    """The embedded text of each candidate sentence of ``chunk`` (duplicates once)."""
-    return list(dict.fromkeys(chunk_candidate_texts(chunk.heading, chunk.text, title)))
+__all__ = ["StoredSentenceVectors", "encode"]
 
 
 def encode(chunk_id: str, texts: Sequence[str], vectors: Sequence[Sequence[float]]) -> ChunkSentenceVectors:

@@ -27,7 +27,8 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
-from kb.answer.precomputed import encode, sentence_texts
+from kb.answer.extractive import sentence_texts
+from kb.answer.precomputed import encode
 from kb.config import Settings
 from kb.errors import IngestError, KBError
 from kb.ingest.chunking import chunk_document, embedding_text
