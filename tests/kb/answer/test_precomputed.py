@@ -68,7 +68,7 @@ def test_an_answer_makes_no_model_call_beyond_the_search(example_runtime: Runtim
         assert counting.calls == before, q  # the question's vector came from the search
         assert answer.citations, q
         old = per_request.answer(q, result)
-        assert counting.calls == before + 1  # one call for the question and every sentence
+        assert counting.calls == before + 2  # per request: the question, then every sentence
         assert answer.text == old.text, q
     assert answerer.model_calls == 0
     rt.close()
