@@ -37,6 +37,13 @@ class ModelSettings(Section):
     )
     batch_size: int = Field(64, ge=1, le=1024, description="Embedding batch size")
     device: str = Field("cpu", description="torch device for the embedding model")
+    query_cache_size: int = Field(
+        1024,
+        ge=0,
+        le=1_000_000,
+        description="Query vectors kept per API worker for repeated questions (LRU by model and "
+        "whitespace-folded text, ~2 KB each); 0 turns the cache off",
+    )
 
 
 class IndexSettings(Section):
@@ -346,6 +353,13 @@ class APISettings(Section):
 class AuditSettings(Section):
     retention_days: int = Field(90, ge=1, description="Audit rows older than this are purged")
     usage_window_days: int = Field(30, ge=1, description="Window for 'recently retrieved' counts")
+    flush_seconds: float = Field(
+        0.5,
+        gt=0,
+        le=3600,
+        description="The API queues audit entries and writes them in one transaction this often "
+        "(or per 64 entries), off the request path; shutdown (SIGTERM) writes what is queued",
+    )
 
 
 class OpenAISettings(Section):
