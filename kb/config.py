@@ -293,11 +293,17 @@ class RetrievalSettings(Section):
         description="A stale document is demoted only when a more current candidate has at least "
         "this times its relevance (a competitor on the same question); without one it keeps its rank",
     )
+    dense_float16: bool = Field(
+        True,
+        description="Keep the exact dense matrix in float16 (half the memory: 37.5 MB at 51k chunks) and "
+        "score it with torch's float16 product (as fast as numpy's float32 one; scores within 1e-4, "
+        "recall unchanged on the evals); false keeps float32",
+    )
     exact_max_chunks: int = Field(
         300_000,
         ge=0,
-        description="Up to this many chunks, dense search runs exactly in the API process (a float32 "
-        "matrix of all vectors, 384 x 4 bytes per chunk, reloaded when the store changes) with a "
+        description="Up to this many chunks, dense search runs exactly in the API process (a float16 "
+        "matrix of all vectors, 384 x 2 bytes per chunk, updated in place when the store changes) with a "
         "per-reader ACL mask, whose cost does not depend on what the reader may see; Chroma's "
         "filtered HNSW query costs 20-30x more with an ACL filter. Above it (or 0), Chroma is "
         "queried with the acl_key filter",

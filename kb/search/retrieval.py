@@ -125,6 +125,7 @@ class Retriever:
             documents,
             self.settings.exact_max_chunks,
             acl_keys=lambda: self._docmap().acl_keys,
+            float16=self.settings.dense_float16,
         )
         # Concurrent searches share one model call for their query embeddings; repeated ones none.
         model = settings.model
