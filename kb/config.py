@@ -38,6 +38,13 @@ class ModelSettings(Section):
     )
     batch_size: int = Field(64, ge=1, le=1024, description="Embedding batch size")
     device: str = Field("cpu", description="torch device for the embedding model")
+    query_cache_size: int = Field(
+        1024,
+        ge=0,
+        le=1_000_000,
+        description="Query vectors kept per API worker for repeated questions (LRU by model and "
+        "whitespace-folded text, ~2 KB each); 0 turns the cache off",
+    )
 
 
 class IndexSettings(Section):
@@ -310,11 +317,17 @@ class RetrievalSettings(Section):
         description="A stale document is demoted only when a more current candidate has at least "
         "this times its relevance (a competitor on the same question); without one it keeps its rank",
     )
+    dense_float16: bool = Field(
+        True,
+        description="Keep the exact dense matrix in float16 (half the memory: 37.5 MB at 51k chunks) and "
+        "score it with torch's float16 product (as fast as numpy's float32 one; scores within 1e-4, "
+        "recall unchanged on the evals); false keeps float32",
+    )
     exact_max_chunks: int = Field(
         300_000,
         ge=0,
-        description="Up to this many chunks, dense search runs exactly in the API process (a float32 "
-        "matrix of all vectors, 384 x 4 bytes per chunk, reloaded when the store changes) with a "
+        description="Up to this many chunks, dense search runs exactly in the API process (a float16 "
+        "matrix of all vectors, 384 x 2 bytes per chunk, updated in place when the store changes) with a "
         "per-reader ACL mask, whose cost does not depend on what the reader may see; Chroma's "
         "filtered HNSW query costs 20-30x more with an ACL filter. Above it (or 0), Chroma is "
         "queried with the acl_key filter",
@@ -370,6 +383,13 @@ class APISettings(Section):
 class AuditSettings(Section):
     retention_days: int = Field(90, ge=1, description="Audit rows older than this are purged")
     usage_window_days: int = Field(30, ge=1, description="Window for 'recently retrieved' counts")
+    flush_seconds: float = Field(
+        0.5,
+        gt=0,
+        le=3600,
+        description="The API queues audit entries and writes them in one transaction this often "
+        "(or per 64 entries), off the request path; shutdown (SIGTERM) writes what is queued",
+    )
 
 
 class OpenAISettings(Section):

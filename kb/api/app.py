@@ -2,7 +2,8 @@
 
 Routers come from ``kb.api.routes.ROUTERS``; errors are mapped in ``kb.api.errors``. At startup
 the lifespan purges old audit rows, warms the model, the index and the lexical index (so the
-first real request is not the slow one) and starts the alert scheduler when ``alerts.enabled``.
+first real request is not the slow one) and starts the alert scheduler when ``alerts.enabled``;
+at shutdown it writes the audit entries still queued (``kb.store.audit_queue``).
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ def create_app(runtime: Runtime, *, warm: bool = True) -> FastAPI:
             yield
         finally:
             stop_scheduler(scheduler)
+            # uvicorn runs this on SIGTERM / Ctrl-C once requests are done: no entry is lost.
+            written = await run_in_threadpool(app.state.audit.close)
+            log.info("audit: %d queued entries written at shutdown", written)
 
     app = FastAPI(
         title="FreshKB",

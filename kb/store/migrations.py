@@ -8,9 +8,9 @@ two processes starting together do not both migrate), every version the store la
    EXISTS``, so a store created before migrations existed (no ``schema_migrations`` table) is
    adopted as version 1 without touching its rows;
 2. ``documents.markers``, filled from the stored texts, for stores older than that column;
-3. to 7. one per table added since (export identities, tombstones, used review links, pull
-   state, feedback), again ``IF NOT EXISTS``: a store created by the 2026-12-03 code, which has
-   them but no ``schema_migrations``, is adopted as it is.
+3. to 9. one per table added since (export identities, tombstones, used review links, pull
+   state, feedback, document changes, sentence vectors), again ``IF NOT EXISTS``: a store
+   created by the 2026-12-03 code, which has them but no ``schema_migrations``, is adopted.
 
 A store whose newest version is above ``LATEST`` was written by a newer FreshKB: opening it is an
 error naming the versions rather than a silent downgrade.
@@ -49,6 +49,7 @@ from kb.store import (
     review_links,
     reviews,
     secrets,
+    sentence_vectors,
     tombstones,
 )
 from kb.store.db import Database, register_migrations, split_statements
@@ -116,6 +117,8 @@ MIGRATIONS = [
     Migration(5, "used_review_links", (review_links.SCHEMA,)),
     Migration(6, "pull_docs, pull_cursors", (pull_state.SCHEMA,)),
     Migration(7, "feedback", (feedback.SCHEMA,)),
+    Migration(8, "changes", (documents.CHANGES_SCHEMA,)),
+    Migration(9, "sentence_vectors", (sentence_vectors.SCHEMA,)),
 ]
 LATEST = MIGRATIONS[-1].version
 SCRIPTS = tuple(script for m in MIGRATIONS for script in m.scripts)

@@ -23,6 +23,7 @@ from kb.store.raw_hashes import RawEntry, RawHashes
 from kb.store.review_links import UsedLinks
 from kb.store.reviews import Review, ReviewStore
 from kb.store.secrets import SecretFindings
+from kb.store.sentence_vectors import SentenceRow, SentenceVectors
 from kb.store.tombstones import BuriedChunk, Tombstones
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -69,6 +70,7 @@ def fill(db: Database) -> None:
     FeedbackStore(db).add(
         Feedback(at=NOW, user="u@x", question="q", answer="a", doc_ids=["notion:0"], rating="down")
     )
+    SentenceVectors(db).put("model-a", [SentenceRow("notion:0#0", "c0", [0.25, -0.5])])
 
 
 def test_every_row_moves_and_the_counts_match(tmp_path: Path, open_db: Callable[[], Database]) -> None:
