@@ -33,7 +33,9 @@ def print_report(report: IngestReport, what: str = "export") -> None:
         ("updated", len(report.updated)),
         ("unchanged", len(report.unchanged)),
         ("removed", len(report.removed)),
-        ("failed", len(report.failed)),
+        # Warnings (a skipped attachment, a Takeout without permissions) are not failures.
+        ("failed", sum(1 for i in report.failed if i.severity == "error")),
+        ("warnings", sum(1 for i in report.failed if i.severity == "warning")),
         ("chunks embedded", report.chunks_embedded),
     ]
     typer.echo(f"{report.source} {what} {report.input} ({report.seconds:.1f}s)")

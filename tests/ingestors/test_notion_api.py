@@ -259,3 +259,18 @@ def test_without_the_user_capability_people_keep_their_names(server: NotionServe
     (issue,) = batch.issues
     assert issue.input == "source 'wiki': users" and issue.severity == "warning"
     assert "HTTP 403 restricted_resource" in issue.reason
+
+
+def test_pages_pulled_by_an_older_rendering_are_fetched_again_once(
+    server: NotionServer, tmp_path: Path
+) -> None:
+    settings = make_settings(server, tmp_path)
+    first, _ = pull(settings, tmp_path)
+    db = Database(tmp_path / "state.sqlite")
+    with db.transaction() as conn:  # as an older release stored them: the bare last_edited_time
+        conn.execute("UPDATE pull_docs SET stamp = substr(stamp, instr(stamp, '|') + 1)")
+    blocks = server.state.requests("GET", f"/v1/blocks/{DEPLOY}/")
+    second, _ = pull(settings, tmp_path)
+    assert server.state.requests("GET", f"/v1/blocks/{DEPLOY}/") == blocks + 1 and second == first
+    pull(settings, tmp_path)
+    assert server.state.requests("GET", f"/v1/blocks/{DEPLOY}/") == blocks + 1
