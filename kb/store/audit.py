@@ -23,6 +23,7 @@ from kb.errors import KBError
 from kb.records import Principal
 from kb.store.audit_queue import AuditQueue
 from kb.store.db import Database
+from kb.store.listing import newest_first
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -98,22 +99,15 @@ class AuditLog:
     def entries(
         self, *, user: str | None = None, since: datetime | None = None, limit: int = 100
     ) -> list[AuditEntry]:
-        sql = 'SELECT at, "user", action, query, doc_ids, latency_ms, status FROM audit WHERE 1=1'
-        params: list[object] = []
-        if user:
-            sql += ' AND "user" = ?'
-            params.append(user)
-        if since:
-            sql += " AND at >= ?"
-            params.append(utc(since).isoformat())
-        sql += " ORDER BY id DESC LIMIT ?"
-        params.append(limit)
-        out = []
-        for r in self.db.execute(sql, tuple(params)):
-            data = dict(r)
-            data["doc_ids"] = json.loads(data["doc_ids"])
-            out.append(AuditEntry.model_validate(data))
-        return out
+        return newest_first(
+            self.db,
+            "audit",
+            ("at", "user", "action", "query", "doc_ids", "latency_ms", "status"),
+            AuditEntry,
+            equal={"user": user},
+            since=since,
+            limit=limit,
+        )
 
     def usage_counts(self, since: datetime) -> dict[str, int]:
         """doc_id -> times it was returned to anyone since ``since`` (day granularity)."""

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -34,18 +35,22 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from kb.alerts.links import ReviewLinks
 from kb.api.app import create_app
+from kb.api.slack import NOT_LINKED
 from kb.auth import hash_token
 from kb.clock import FixedClock
 from kb.config import Settings, TokenEntry, settings_from_dict
 from kb.lifecycle.status_filter import STATUS_FILTERS
 from kb.records import Document, Principal, SourceBatch
 from kb.runtime import Runtime
+from tests.kb.api.live import serve
+from tests.kb.api.slack_server import BOT_TOKEN, slack_app
 
 pytestmark = pytest.mark.slow  # embeds the corpus with the real model
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 SIGNING_KEY = "3f9c1a7e5b2d8064c1e9a7f3b5d2086e4a1c9f7b"
 SLACK_SECRET = "slack-signing-secret-for-tests"
+SLACK_POSTS: list[dict[str, Any]] = []  # what FreshKB posted to the loopback Slack API
 
 
 def _id(n: int) -> str:
@@ -180,12 +185,15 @@ def app_client(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[t
     mp = pytest.MonkeyPatch()
     mp.setenv(settings.alerts.signing_key_env, SIGNING_KEY)
     mp.setenv(settings.slack.signing_secret_env, SLACK_SECRET)
-    rt = Runtime(settings, embedder=embedder, clock=FixedClock(NOW))
-    report = rt.ingester().with_readers({"notion": _Reader}).ingest("notion", Path("corpus"))
-    assert sorted(report.added) == sorted(d.doc_id for d in CORPUS), report
-    with TestClient(create_app(rt)) as client:
-        yield rt, client
-    rt.close()
+    mp.setenv(settings.slack.bot_token_env, BOT_TOKEN)
+    with serve(slack_app({_slack_id(n): u.email for n, u in USERS.items()}, SLACK_POSTS)) as slack_base:
+        settings.slack.api_base_url = f"{slack_base}/api"
+        rt = Runtime(settings, embedder=embedder, clock=FixedClock(NOW))
+        report = rt.ingester().with_readers({"notion": _Reader}).ingest("notion", Path("corpus"))
+        assert sorted(report.added) == sorted(d.doc_id for d in CORPUS), report
+        with TestClient(create_app(rt)) as client:
+            yield rt, client
+        rt.close()
     mp.undo()
 
 
@@ -273,17 +281,47 @@ def _feedback(c: TestClient, u: User) -> list[httpx.Response]:
     return [resp]
 
 
+def _slack_id(name: str) -> str:
+    return "U" + name.upper()
+
+
+def _signed(body: bytes, content_type: str) -> dict[str, Any]:
+    ts = str(int(time.time()))
+    sig = "v0=" + hmac.new(SLACK_SECRET.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    headers = {"x-slack-request-timestamp": ts, "x-slack-signature": sig, "content-type": content_type}
+    return {"content": body, "headers": headers}
+
+
 def _slack(c: TestClient, u: User) -> list[httpx.Response]:
-    out = []
-    for body in (json.dumps({"type": "url_verification", "challenge": "c"}), json.dumps({"type": "x"})):
-        ts = str(int(time.time()))
-        sig = "v0=" + hmac.new(SLACK_SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-        headers = {
-            "x-slack-request-timestamp": ts,
-            "x-slack-signature": sig,
-            "content-type": "application/json",
+    """The route's own bodies, and what the answers it posts to Slack say (a slash command is
+    answered for the asker, a mention in a channel for the channel's readers)."""
+    name = next(n for n, x in USERS.items() if x is u)
+    out = [
+        c.post(
+            "/v1/slack/events",
+            **_signed(
+                json.dumps({"type": "url_verification", "challenge": "c"}).encode(), "application/json"
+            ),
+        )
+    ]
+    SLACK_POSTS.clear()
+    for q in QUERIES:
+        form = urlencode({"user_id": _slack_id(name), "channel_id": "D1", "text": q}).encode()
+        out.append(c.post("/v1/slack/events", **_signed(form, "application/x-www-form-urlencoded")))
+        event = {
+            "type": "app_mention",
+            "user": _slack_id(name),
+            "channel": "C1",
+            "text": f"<@UKB> {q}",
+            "ts": "1.2",
         }
-        out.append(c.post("/v1/slack/events", content=body, headers=headers))
+        body = json.dumps({"type": "event_callback", "event": event}).encode()
+        out.append(c.post("/v1/slack/events", **_signed(body, "application/json")))
+    assert len(SLACK_POSTS) == 2 * len(QUERIES), SLACK_POSTS[:2]
+    texts = [str(p.get("text", "")) for p in SLACK_POSTS]
+    assert NOT_LINKED not in texts and any("[1]" in t for t in texts), texts[:2]  # real answers, cited
+    posted = json.dumps(texts, ensure_ascii=False)
+    out.append(httpx.Response(200, text=posted, request=httpx.Request("POST", "http://slack.test/api/chat")))
     return out
 
 
