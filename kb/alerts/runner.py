@@ -31,9 +31,10 @@ from kb.clock import Clock
 from kb.config import Settings
 from kb.errors import KBError
 from kb.identity import People, principal_for_user
+from kb.lifecycle.evidence import SuccessorEvidence
 from kb.lifecycle.freshness import Freshness
 from kb.lifecycle.rules import fallback_owner_for
-from kb.lifecycle.successors import Relations, judge
+from kb.lifecycle.successors import Judged, Relations, judge
 from kb.records import Document
 from kb.store.alerts import AlertHistory, RunnerLock, SentItem
 from kb.store.audit import AuditLog
@@ -114,19 +115,26 @@ class AlertRunner:
 
     # -- gathering ------------------------------------------------------------------------
     def assessments(self, now: datetime) -> tuple[list[Document], dict[str, Freshness], dict[str, Review]]:
-        docs = self.documents.list()  # text = the marker excerpt assess() reads
+        docs, judged = self.judgements(now)
         store = ReviewStore(self.db)
-        reviewed = store.latest_all()
-        latest = {d: r for d in reviewed if (r := store.latest(d)) is not None}
-        fresh = {d.doc_id: f for d, f in zip(docs, self._for_owners(docs, reviewed, now), strict=True)}
-        return docs, fresh, latest
+        latest = {d: r for d in store.latest_all() if (r := store.latest(d)) is not None}
+        return docs, {d: j.freshness for d, j in judged.items()}, latest
+
+    def judgements(self, now: datetime) -> tuple[list[Document], dict[str, Judged]]:
+        """Every document, and its freshness and successor as its owner sees them."""
+        docs = self.documents.list()  # text = the marker excerpt assess() reads
+        reviewed = ReviewStore(self.db).latest_all()
+        judged = {d.doc_id: j for d, j in zip(docs, self._for_owners(docs, reviewed, now), strict=True)}
+        return docs, judged
 
     def _for_owners(
         self, docs: list[Document], reviewed: Mapping[str, datetime], now: datetime
-    ) -> list[Freshness]:
+    ) -> list[Judged]:
         """Each document's freshness as its owner (who reads the digest) sees it: a successor the
-        owner cannot read does not count (``kb.lifecycle.successors.judge``)."""
+        owner cannot read does not count (``kb.lifecycle.successors.judge``); owners' decisions
+        and the successors inferred at ingest count (``kb.lifecycle.evidence``)."""
         relations = Relations.of(docs)
+        evidence = SuccessorEvidence.load(self.db, relations.docs)
         readable: dict[str | None, frozenset[str]] = {}
         out = []
         for doc in docs:
@@ -140,8 +148,10 @@ class AlertRunner:
                 relations=relations,
                 readable=readable[doc.owner].__contains__,
                 reviewed_at=reviewed.get(doc.doc_id),
+                decisions=evidence.decisions_for(doc.doc_id),
+                inferred=evidence.inferred.get(doc.doc_id, ()),
             )
-            out.append(judged.freshness)
+            out.append(judged)
         return out
 
     def collect(self, now: datetime, warnings: list[str] | None = None) -> DigestBatch:

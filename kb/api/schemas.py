@@ -15,6 +15,7 @@ from kb.store.reviews import Review
 
 if TYPE_CHECKING:
     from kb.lifecycle.freshness import Freshness
+    from kb.lifecycle.successors import Successor
     from kb.records import Document
     from kb.search.retrieval import SearchHit, SearchResult
 
@@ -99,9 +100,18 @@ class DocSummary(BaseModel):
     last_edited_at: datetime | None
     due_at: datetime | None
     overdue_days: int | None
+    successor: SourceRef | None = Field(
+        None,
+        description="the document that replaces this one, when the caller may read it "
+        "(inferred: a guessed newer page on the same topic, with the reason)",
+    )
 
     @classmethod
-    def build(cls, doc: Document, fr: Freshness) -> DocSummary:
+    def build(cls, doc: Document, fr: Freshness, successor: Successor | None = None) -> DocSummary:
+        ref = None
+        if successor is not None:
+            s = successor
+            ref = SourceRef(doc_id=s.doc_id, title=s.title, url=s.url, inferred=s.inferred, reason=s.reason)
         return cls(
             doc_id=doc.doc_id,
             title=doc.title,
@@ -116,6 +126,7 @@ class DocSummary(BaseModel):
             last_edited_at=doc.last_edited_at,
             due_at=fr.due_at,
             overdue_days=fr.overdue_days,
+            successor=ref,
         )
 
 
@@ -124,25 +135,11 @@ class SearchHitOut(DocSummary):
     relevance: float
     score: float
     snippets: list[str]
-    successor: SourceRef | None
 
     @classmethod
     def from_hit(cls, hit: SearchHit) -> SearchHitOut:
-        base = DocSummary.build(hit.doc, hit.freshness).model_dump()
-        successor = None
-        if hit.successor is not None:
-            s = hit.successor
-            successor = SourceRef(
-                doc_id=s.doc_id, title=s.title, url=s.url, inferred=s.inferred, reason=s.reason
-            )
-        return cls(
-            **base,
-            rank=hit.rank,
-            relevance=hit.relevance,
-            score=hit.score,
-            snippets=hit.snippets,
-            successor=successor,
-        )
+        base = DocSummary.build(hit.doc, hit.freshness, hit.successor).model_dump()
+        return cls(**base, rank=hit.rank, relevance=hit.relevance, score=hit.score, snippets=hit.snippets)
 
 
 class SearchResponse(BaseModel):
@@ -180,7 +177,6 @@ class DocList(BaseModel):
 class DocDetail(DocSummary):
     record: dict[str, Any] = Field(description="the full document record, text included")
     resolution: dict[str, str]
-    successor: SourceRef | None
     reviews: list[Review]
     alerts: list[dict[str, Any]] = Field(
         default_factory=list, description="staleness alerts sent about the document, newest first"

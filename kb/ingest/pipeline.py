@@ -34,6 +34,7 @@ from kb.identity import People
 from kb.ingest.chunking import chunk_document, embedding_text
 from kb.ingest.removal import RemovalPlan, check_export, index_metadata, plan_removal
 from kb.ingest.secrets import redact_document
+from kb.ingest.successors import refresh_inferred
 from kb.lifecycle.rules import resolve
 from kb.records import Chunk, Document, IngestIssue, IngestReport, SecretFinding, Source, SourceBatch
 from kb.search.embedding import Embedder
@@ -41,6 +42,7 @@ from kb.search.index import VectorIndex, acl_key
 from kb.store.db import Database
 from kb.store.documents import DocumentStore
 from kb.store.export_ids import ExportIdentities
+from kb.store.inferred_successors import InferredSuccessors
 from kb.store.locks import Lease
 from kb.store.raw_hashes import RawEntry, RawHashes
 from kb.store.secrets import SecretFindings
@@ -220,6 +222,7 @@ class Ingester:
         self.raw_hashes = RawHashes(db)
         self.identities = ExportIdentities(db)
         self.tombstones = Tombstones(db)
+        self.inferred = InferredSuccessors(db)
         self._readers = {source_name(k): v for k, v in (readers or {}).items()}
         # One embedding call, one Chroma upsert and the commits per group of about this many
         # chunks, across documents.
@@ -373,6 +376,9 @@ class Ingester:
         self._report_removal(plan, run.report)
         recorded = set() if run.options.replace_identity else self.identities.get(src)
         self.identities.record(src, recorded | set(batch.identity))
+        report = run.report
+        if report.added or report.updated or report.removed or not self.inferred.version():
+            report.successors_inferred = refresh_inferred(self.db, self.documents, self.index, self.clock)
 
     def reconcile(self) -> set[str]:
         """Drop vectors the store does not know (a killed run's leftovers); return the doc ids

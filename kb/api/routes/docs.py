@@ -12,14 +12,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from kb.answer import SourceRef
 from kb.api.deps import CurrentPrincipal, RuntimeDep
 from kb.api.errors import InvalidField
 from kb.api.schemas import DocDetail, DocList, DocSummary
 from kb.errors import NotFoundError
 from kb.identity import same_email
+from kb.lifecycle.evidence import SuccessorEvidence
 from kb.lifecycle.status_filter import matches_status, unknown_status
-from kb.lifecycle.successors import Judged, Relations, Successor, judge_all, visible_record
+from kb.lifecycle.successors import Judged, Relations, judge_all, visible_record
 from kb.records import Document, Principal
 from kb.runtime import Runtime
 from kb.store.alerts import AlertHistory
@@ -33,6 +33,7 @@ def _judged(runtime: Runtime, principal: Principal, docs: list[Document]) -> dic
     successor the caller cannot read does not exist for them."""
     everything = runtime.documents.list(with_text=False)  # text = the marker excerpt
     readable = {d.doc_id for d in everything if principal.can_read(d.acl)}
+    evidence = SuccessorEvidence.load(runtime.db, {d.doc_id: d for d in everything})
     return judge_all(
         docs,
         runtime.clock.now(),
@@ -40,17 +41,9 @@ def _judged(runtime: Runtime, principal: Principal, docs: list[Document]) -> dic
         relations=Relations.of(d for d in everything if d.doc_id in readable),
         readable=readable.__contains__,
         reviewed=ReviewStore(runtime.db).latest_all(),
-        decisions=_decisions(runtime),
-        inferred=_inferred(runtime),
+        decisions=evidence.decisions,
+        inferred=evidence.inferred,
     )
-
-
-def _decisions(runtime: Runtime) -> list[Any]:
-    return []
-
-
-def _inferred(runtime: Runtime) -> dict[str, list[Successor]]:
-    return {}
 
 
 def _readable(runtime: Runtime, principal: Principal, doc_id: str) -> Document:
@@ -86,7 +79,7 @@ def list_docs(
         fr = judged[doc.doc_id].freshness
         if not matches_status(status, doc, fr):
             continue
-        out.append(DocSummary.build(doc, fr))
+        out.append(DocSummary.build(doc, fr, judged[doc.doc_id].successor))
     return DocList(count=len(out), counts_by_status=dict(Counter(d.status for d in out)), documents=out)
 
 
@@ -94,20 +87,13 @@ def list_docs(
 def get_doc(doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal) -> DocDetail:
     doc = _readable(runtime, principal, doc_id)
     judged = _judged(runtime, principal, [doc])[doc_id]
-    succ = judged.successor
-    successor = None
-    if succ is not None:
-        successor = SourceRef(
-            doc_id=succ.doc_id, title=succ.title, url=succ.url, inferred=succ.inferred, reason=succ.reason
-        )
-    base = DocSummary.build(doc, judged.freshness).model_dump()
+    base = DocSummary.build(doc, judged.freshness, judged.successor).model_dump()
     can_read = {d.doc_id for d in runtime.documents.list(with_text=False) if principal.can_read(d.acl)}
     record = visible_record(doc, can_read.__contains__, runtime.settings, keep_text=True)
     return DocDetail(
         **base,
         record=record.model_dump(mode="json"),
         resolution=doc.resolution,
-        successor=successor,
         reviews=ReviewStore(runtime.db).history(doc_id),
         alerts=_alert_history(runtime, doc_id),
     )
