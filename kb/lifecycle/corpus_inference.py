@@ -53,6 +53,6 @@ def infer_corpus(
                 continue
             if (a.doc_id, b.doc_id) in rejected:
                 continue
-            found = infer([a, b], vectors, tokenize).get(a.doc_id, [])
-            out.setdefault(a.doc_id, []).extend(s for s in found if s.doc_id == b.doc_id)
+            for s in infer([a, b], vectors, tokenize).get(a.doc_id, []):
+                out.setdefault(a.doc_id, []).append(s)
     return {k: sorted(v, key=lambda s: (-s.confidence, s.doc_id)) for k, v in out.items()}
