@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from kb.alerts.digest import Digest, DigestItem, SecretItem
+from kb.alerts.successor_question import SuccessorQuestion
 
 SLACK_MAX_ITEMS = 20  # Slack allows 50 blocks per message; keep a digest well under it
 
@@ -30,6 +31,10 @@ def subject_for(digest: Digest) -> str:
         parts.append(f"{len(digest.escalations)} escalated")
     if digest.secrets:
         parts.append(_plural(len(digest.secrets), "secret") + " found")
+    if digest.successors:
+        parts.append(_plural(len(digest.successors), "possible replacement") + " to confirm")
+    if not digest.all_items and digest.successors:
+        parts = parts[1:]
     return "FreshKB: " + ", ".join(parts)
 
 
@@ -62,6 +67,27 @@ def _item_lines(n: int, item: DigestItem, window: int) -> list[str]:
     return lines
 
 
+QUESTIONS_INTRO = "Is your page replaced by a newer one? FreshKB guessed it; your answer is used from now on:"
+
+
+def _question_text(q: SuccessorQuestion) -> str:
+    return f"Is '{q.title}' replaced by '{q.successor_title}'?"
+
+
+def _question_lines(n: int, q: SuccessorQuestion) -> list[str]:
+    lines = [f"{n}. {_question_text(q)}", f"   why: {q.reason}"]
+    lines += [f"   {u}" for u in (q.url, q.successor_url) if u]
+    if q.replaced_url and q.not_replaced_url:
+        lines.append(f"   Replaced: {q.replaced_url}")
+        lines.append(f"   Not replaced: {q.not_replaced_url}")
+    else:
+        lines.append(
+            f"   Answer: kb successors decide {q.doc_id} {q.successor_id} "
+            "--replaced|--not-replaced --as <you>"
+        )
+    return lines
+
+
 def _secret_line(s: SecretItem) -> str:
     return f"- {s.title} (line {s.line}): {s.kind} {s.preview}"
 
@@ -84,6 +110,10 @@ def render_text(digest: Digest) -> str:
         ]
         out += [_secret_line(s) for s in digest.secrets]
         out.append("")
+    if digest.successors:
+        out += [QUESTIONS_INTRO, ""]
+        for n, q in enumerate(digest.successors, 1):
+            out += [*_question_lines(n, q), ""]
     out.append("-- FreshKB")
     return "\n".join(out) + "\n"
 
@@ -107,6 +137,23 @@ def _item_html(item: DigestItem, window: int) -> str:
     return "<li>" + "".join(parts) + "</li>"
 
 
+def _question_html(q: SuccessorQuestion) -> str:
+    def title(text: str, url: str | None) -> str:
+        return f'<a href="{escape(url)}">{escape(text)}</a>' if url else escape(text)
+
+    parts = [
+        f"Is <strong>{title(q.title, q.url)}</strong> replaced by "
+        f"<strong>{title(q.successor_title, q.successor_url)}</strong>?",
+        f'<br><span style="color:#555">{escape(q.reason)}</span>',
+    ]
+    if q.replaced_url and q.not_replaced_url:
+        parts.append(
+            f'<br><a href="{escape(q.replaced_url)}">Replaced</a> &middot; '
+            f'<a href="{escape(q.not_replaced_url)}">Not replaced</a>'
+        )
+    return "<li>" + "".join(parts) + "</li>"
+
+
 def render_html(digest: Digest) -> str:
     window = digest.usage_window_days
     body = [f"<p>Hello {escape(digest.recipient_name or digest.recipient)},</p>"]
@@ -127,6 +174,9 @@ def render_html(digest: Digest) -> str:
         body.append(
             "<ul>" + "".join(f"<li>{escape(_secret_line(s)[2:])}</li>" for s in digest.secrets) + "</ul>"
         )
+    if digest.successors:
+        body.append(f"<p>{escape(QUESTIONS_INTRO)}</p>")
+        body.append("<ol>" + "".join(_question_html(q) for q in digest.successors) + "</ol>")
     body.append("<p>&mdash; FreshKB</p>")
     return '<!doctype html><html><body style="font-family:sans-serif">' + "\n".join(body) + "</body></html>\n"
 
@@ -178,6 +228,11 @@ def render_slack(digest: Digest) -> dict[str, Any]:
             _slack_escape(_secret_line(s)) for s in digest.secrets[:SLACK_MAX_ITEMS]
         )
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    for q in digest.successors[:SLACK_MAX_ITEMS]:
+        lines = [f"*{_slack_escape(_question_text(q))}*", _slack_escape(q.reason)]
+        if q.replaced_url and q.not_replaced_url:
+            lines.append(f"<{q.replaced_url}|Replaced> · <{q.not_replaced_url}|Not replaced>")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
     return {"text": subject_for(digest), "blocks": blocks}
 
 
