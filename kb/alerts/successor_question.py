@@ -10,6 +10,7 @@ class SuccessorQuestion(BaseModel):
     doc_id: str = Field(description="the owner's (older) page")
     title: str
     url: str | None = None
+    breadcrumb: str = Field("", description="'Parent / Child / Title' of the owner's page")
     successor_id: str
     successor_title: str
     successor_url: str | None = None

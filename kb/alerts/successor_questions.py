@@ -54,6 +54,7 @@ def questions_for(
                 doc_id=doc.doc_id,
                 title=doc.title,
                 url=doc.url,
+                breadcrumb=doc.breadcrumb,
                 successor_id=succ.doc_id,
                 successor_title=succ.title,
                 successor_url=succ.url,

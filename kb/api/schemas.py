@@ -4,12 +4,13 @@ responses never carry a document's full text except ``GET /v1/docs/{id}``."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
 
-from kb.answer import Citation, SourceRef
+from kb.answer import Citation
 from kb.config import APISettings
+from kb.lifecycle.view import DocView
 from kb.records import is_blank
 from kb.store.reviews import Review
 
@@ -86,48 +87,14 @@ class FreshnessOut(BaseModel):
     basis_at: datetime | None
 
 
-class DocSummary(BaseModel):
-    doc_id: str
-    title: str
-    url: str | None
-    source: str
-    owner: str | None
-    path: list[str]
-    doc_status: str = Field(description="status from the source or configuration")
-    status: str = Field(description="freshness status")
+class DocSummary(DocView):
+    """A document in ``GET /v1/docs`` and a search hit: ``DocView`` with the freshness detail."""
+
     freshness: FreshnessOut
-    last_reviewed_at: datetime | None
-    last_edited_at: datetime | None
-    due_at: datetime | None
-    overdue_days: int | None
-    successor: SourceRef | None = Field(
-        None,
-        description="the document that replaces this one, when the caller may read it "
-        "(inferred: a guessed newer page on the same topic, with the reason)",
-    )
 
     @classmethod
-    def build(cls, doc: Document, fr: Freshness, successor: Successor | None = None) -> DocSummary:
-        ref = None
-        if successor is not None:
-            s = successor
-            ref = SourceRef(doc_id=s.doc_id, title=s.title, url=s.url, inferred=s.inferred, reason=s.reason)
-        return cls(
-            doc_id=doc.doc_id,
-            title=doc.title,
-            url=doc.url,
-            source=doc.source,
-            owner=doc.owner,
-            path=doc.path,
-            doc_status=doc.status,
-            status=fr.status,
-            freshness=FreshnessOut.model_validate(fr.model_dump()),
-            last_reviewed_at=doc.last_reviewed_at,
-            last_edited_at=doc.last_edited_at,
-            due_at=fr.due_at,
-            overdue_days=fr.overdue_days,
-            successor=ref,
-        )
+    def build(cls, doc: Document, fr: Freshness, successor: Successor | None = None, **extra: Any) -> Self:
+        return cls.of(doc, fr, successor, freshness=FreshnessOut.model_validate(fr.model_dump()), **extra)
 
 
 class SearchHitOut(DocSummary):
@@ -138,8 +105,15 @@ class SearchHitOut(DocSummary):
 
     @classmethod
     def from_hit(cls, hit: SearchHit) -> SearchHitOut:
-        base = DocSummary.build(hit.doc, hit.freshness, hit.successor).model_dump()
-        return cls(**base, rank=hit.rank, relevance=hit.relevance, score=hit.score, snippets=hit.snippets)
+        return cls.build(
+            hit.doc,
+            hit.freshness,
+            hit.successor,
+            rank=hit.rank,
+            relevance=hit.relevance,
+            score=hit.score,
+            snippets=hit.snippets,
+        )
 
 
 class SearchResponse(BaseModel):

@@ -16,8 +16,8 @@ from kb.errors import BadRequest
 from kb.ingest.pipeline import IngestOptions, source_name
 from kb.ingest.removal import INCOMPLETE
 from kb.lifecycle.status_filter import matches_status, unknown_status
-from kb.lifecycle.successors import Successor
-from kb.records import DocRef, IngestReport
+from kb.lifecycle.view import successor_ref
+from kb.records import IngestReport
 from kb.store.alerts import AlertHistory
 from kb.store.reviews import ReviewStore
 from kb.store.tombstones import Tombstones
@@ -146,7 +146,7 @@ def docs(
                     {
                         **d.model_dump(mode="json", exclude={"text"}),
                         "freshness": fresh[d.doc_id].model_dump(mode="json"),
-                        "successor": _successor_json(judged[d.doc_id].successor),
+                        "successor": successor_ref(judged[d.doc_id].successor),
                         "reviews": reviews.history(d.doc_id),
                         "alerts": [a.model_dump(mode="json") for a in alerts.for_doc(d.doc_id)],
                     }
@@ -168,15 +168,6 @@ def docs(
             how = f"inferred: {succ.reason}" if succ.inferred else succ.reason
             typer.echo(f"    successor: {succ.title} ({succ.doc_id}; {how})")
     typer.echo(f"{len(records)} document(s)", err=True)
-
-
-def _successor_json(succ: Successor | None) -> dict[str, Any] | None:
-    """The successor as ``GET /v1/docs`` shows it (``DocRef``), or None."""
-    if succ is None:
-        return None
-    return DocRef(
-        doc_id=succ.doc_id, title=succ.title, url=succ.url, inferred=succ.inferred, reason=succ.reason
-    ).model_dump(mode="json")
 
 
 def _removed(source: str | None, config: Path | None, json: bool) -> None:

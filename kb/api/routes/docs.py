@@ -76,10 +76,10 @@ def list_docs(
     for doc in readable:
         if owner is not None and not same_email(doc.owner, owner):
             continue
-        fr = judged[doc.doc_id].freshness
-        if not matches_status(status, doc, fr):
+        j = judged[doc.doc_id]
+        if not matches_status(status, doc, j.freshness):
             continue
-        out.append(DocSummary.build(doc, fr, judged[doc.doc_id].successor))
+        out.append(DocSummary.build(doc, j.freshness, j.successor))
     return DocList(count=len(out), counts_by_status=dict(Counter(d.status for d in out)), documents=out)
 
 
@@ -87,11 +87,12 @@ def list_docs(
 def get_doc(doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal) -> DocDetail:
     doc = _readable(runtime, principal, doc_id)
     judged = _judged(runtime, principal, [doc])[doc_id]
-    base = DocSummary.build(doc, judged.freshness, judged.successor).model_dump()
     can_read = {d.doc_id for d in runtime.documents.list(with_text=False) if principal.can_read(d.acl)}
     record = visible_record(doc, can_read.__contains__, runtime.settings, keep_text=True)
-    return DocDetail(
-        **base,
+    return DocDetail.build(
+        doc,
+        judged.freshness,
+        judged.successor,
         record=record.model_dump(mode="json"),
         resolution=doc.resolution,
         reviews=ReviewStore(runtime.db).history(doc_id),
