@@ -11,6 +11,9 @@ store's ``ingest`` lease (``kb.store.locks``) from start to end; a second run fa
 the holder. An unchanged re-ingest skips rules, redaction and hashing of the text for documents
 whose raw form (as the ingestor read it, plus a fingerprint of the settings and code that shape
 the stored record) matches what was recorded when the stored record was written.
+
+After a run that added, changed or removed anything, successors are inferred across the whole
+store and stored (``kb.ingest.successors``; ``IngestReport.successors_inferred``).
 """
 
 from __future__ import annotations
