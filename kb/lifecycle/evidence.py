@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from kb.lifecycle.successors import Decision, Successor
 from kb.records import Document
 from kb.store.db import Database
+from kb.store.inferred_successors import SCHEMA as INFERRED_SCHEMA
 from kb.store.inferred_successors import InferredSuccessors
+from kb.store.successor_decisions import SCHEMA as DECISIONS_SCHEMA
 from kb.store.successor_decisions import SuccessorDecisions
 
 
@@ -61,8 +63,15 @@ class SuccessorEvidence:
 
     @staticmethod
     def version(db: Database) -> tuple[int, int]:
-        """Changes whenever a decision is recorded or the inferences are rewritten."""
-        return SuccessorDecisions(db).version(), InferredSuccessors(db).version()
+        """Changes whenever a decision is recorded or the inferences are rewritten (one query on
+        the two tables' primary keys: it runs on every search)."""
+        db.ensure_schema(DECISIONS_SCHEMA)
+        db.ensure_schema(INFERRED_SCHEMA)
+        row = db.execute(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM successor_decisions) AS d, "
+            "(SELECT COALESCE(MAX(id), 0) FROM inferred_successors) AS i"
+        ).fetchone()
+        return int(row["d"]), int(row["i"])
 
     def with_query_time(self, doc_id: str, found: Sequence[Successor]) -> list[Successor]:
         """``doc_id``'s stored inferences and those found among a query's candidates, best first."""
