@@ -37,6 +37,7 @@ from kb.identity import People
 from kb.ingest.chunking import chunk_document, embedding_text
 from kb.ingest.removal import RemovalPlan, check_export, index_metadata, plan_removal
 from kb.ingest.secrets import redact_document
+from kb.ingest.sentences import backfill, sentence_rows, sentence_texts
 from kb.ingest.successors import refresh_inferred
 from kb.lifecycle.rules import resolve
 from kb.records import Chunk, Document, IngestIssue, IngestReport, SecretFinding, Source, SourceBatch
@@ -49,6 +50,7 @@ from kb.store.inferred_successors import InferredSuccessors
 from kb.store.locks import Lease
 from kb.store.raw_hashes import RawEntry, RawHashes
 from kb.store.secrets import SecretFindings
+from kb.store.sentence_vectors import SentenceRow, SentenceVectors
 from kb.store.tombstones import BuriedChunk, Tombstones
 
 Progress = Callable[[int, int], None]
@@ -226,6 +228,7 @@ class Ingester:
         self.identities = ExportIdentities(db)
         self.tombstones = Tombstones(db)
         self.inferred = InferredSuccessors(db)
+        self.sentences = SentenceVectors(db)
         self._readers = {source_name(k): v for k, v in (readers or {}).items()}
         # One embedding call, one Chroma upsert and the commits per group of about this many
         # chunks, across documents.
@@ -285,7 +288,7 @@ class Ingester:
             raise IngestError(
                 f"another ingest is running ({holder.describe()}); wait for it to finish, or for "
                 f"its lock to go stale ({self.settings.ingest.lock_stale_seconds}s without a heartbeat)",
-                subject=str(self.settings.store_path),
+                subject=self.settings.store_target,
             )
         return lease
 
@@ -382,6 +385,18 @@ class Ingester:
         report = run.report
         if report.added or report.updated or report.removed or not self.inferred.version():
             report.successors_inferred = refresh_inferred(self.db, self.documents, self.index, self.clock)
+        self.backfill_sentences()
+
+    def backfill_sentences(self) -> int:
+        """Embed the answerer's sentences of stored chunks that have none (``kb.ingest.sentences``);
+        returns the chunks filled."""
+        return backfill(
+            self.documents,
+            self.sentences,
+            self.settings.model.name,
+            lambda texts: self._embedder().embed(texts),
+            self.group_chunks,
+        )
 
     def reconcile(self) -> set[str]:
         """Drop vectors the store does not know (a killed run's leftovers); return the doc ids
@@ -464,17 +479,21 @@ class Ingester:
         if run.lease is not None and run.lease.lost.is_set():
             raise IngestError(
                 "this run's ingest lock went stale and was taken over by another run; stopping",
-                subject=str(self.settings.store_path),
+                subject=self.settings.store_target,
             )
         chunks = [c for p in group for c in p.chunks]
+        sentences = [(c, sentence_texts(c, p.doc.title)) for p in group for c in p.chunks]
+        # One model call for the chunks and the answerer's sentences in them.
+        texts = [embedding_text(c) for c in chunks] + [t for _, ts in sentences for t in ts]
         try:
-            vectors = self._embedder().embed([embedding_text(c) for c in chunks])
+            vectors = self._embedder().embed(texts)
         except KBError:
             raise
         except Exception as err:
             raise IngestError(f"embedding failed: {err}", subject=self.settings.model.name) from err
+        rows = sentence_rows(sentences, vectors[len(chunks) :])
         self._await_write(run)
-        run.writing = writer.submit(self._write, run, group, chunks, vectors)
+        run.writing = writer.submit(self._write, run, group, chunks, vectors[: len(chunks)], rows)
 
     @staticmethod
     def _await_write(run: _Run) -> None:
@@ -483,7 +502,12 @@ class Ingester:
             writing.result()  # re-raises the write's error
 
     def _write(
-        self, run: _Run, group: list[_Pending], chunks: list[Chunk], vectors: list[list[float]]
+        self,
+        run: _Run,
+        group: list[_Pending],
+        chunks: list[Chunk],
+        vectors: list[list[float]],
+        sentences: list[SentenceRow],
     ) -> None:
         self.index.upsert(chunks, vectors)
         # After reconcile, a document's vectors are its stored chunks plus those just written.
@@ -494,6 +518,9 @@ class Ingester:
             self.findings.replace(p.doc.doc_id, p.item.findings, self.clock.now())
             (run.report.added if p.added else run.report.updated).append(p.doc.doc_id)
         self.raw_hashes.record(p.item.raw_entry() for p in group)
+        # After the commits (a row needs its chunk): a crash in between leaves chunks without
+        # sentence vectors, which the next run's backfill embeds (and answers embed meanwhile).
+        self.sentences.put(self.settings.model.name, sentences)
         run.report.chunks_embedded += len(chunks)
         run.done += len(chunks)
         if run.progress:

@@ -41,7 +41,7 @@ from kb.lifecycle.inference import infer
 from kb.lifecycle.successors import Judged, Relations, Successor, judge, visible_record
 from kb.records import Document, Principal, is_blank
 from kb.search.lexical import LexicalIndex, tokenize
-from kb.search.query_batch import QueryBatcher
+from kb.search.query_batch import QueryBatcher, QueryCache
 from kb.search.ranking import DocScore, Ranked, collapse, rank
 from kb.store.reviews import ReviewStore
 
@@ -127,9 +127,11 @@ class Retriever:
             documents,
             self.settings.exact_max_chunks,
             acl_keys=lambda: self._docmap().acl_keys,
+            float16=self.settings.dense_float16,
         )
-        # Concurrent searches share one model call for their query embeddings.
-        self._queries = QueryBatcher(embedder)
+        # Concurrent searches share one model call for their query embeddings; repeated ones none.
+        model = settings.model
+        self._queries = QueryBatcher(embedder, cache=QueryCache(model.query_cache_size, model.name))
 
     # -- caches -----------------------------------------------------------------------------
     def _title(self, doc_id: str) -> str | None:
@@ -154,6 +156,10 @@ class Retriever:
             return self._map
 
     # -- search -----------------------------------------------------------------------------
+    def embed_query(self, query: str) -> list[float]:
+        """The query's vector as the dense search uses it (cached; batched with concurrent ones)."""
+        return self._queries.embed_query(query)
+
     def search(
         self, query: str, principal: Principal, top_k: int | None = None, now: datetime | None = None
     ) -> SearchResult:
@@ -244,7 +250,7 @@ class Retriever:
         if not self.settings.dense:
             return {}, 0.0
         k = self.settings.candidate_k
-        vector = self._queries.embed_query(query)
+        vector = self.embed_query(query)
         hits = self._vectors.query(vector, k, acl_keys)
         out = {h.chunk_id: h.score for h in hits if h.doc_id in readable}
         missing = min(out.values()) if len(hits) >= k and out else 0.0

@@ -20,7 +20,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
     at        TEXT NOT NULL,
-    user      TEXT NOT NULL,
+    "user"    TEXT NOT NULL,  -- quoted: a reserved word in PostgreSQL
     question  TEXT NOT NULL,
     answer    TEXT NOT NULL,
     doc_ids   TEXT NOT NULL,
@@ -52,8 +52,8 @@ class FeedbackStore:
     def add(self, fb: Feedback) -> Feedback:
         with self.db.transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO feedback (at, user, question, answer, doc_ids, rating, comment) "
-                "VALUES (?,?,?,?,?,?,?)",
+                'INSERT INTO feedback (at, "user", question, answer, doc_ids, rating, comment) '
+                "VALUES (?,?,?,?,?,?,?) RETURNING id",
                 (
                     utc(fb.at).isoformat(),
                     fb.user,
@@ -64,13 +64,14 @@ class FeedbackStore:
                     fb.comment,
                 ),
             )
-        return fb.model_copy(update={"id": cur.lastrowid})
+            new_id = int(cur.fetchone()[0])
+        return fb.model_copy(update={"id": new_id})
 
     def list(
         self, *, rating: Rating | None = None, since: datetime | None = None, limit: int = 500
     ) -> list[Feedback]:
         """Newest first."""
-        sql = "SELECT id, at, user, question, answer, doc_ids, rating, comment FROM feedback WHERE 1=1"
+        sql = 'SELECT id, at, "user", question, answer, doc_ids, rating, comment FROM feedback WHERE 1=1'
         params: list[object] = []
         if rating:
             sql += " AND rating = ?"

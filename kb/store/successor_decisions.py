@@ -46,11 +46,12 @@ class SuccessorDecisions:
         db.ensure_schema(SCHEMA)
 
     def record(self, d: SuccessorDecision) -> None:
-        self.db.execute(
-            "INSERT INTO successor_decisions (doc_id, successor_id, decision, decided_by, decided_at, via) "
-            "VALUES (?,?,?,?,?,?)",
-            (d.doc_id, d.successor_id, d.decision, d.decided_by, utc(d.decided_at).isoformat(), d.via),
-        )
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO successor_decisions "
+                "(doc_id, successor_id, decision, decided_by, decided_at, via) VALUES (?,?,?,?,?,?)",
+                (d.doc_id, d.successor_id, d.decision, d.decided_by, utc(d.decided_at).isoformat(), d.via),
+            )
 
     def latest(self) -> list[SuccessorDecision]:
         """The latest decision on each pair."""

@@ -7,12 +7,13 @@ from time import perf_counter
 from fastapi import APIRouter
 
 from kb.api.deps import AnswererDep, AuditDep, CurrentPrincipal, RuntimeDep
+from kb.api.errors import error_responses
 from kb.api.schemas import AskRequest, AskResponse, check_limits
 
 router = APIRouter(prefix="/v1", tags=["ask"])
 
 
-@router.post("/ask", response_model=AskResponse)
+@router.post("/ask", response_model=AskResponse, responses=error_responses(400, 401, 422, 500, 502, 503))
 def ask(
     body: AskRequest, runtime: RuntimeDep, principal: CurrentPrincipal, audit: AuditDep, answerer: AnswererDep
 ) -> AskResponse:

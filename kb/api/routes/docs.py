@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from kb.api.deps import CurrentPrincipal, RuntimeDep
-from kb.api.errors import InvalidField
+from kb.api.errors import InvalidField, error_responses
 from kb.api.schemas import DocDetail, DocList, DocSummary
 from kb.errors import NotFoundError
 from kb.identity import same_email
@@ -53,7 +53,7 @@ def _readable(runtime: Runtime, principal: Principal, doc_id: str) -> Document:
     return doc
 
 
-@router.get("/docs", response_model=DocList)
+@router.get("/docs", response_model=DocList, responses=error_responses(401, 422, 500, 503))
 def list_docs(
     runtime: RuntimeDep,
     principal: CurrentPrincipal,
@@ -83,7 +83,7 @@ def list_docs(
     return DocList(count=len(out), counts_by_status=dict(Counter(d.status for d in out)), documents=out)
 
 
-@router.get("/docs/{doc_id}", response_model=DocDetail)
+@router.get("/docs/{doc_id}", response_model=DocDetail, responses=error_responses(401, 404, 500, 503))
 def get_doc(doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal) -> DocDetail:
     doc = _readable(runtime, principal, doc_id)
     judged = _judged(runtime, principal, [doc])[doc_id]

@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from kb.api.deps import AuditDep, CurrentPrincipal, RuntimeDep
+from kb.api.errors import error_responses
 from kb.api.schemas import SearchRequest, SearchResponse, check_limits
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
 
-@router.post("/search", response_model=SearchResponse)
+@router.post("/search", response_model=SearchResponse, responses=error_responses(400, 401, 422, 500, 503))
 def search(
     body: SearchRequest, runtime: RuntimeDep, principal: CurrentPrincipal, audit: AuditDep
 ) -> SearchResponse:

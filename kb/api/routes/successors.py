@@ -23,6 +23,7 @@ from kb.alerts.decision_links import DecisionClaim, DecisionLinks
 from kb.alerts.links import LinkExpired
 from kb.alerts.successor_review import SuccessorItem, decide, may_decide, successor_items
 from kb.api.deps import CurrentPrincipal, RuntimeDep
+from kb.api.errors import error_responses
 from kb.api.routes.reviews import _page
 from kb.errors import ConfigError, KBError, NotFoundError, PermissionDenied
 from kb.identity import principal_for_user
@@ -48,7 +49,7 @@ class DecisionRequest(BaseModel):
     decision: Verdict = Field(description="replaced, or not_replaced")
 
 
-@router.get("/successors", response_model=SuccessorList)
+@router.get("/successors", response_model=SuccessorList, responses=error_responses(401, 422, 500, 503))
 def list_successors(
     runtime: RuntimeDep,
     principal: CurrentPrincipal,
@@ -59,7 +60,11 @@ def list_successors(
     return SuccessorList(count=len(items), items=items)
 
 
-@router.post("/docs/{doc_id}/successor", response_model=SuccessorDecision)
+@router.post(
+    "/docs/{doc_id}/successor",
+    response_model=SuccessorDecision,
+    responses=error_responses(400, 401, 403, 404, 422, 500, 503),
+)
 def decide_successor(
     doc_id: str, body: DecisionRequest, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> SuccessorDecision:
