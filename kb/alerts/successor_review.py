@@ -73,7 +73,12 @@ def decide(
     if doc_id == successor_id:
         raise BadRequest("a page cannot replace itself", subject=successor_id)
     doc = _readable(documents, principal, doc_id)
-    _readable(documents, principal, successor_id)
+    try:
+        _readable(documents, principal, successor_id)
+    except NotFoundError:
+        # Named by the field, not the id: the caller typed it, but an error body must not carry
+        # an id the caller may not read (the same answer as for an id that does not exist).
+        raise NotFoundError("no such document", subject="successor_id") from None
     if not may_decide(principal, doc):
         raise PermissionDenied(
             "only the page's owner or an admin may decide what replaces it", subject=doc_id
