@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, Field
 
+from kb.alerts.successor_question import SuccessorQuestion
 from kb.config import Settings
 from kb.identity import People, normalize_email
 from kb.lifecycle.view import DocView
@@ -92,13 +93,16 @@ class Digest(BaseModel):
         default_factory=list, description="documents escalated to the recipient as fallback owner"
     )
     secrets: list[SecretItem] = Field(default_factory=list)
+    successors: list[SuccessorQuestion] = Field(
+        default_factory=list, description='"Is X replaced by Y?" about the recipient\'s pages'
+    )
 
     @property
     def all_items(self) -> list[DigestItem]:
         return [*self.items, *self.escalations]
 
     def is_empty(self) -> bool:
-        return not (self.items or self.escalations or self.secrets)
+        return not (self.items or self.escalations or self.secrets or self.successors)
 
 
 class DigestBatch(BaseModel):

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from kb.alerts.digest import Digest, DigestItem, SecretItem
+from kb.alerts.successor_question import SuccessorQuestion
 
 SLACK_MAX_ITEMS = 20  # Slack allows 50 blocks per message; keep a digest well under it
 
@@ -35,6 +36,10 @@ def subject_for(digest: Digest) -> str:
         parts.append(f"{len(digest.escalations)} escalated")
     if digest.secrets:
         parts.append(_plural(len(digest.secrets), "secret") + " found")
+    if digest.successors:
+        parts.append(_plural(len(digest.successors), "possible replacement") + " to confirm")
+        if not digest.all_items:
+            parts.pop(0)
     return "FreshKB: " + ", ".join(parts)
 
 
@@ -63,6 +68,7 @@ class ItemBlock:
     notes: list[str]  # usage and reviewer, owner, why escalated
     action: str  # the review call to action (a link's text when ``action_url`` is set)
     action_url: str | None
+    more_actions: tuple[tuple[str, str], ...] = ()  # further (text, url) links after the action
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,24 @@ def item_block(item: DigestItem, window: int) -> ItemBlock:
     else:
         action = f"Still accurate? Run: kb review {item.doc_id} --as <you>"
     return ItemBlock(item.title, item.url, status_text(item), item.breadcrumb, notes, action, item.review_url)
+
+
+QUESTIONS_INTRO = "Is your page replaced by a newer one? FreshKB guessed so; your answer is used from now on:"
+
+
+def question_block(q: SuccessorQuestion) -> ItemBlock:
+    """'Is X replaced by Y?' with the reason and the *replaced* / *not replaced* links."""
+    notes = [f"why: {q.reason}"]
+    if q.successor_url:
+        notes.append(f"newer page: {q.successor_url}")
+    title = f"Is '{q.title}' replaced by '{q.successor_title}'?"
+    if q.replaced_url and q.not_replaced_url:
+        more = (("Not replaced", q.not_replaced_url),)
+        return ItemBlock(
+            title, q.url, "possible replacement", q.breadcrumb, notes, "Replaced", q.replaced_url, more
+        )
+    action = f"Answer: kb successors decide {q.doc_id} {q.successor_id} --replaced|--not-replaced --as <you>"
+    return ItemBlock(title, q.url, "possible replacement", q.breadcrumb, notes, action, None)
 
 
 def sections(digest: Digest) -> list[Section]:
@@ -112,6 +136,8 @@ def sections(digest: Digest) -> list[Section]:
                 bullets=[_secret_line(s) for s in digest.secrets],
             )
         )
+    if digest.successors:
+        out.append(Section(QUESTIONS_INTRO, items=[question_block(q) for q in digest.successors]))
     return out
 
 
@@ -125,6 +151,7 @@ def _item_text(n: int, b: ItemBlock) -> list[str]:
         lines.append(f"   {b.url}")
     lines += [f"   {note}" for note in b.notes]
     lines.append(f"   {b.action}: {b.action_url}" if b.action_url else f"   {b.action}")
+    lines += [f"   {text}: {url}" for text, url in b.more_actions]
     return lines
 
 
@@ -150,7 +177,7 @@ def _item_html(b: ItemBlock) -> str:
         f"<strong>{_link_html(b.title, b.url)}</strong> &mdash; {escape(b.status)}",
         f'<span style="color:#555">{escape(b.breadcrumb)}</span>',
         *(escape(note) for note in b.notes),
-        _link_html(b.action, b.action_url),
+        " &middot; ".join(_link_html(t, u) for t, u in ((b.action, b.action_url), *b.more_actions)),
     ]
     return "<li>" + "<br>".join(parts) + "</li>"
 
@@ -177,6 +204,7 @@ def _slack_item(b: ItemBlock) -> str:
         title = f"<{b.url}|{title}>"
     lines = [f"*{title}* — {b.status}", _slack_escape(b.breadcrumb), *(_slack_escape(n) for n in b.notes)]
     lines.append(f"<{b.action_url}|{_slack_escape(b.action)}>" if b.action_url else _slack_escape(b.action))
+    lines += [f"<{url}|{_slack_escape(text)}>" for text, url in b.more_actions]
     return "\n".join(lines)
 
 
@@ -207,6 +235,8 @@ def render_slack(digest: Digest) -> dict[str, Any]:
             "- " + _slack_escape(_secret_line(s)) for s in digest.secrets[:SLACK_MAX_ITEMS]
         )
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    for q in digest.successors[:SLACK_MAX_ITEMS]:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _slack_item(question_block(q))}})
     return {"text": subject_for(digest), "blocks": blocks}
 
 

@@ -36,6 +36,7 @@ COMMAND_MODULES = [
     "kb.cli.search",
     "kb.cli.mcp",
     "kb.cli.migrate",
+    "kb.cli.successors",
 ]
 
 

@@ -16,6 +16,7 @@ from kb.errors import BadRequest
 from kb.ingest.pipeline import IngestOptions, source_name
 from kb.ingest.removal import INCOMPLETE
 from kb.lifecycle.status_filter import matches_status, unknown_status
+from kb.lifecycle.view import successor_ref
 from kb.records import IngestReport
 from kb.store.alerts import AlertHistory
 from kb.store.reviews import ReviewStore
@@ -41,6 +42,8 @@ def print_report(report: IngestReport, what: str = "export") -> None:
     typer.echo(f"{report.source} {what} {report.input} ({report.seconds:.1f}s)")
     for name, n in rows:
         typer.echo(f"  {name:<16}{n:>6}")
+    if report.successors_inferred is not None:
+        typer.echo(f"  inferred successors (whole store): {report.successors_inferred}")
     if report.removal_skipped:
         kept = len(report.removal_held)
         note = report.removal_note or f"part of the {what} could not be read"
@@ -135,7 +138,8 @@ def docs(
             source=source_name(source) if source else None,
             owner=rt.people.resolve(owner) if owner else None,
         )
-        _, fresh, _ = rt.alert_runner().assessments(rt.clock.now())
+        _, judged = rt.alert_runner().judgements(rt.clock.now())
+        fresh = {d: j.freshness for d, j in judged.items()}
         records = [d for d in listed if matches_status(status, d, fresh[d.doc_id])]
         if json:
             reviews, alerts = ReviewStore(rt.db), AlertHistory(rt.db)
@@ -144,6 +148,7 @@ def docs(
                     {
                         **d.model_dump(mode="json", exclude={"text"}),
                         "freshness": fresh[d.doc_id].model_dump(mode="json"),
+                        "successor": successor_ref(judged[d.doc_id].successor),
                         "reviews": reviews.history(d.doc_id),
                         "alerts": [a.model_dump(mode="json") for a in alerts.for_doc(d.doc_id)],
                     }
@@ -161,6 +166,9 @@ def docs(
         )
         for fieldname, why in sorted(d.resolution.items()):
             typer.echo(f"    {fieldname}: {why}")
+        if (succ := judged[d.doc_id].successor) is not None:
+            how = f"inferred: {succ.reason}" if succ.inferred else succ.reason
+            typer.echo(f"    successor: {succ.title} ({succ.doc_id}; {how})")
     typer.echo(f"{len(records)} document(s)", err=True)
 
 

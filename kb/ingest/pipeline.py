@@ -11,6 +11,9 @@ store's ``ingest`` lease (``kb.store.locks``) from start to end; a second run fa
 the holder. An unchanged re-ingest skips rules, redaction and hashing of the text for documents
 whose raw form (as the ingestor read it, plus a fingerprint of the settings and code that shape
 the stored record) matches what was recorded when the stored record was written.
+
+After a run that added, changed or removed anything, successors are inferred across the whole
+store and stored (``kb.ingest.successors``; ``IngestReport.successors_inferred``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from kb.ingest.chunking import chunk_document, embedding_text
 from kb.ingest.removal import RemovalPlan, check_export, index_metadata, plan_removal
 from kb.ingest.secrets import redact_document
 from kb.ingest.sentences import backfill, sentence_rows, sentence_texts
+from kb.ingest.successors import refresh_inferred
 from kb.lifecycle.rules import resolve
 from kb.records import Chunk, Document, IngestIssue, IngestReport, SecretFinding, Source, SourceBatch
 from kb.search.embedding import Embedder
@@ -42,6 +46,7 @@ from kb.search.index import VectorIndex, acl_key
 from kb.store.db import Database
 from kb.store.documents import DocumentStore
 from kb.store.export_ids import ExportIdentities
+from kb.store.inferred_successors import InferredSuccessors
 from kb.store.locks import Lease
 from kb.store.raw_hashes import RawEntry, RawHashes
 from kb.store.secrets import SecretFindings
@@ -222,6 +227,7 @@ class Ingester:
         self.raw_hashes = RawHashes(db)
         self.identities = ExportIdentities(db)
         self.tombstones = Tombstones(db)
+        self.inferred = InferredSuccessors(db)
         self.sentences = SentenceVectors(db)
         self._readers = {source_name(k): v for k, v in (readers or {}).items()}
         # One embedding call, one Chroma upsert and the commits per group of about this many
@@ -376,6 +382,9 @@ class Ingester:
         self._report_removal(plan, run.report)
         recorded = set() if run.options.replace_identity else self.identities.get(src)
         self.identities.record(src, recorded | set(batch.identity))
+        report = run.report
+        if report.added or report.updated or report.removed or not self.inferred.version():
+            report.successors_inferred = refresh_inferred(self.db, self.documents, self.index, self.clock)
         self.backfill_sentences()
 
     def backfill_sentences(self) -> int:

@@ -35,9 +35,10 @@ from pydantic import BaseModel, Field
 from kb.clock import Clock, utc
 from kb.config import RetrievalSettings, Settings
 from kb.errors import BadRequest, ConfigError
+from kb.lifecycle.evidence import SuccessorEvidence
 from kb.lifecycle.freshness import LIFECYCLE, Freshness
 from kb.lifecycle.inference import infer
-from kb.lifecycle.successors import Decision, Judged, Relations, Successor, judge, visible_record
+from kb.lifecycle.successors import Judged, Relations, Successor, judge, visible_record
 from kb.records import Document, Principal, is_blank
 from kb.search.lexical import LexicalIndex, tokenize
 from kb.search.query_batch import QueryBatcher, QueryCache
@@ -115,6 +116,7 @@ class Retriever:
         self.clock = clock
         self._reviews = reviews
         self._map: _DocMap | None = None
+        self._evidence: tuple[tuple[int, int, int], SuccessorEvidence] | None = None
         self._lock = threading.Lock()
         self._lexical = LexicalIndex(documents, self._title)
         from kb.search.dense import DenseIndex  # (numpy only; Chroma is opened on first query)
@@ -187,9 +189,20 @@ class Retriever:
         ]
 
         reviews = self._reviews.latest_all()
+        evidence = self._successor_evidence(dm)
         inferred = self._inferred(docs[:INFER_CANDIDATES], dm) if self.settings.freshness else {}
         judged = {
-            d.doc_id: self._judge(d.doc_id, dm, readable, reviews, now, inferred.get(d.doc_id, []))
+            d.doc_id: self._judge(
+                d.doc_id,
+                dm,
+                readable,
+                reviews,
+                now,
+                evidence,
+                evidence.with_query_time(d.doc_id, inferred.get(d.doc_id, []))
+                if self.settings.freshness
+                else [],
+            )
             for d in docs
         }
         fresh = {d: j.freshness for d, j in judged.items()}
@@ -250,6 +263,7 @@ class Retriever:
         readable: AbstractSet[str],
         reviews: dict[str, datetime],
         now: datetime,
+        evidence: SuccessorEvidence,
         inferred: list[Successor],
     ) -> Judged:
         """Freshness and successor for this reader: only a *readable* document may demote
@@ -261,7 +275,7 @@ class Retriever:
             relations=dm.relations,
             readable=readable.__contains__,
             reviewed_at=reviews.get(doc_id),
-            decisions=self._decisions(doc_id),
+            decisions=evidence.decisions_for(doc_id),
             inferred=inferred,
         )
 
@@ -272,8 +286,18 @@ class Retriever:
         vectors = self._vectors.doc_vectors(ids) if self.settings.dense else {}
         return infer([dm.docs[i] for i in ids], vectors, tokenize)
 
-    def _decisions(self, doc_id: str) -> list[Decision]:
-        return []
+    def _successor_evidence(self, dm: _DocMap) -> SuccessorEvidence:
+        """Owners' decisions and the successors inferred at ingest, reloaded only when either
+        table or the documents change (two indexed MAX(id) reads per search)."""
+        db = self._reviews.db
+        version = (dm.generation, *SuccessorEvidence.version(db))
+        cached = self._evidence
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        evidence = SuccessorEvidence.load(db, dm.docs)
+        with self._lock:
+            self._evidence = (version, evidence)
+        return evidence
 
     def _hit(self, r: Ranked, dm: _DocMap, readable: AbstractSet[str], judged: Judged) -> SearchHit:
         doc = dm.docs[r.doc_id]

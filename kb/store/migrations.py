@@ -8,8 +8,9 @@ two processes starting together do not both migrate), every version the store la
    EXISTS``, so a store created before migrations existed (no ``schema_migrations`` table) is
    adopted as version 1 without touching its rows;
 2. ``documents.markers``, filled from the stored texts, for stores older than that column;
-3. to 9. one per table added since (export identities, tombstones, used review links, pull
-   state, feedback, document changes, sentence vectors), again ``IF NOT EXISTS``: a store
+3. to 11. one per table added since (export identities, tombstones, used review links, pull
+   state, feedback, document changes, sentence vectors, inferred successors, successor
+   decisions), again ``IF NOT EXISTS``: a store
    created by the 2026-12-03 code, which has them but no ``schema_migrations``, is adopted.
 
 A store whose newest version is above ``LATEST`` was written by a newer FreshKB: opening it is an
@@ -43,6 +44,7 @@ from kb.store import (
     documents,
     export_ids,
     feedback,
+    inferred_successors,
     locks,
     pull_state,
     raw_hashes,
@@ -50,6 +52,7 @@ from kb.store import (
     reviews,
     secrets,
     sentence_vectors,
+    successor_decisions,
     tombstones,
 )
 from kb.store.db import Database, register_migrations, split_statements
@@ -119,6 +122,8 @@ MIGRATIONS = [
     Migration(7, "feedback", (feedback.SCHEMA,)),
     Migration(8, "changes", (documents.CHANGES_SCHEMA,)),
     Migration(9, "sentence_vectors", (sentence_vectors.SCHEMA,)),
+    Migration(10, "inferred_successors", (inferred_successors.SCHEMA,)),
+    Migration(11, "successor_decisions", (successor_decisions.SCHEMA,)),
 ]
 LATEST = MIGRATIONS[-1].version
 SCRIPTS = tuple(script for m in MIGRATIONS for script in m.scripts)

@@ -17,8 +17,9 @@ from kb.api.errors import InvalidField, error_responses
 from kb.api.schemas import DocDetail, DocList, DocSummary
 from kb.errors import NotFoundError
 from kb.identity import same_email
+from kb.lifecycle.evidence import SuccessorEvidence
 from kb.lifecycle.status_filter import matches_status, unknown_status
-from kb.lifecycle.successors import Judged, Relations, Successor, judge_all, visible_record
+from kb.lifecycle.successors import Judged, Relations, judge_all, visible_record
 from kb.records import Document, Principal
 from kb.runtime import Runtime
 from kb.store.alerts import AlertHistory
@@ -32,6 +33,7 @@ def _judged(runtime: Runtime, principal: Principal, docs: list[Document]) -> dic
     successor the caller cannot read does not exist for them."""
     everything = runtime.documents.list(with_text=False)  # text = the marker excerpt
     readable = {d.doc_id for d in everything if principal.can_read(d.acl)}
+    evidence = SuccessorEvidence.load(runtime.db, {d.doc_id: d for d in everything})
     return judge_all(
         docs,
         runtime.clock.now(),
@@ -39,17 +41,9 @@ def _judged(runtime: Runtime, principal: Principal, docs: list[Document]) -> dic
         relations=Relations.of(d for d in everything if d.doc_id in readable),
         readable=readable.__contains__,
         reviewed=ReviewStore(runtime.db).latest_all(),
-        decisions=_decisions(runtime),
-        inferred=_inferred(runtime),
+        decisions=evidence.decisions,
+        inferred=evidence.inferred,
     )
-
-
-def _decisions(runtime: Runtime) -> list[Any]:
-    return []
-
-
-def _inferred(runtime: Runtime) -> dict[str, list[Successor]]:
-    return {}
 
 
 def _readable(runtime: Runtime, principal: Principal, doc_id: str) -> Document:

@@ -9,8 +9,9 @@ the app, enumerated from the app itself (a route this file does not exercise fai
 name), is called as every user, and every body is scanned for the id, the title and a marker word
 of each document that user may not read; counts must equal what the user may read.
 
-Owner decisions and stored inferred successors do not exist yet on this branch (the docs route's
-``_decisions`` / ``_inferred`` are empty); when they land, add them to ``CORPUS``.
+The inferred successor is also stored at ingest (``inferred_successors``), and an admin's
+decision names a restricted page as a public page's successor (3 is replaced by 4); the successor
+routes and the one-click decision links are scanned like the others.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -33,6 +34,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute, Mount, Route
 
+from kb.alerts.decision_links import DecisionLinks
 from kb.alerts.links import ReviewLinks
 from kb.api.app import create_app
 from kb.api.slack import NOT_LINKED
@@ -42,6 +44,8 @@ from kb.config import Settings, TokenEntry, settings_from_dict
 from kb.lifecycle.status_filter import STATUS_FILTERS
 from kb.records import Document, Principal, SourceBatch
 from kb.runtime import Runtime
+from kb.store.inferred_successors import InferredSuccessors
+from kb.store.successor_decisions import SuccessorDecision, SuccessorDecisions
 from tests.kb.api.live import serve
 from tests.kb.api.slack_server import BOT_TOKEN, slack_app
 
@@ -191,6 +195,16 @@ def app_client(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[t
         rt = Runtime(settings, embedder=embedder, clock=FixedClock(NOW))
         report = rt.ingester().with_readers({"notion": _Reader}).ingest("notion", Path("corpus"))
         assert sorted(report.added) == sorted(d.doc_id for d in CORPUS), report
+        assert (_id(7), _id(8)) in {(p.doc_id, p.successor_id) for p in InferredSuccessors(rt.db).all()}
+        SuccessorDecisions(rt.db).record(
+            SuccessorDecision(
+                doc_id=_id(3),
+                successor_id=_id(4),
+                decision="replaced",
+                decided_by="root@acme.test",
+                decided_at=NOW,
+            )
+        )
         with TestClient(create_app(rt)) as client:
             yield rt, client
         rt.close()
@@ -271,6 +285,63 @@ def _review_confirm(c: TestClient, u: User) -> list[httpx.Response]:
     return [c.post("/v1/review", params={"token": t}) for t in _links(u)]
 
 
+def _successors(c: TestClient, u: User) -> list[httpx.Response]:
+    out = [c.get("/v1/successors", params={"pending": p}, headers=_h(u)) for p in ("false", "true")]
+    for resp in out:
+        body = resp.json()
+        assert resp.status_code == 200 and body["count"] == len(body["items"])
+    return out
+
+
+def _decide(c: TestClient, u: User) -> list[httpx.Response]:
+    """Unreadable pages (either side) answer as missing ones; readable pairs get 400/403/404 or,
+    for the owner or an admin, a "not replaced" that changes nothing the other tests rely on."""
+    path = "/v1/docs/{}/successor"
+    readable = _readable(u)
+    for doc_id in _unreadable(u):
+        _same_as_missing(c, u, "POST", path, doc_id, json={"successor_id": _id(5), "decision": "replaced"})
+        for d in readable:
+            got = c.post(
+                path.format(d.doc_id), json={"successor_id": doc_id, "decision": "replaced"}, headers=_h(u)
+            )
+            missing = c.post(
+                path.format(d.doc_id), json={"successor_id": MISSING, "decision": "replaced"}, headers=_h(u)
+            )
+            assert got.status_code == missing.status_code == 404 and got.text == missing.text, got.text
+    out = [
+        c.post(path.format(d.doc_id), json={"successor_id": d.doc_id, "decision": "replaced"}, headers=_h(u))
+        for d in readable
+    ]
+    if {_id(5), _id(1)} <= {d.doc_id for d in readable}:
+        out.append(
+            c.post(
+                path.format(_id(5)), json={"successor_id": _id(1), "decision": "not_replaced"}, headers=_h(u)
+            )
+        )
+    return out
+
+
+def _decision_links(u: User) -> list[str]:
+    """Decision links signed for ``u`` about each page ``u`` owns and every other page (readable
+    or not); "not replaced" only, so following them changes nothing the other tests rely on."""
+    links = DecisionLinks(Settings())
+    return [
+        links.sign_decision(d.doc_id, other.doc_id, "not_replaced", u.email, NOW + timedelta(days=7))
+        for d in CORPUS
+        if d.owner == u.email
+        for other in CORPUS
+        if other.doc_id != d.doc_id
+    ]
+
+
+def _decision_page(c: TestClient, u: User) -> list[httpx.Response]:
+    return [c.get("/v1/successor-decision", params={"token": t}) for t in _decision_links(u)]
+
+
+def _decision_confirm(c: TestClient, u: User) -> list[httpx.Response]:
+    return [c.post("/v1/successor-decision", params={"token": t}) for t in _decision_links(u)]
+
+
 def _feedback(c: TestClient, u: User) -> list[httpx.Response]:
     resp = c.post(
         "/v1/feedback",
@@ -338,6 +409,10 @@ EXERCISE: dict[tuple[str, str], Call] = {
     ("GET", "/v1/review"): _review_page,
     ("POST", "/v1/review"): _review_confirm,
     ("POST", "/v1/feedback"): _feedback,
+    ("GET", "/v1/successors"): _successors,
+    ("POST", "/v1/docs/{doc_id}/successor"): _decide,
+    ("GET", "/v1/successor-decision"): _decision_page,
+    ("POST", "/v1/successor-decision"): _decision_confirm,
     ("POST", "/v1/slack/events"): _slack,
     ("GET", "/metrics"): _get("/metrics", auth=True),
     ("GET", "/healthz"): _get("/healthz"),

@@ -139,6 +139,7 @@ def _authed(url: str, ok: dict[str, Any], bad: list[dict[str, Any]], token: str 
 
 
 _NOT_JSON = {"content": b"{", "headers": {"Content-Type": "application/json"}}
+_DECIDE = {"successor_id": "notion:" + "b" * 32, "decision": "not_replaced"}
 REQUESTS: dict[tuple[str, str], list[Req]] = {
     ("get", "/healthz"): [Req("/healthz")],
     ("get", "/readyz"): [Req("/readyz")],
@@ -170,6 +171,14 @@ REQUESTS: dict[tuple[str, str], list[Req]] = {
         *_authed(f"/v1/docs/{DOC}/review", {"json": {"note": "n" * 3000}}, [], token=BOB),
         *_authed(f"/v1/docs/{DOC}/review", {"json": {"note": "ok"}}, [], token=BOB),
         *_authed("/v1/docs/notion:nope/review", {}, []),
+    ],
+    ("get", "/v1/successors"): _authed("/v1/successors", {}, [{"params": {"pending": "bogus"}}]),
+    ("post", "/v1/docs/{doc_id}/successor"): [
+        # ann owns neither page: 403; bob owns DOC: a page cannot replace itself (400), then 200
+        *_authed(f"/v1/docs/{DOC}/successor", {"json": _DECIDE}, [_NOT_JSON, {"json": {"x": 1}}]),
+        *_authed(f"/v1/docs/{DOC}/successor", {"json": {**_DECIDE, "successor_id": DOC}}, [], token=BOB),
+        *_authed(f"/v1/docs/{DOC}/successor", {"json": _DECIDE}, [], token=BOB),
+        *_authed("/v1/docs/notion:nope/successor", {"json": _DECIDE}, []),
     ],
     ("post", "/v1/feedback"): _authed(
         "/v1/feedback",
