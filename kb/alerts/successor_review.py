@@ -70,15 +70,15 @@ def decide(
     via: str = "api",
 ) -> SuccessorDecision:
     """Record ``principal``'s answer to "Is ``doc_id`` replaced by ``successor_id``?"."""
-    if doc_id == successor_id:
-        raise BadRequest("a page cannot replace itself", subject=successor_id)
-    doc = _readable(documents, principal, doc_id)
+    doc = _readable(documents, principal, doc_id)  # first: an unreadable page answers as a missing one
     try:
         _readable(documents, principal, successor_id)
     except NotFoundError:
         # Named by the field, not the id: the caller typed it, but an error body must not carry
         # an id the caller may not read (the same answer as for an id that does not exist).
         raise NotFoundError("no such document", subject="successor_id") from None
+    if doc_id == successor_id:
+        raise BadRequest("a page cannot replace itself", subject="successor_id")
     if not may_decide(principal, doc):
         raise PermissionDenied(
             "only the page's owner or an admin may decide what replaces it", subject=doc_id
