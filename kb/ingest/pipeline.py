@@ -32,6 +32,7 @@ from kb.config import Settings
 from kb.errors import IngestError, KBError
 from kb.identity import People
 from kb.ingest.chunking import chunk_document, embedding_text
+from kb.ingest.duplicates import Text, find_near_duplicates
 from kb.ingest.removal import RemovalPlan, check_export, index_metadata, plan_removal
 from kb.ingest.secrets import redact_document
 from kb.lifecycle.rules import resolve
@@ -40,6 +41,7 @@ from kb.search.embedding import Embedder
 from kb.search.index import VectorIndex, acl_key
 from kb.store.db import Database
 from kb.store.documents import DocumentStore
+from kb.store.duplicates import NearDuplicates
 from kb.store.export_ids import ExportIdentities
 from kb.store.locks import Lease
 from kb.store.raw_hashes import RawEntry, RawHashes
@@ -220,6 +222,7 @@ class Ingester:
         self.raw_hashes = RawHashes(db)
         self.identities = ExportIdentities(db)
         self.tombstones = Tombstones(db)
+        self.duplicates = NearDuplicates(db)
         self._readers = {source_name(k): v for k, v in (readers or {}).items()}
         # One embedding call, one Chroma upsert and the commits per group of about this many
         # chunks, across documents.
@@ -373,6 +376,15 @@ class Ingester:
         self._report_removal(plan, run.report)
         recorded = set() if run.options.replace_identity else self.identities.get(src)
         self.identities.record(src, recorded | set(batch.identity))
+        self.find_duplicates()
+
+    def find_duplicates(self) -> None:
+        """Recompute the near-duplicate pairs over every stored document (``kb.ingest.duplicates``)."""
+        if not self.settings.duplicates.enabled:
+            self.duplicates.replace([])
+            return
+        texts = (Text(d.doc_id, d.source, d.title, d.text) for d in self.documents.list(with_text=True))
+        self.duplicates.replace(find_near_duplicates(texts, self.settings.duplicates), self.clock.now())
 
     def reconcile(self) -> set[str]:
         """Drop vectors the store does not know (a killed run's leftovers); return the doc ids
@@ -543,6 +555,7 @@ class Ingester:
             self.index.upsert(chunks, [v for v in vectors if v is not None])
             self.documents.upsert(tomb.doc, [c.model_copy(update={"metadata": {}}) for c in chunks])
             self.tombstones.forget([doc_id])
+            self.find_duplicates()
             return tomb.doc
         finally:
             lease.release()
