@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_v
 from kb.answer import Citation, SourceRef
 from kb.config import APISettings
 from kb.records import is_blank
+from kb.search.duplicates import Copy
 from kb.store.reviews import Review
 
 if TYPE_CHECKING:
@@ -125,6 +126,11 @@ class SearchHitOut(DocSummary):
     score: float
     snippets: list[str]
     successor: SourceRef | None
+    also_in: list[Copy] = Field(
+        default_factory=list,
+        description="copies of this page in other sources that the caller may read (near-duplicates "
+        "found at ingest); a copy ranked lower is not listed as a separate result",
+    )
 
     @classmethod
     def from_hit(cls, hit: SearchHit) -> SearchHitOut:
@@ -142,6 +148,7 @@ class SearchHitOut(DocSummary):
             score=hit.score,
             snippets=hit.snippets,
             successor=successor,
+            also_in=hit.also_in,
         )
 
 
@@ -182,6 +189,10 @@ class DocDetail(DocSummary):
     resolution: dict[str, str]
     successor: SourceRef | None
     reviews: list[Review]
+    near_duplicates: list[Copy] = Field(
+        default_factory=list,
+        description="copies of this page in other sources that the caller may read, most similar first",
+    )
     alerts: list[dict[str, Any]] = Field(
         default_factory=list, description="staleness alerts sent about the document, newest first"
     )

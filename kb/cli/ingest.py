@@ -17,7 +17,9 @@ from kb.ingest.pipeline import IngestOptions, source_name
 from kb.ingest.removal import INCOMPLETE
 from kb.lifecycle.status_filter import matches_status, unknown_status
 from kb.records import IngestReport
+from kb.search.duplicates import copies
 from kb.store.alerts import AlertHistory
+from kb.store.duplicates import NearDuplicates
 from kb.store.reviews import ReviewStore
 from kb.store.tombstones import Tombstones
 
@@ -135,6 +137,9 @@ def docs(
         )
         _, fresh, _ = rt.alert_runner().assessments(rt.clock.now())
         records = [d for d in listed if matches_status(status, d, fresh[d.doc_id])]
+        everything = {d.doc_id: d for d in rt.documents.list()}
+        partners = NearDuplicates(rt.db).partners()
+        dups = {d.doc_id: copies(d.doc_id, partners, set(everything), everything) for d in records}
         if json:
             reviews, alerts = ReviewStore(rt.db), AlertHistory(rt.db)
             emit_json(
@@ -143,6 +148,7 @@ def docs(
                         **d.model_dump(mode="json", exclude={"text"}),
                         "freshness": fresh[d.doc_id].model_dump(mode="json"),
                         "reviews": reviews.history(d.doc_id),
+                        "near_duplicates": [c.model_dump(mode="json") for c in dups[d.doc_id]],
                         "alerts": [a.model_dump(mode="json") for a in alerts.for_doc(d.doc_id)],
                     }
                     for d in records
@@ -159,6 +165,11 @@ def docs(
         )
         for fieldname, why in sorted(d.resolution.items()):
             typer.echo(f"    {fieldname}: {why}")
+        for c in dups[d.doc_id]:
+            typer.echo(
+                f"    near-duplicate: {c.doc_id} in {c.source_label} '{c.title}' "
+                f"(similarity {c.similarity:.2f})"
+            )
     typer.echo(f"{len(records)} document(s)", err=True)
 
 

@@ -22,7 +22,9 @@ from kb.lifecycle.status_filter import matches_status, unknown_status
 from kb.lifecycle.successors import Judged, Relations, Successor, judge_all, visible_record
 from kb.records import Document, Principal
 from kb.runtime import Runtime
+from kb.search.duplicates import copies
 from kb.store.alerts import AlertHistory
+from kb.store.duplicates import NearDuplicates
 from kb.store.reviews import ReviewStore
 
 router = APIRouter(prefix="/v1", tags=["docs"])
@@ -101,14 +103,17 @@ def get_doc(doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal) -> Do
             doc_id=succ.doc_id, title=succ.title, url=succ.url, inferred=succ.inferred, reason=succ.reason
         )
     base = DocSummary.build(doc, judged.freshness).model_dump()
-    can_read = {d.doc_id for d in runtime.documents.list(with_text=False) if principal.can_read(d.acl)}
+    everything = {d.doc_id: d for d in runtime.documents.list(with_text=False)}
+    can_read = {i for i, d in everything.items() if principal.can_read(d.acl)}
     record = visible_record(doc, can_read.__contains__, runtime.settings, keep_text=True)
+    partners = {doc_id: NearDuplicates(runtime.db).of(doc_id)}
     return DocDetail(
         **base,
         record=record.model_dump(mode="json"),
         resolution=doc.resolution,
         successor=successor,
         reviews=ReviewStore(runtime.db).history(doc_id),
+        near_duplicates=copies(doc_id, partners, can_read, everything),
         alerts=_alert_history(runtime, doc_id),
     )
 
