@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "kb.cli.audit",
     "kb.cli.search",
     "kb.cli.mcp",
+    "kb.cli.report",
 ]
 
 
