@@ -48,6 +48,7 @@ ERROR_CODES: dict[str, tuple[int, ...]] = {
     "metrics": (401, 500),
     "feedback": (400, 401, 422, 500, 503),
     "slack": (400, 401, 404, 422, 500, 503),
+    "report": (401, 403, 500, 503),
 }
 
 
