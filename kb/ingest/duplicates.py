@@ -57,6 +57,12 @@ def shingles(text: str, k: int = SHINGLE_WORDS) -> set[str]:
     return {" ".join(words[i : i + k]) for i in range(len(words) - k + 1)}
 
 
+def _hash32(shingle: str) -> int:
+    """Python's string hash cut to 32 bits: signatures live only within one run, so its per-process
+    salt does not matter, and it is 3x cheaper than datasketch's default sha1."""
+    return hash(shingle) & 0xFFFFFFFF
+
+
 def jaccard(a: set[str], b: set[str]) -> float:
     union = len(a | b)
     return len(a & b) / union if union else 0.0
@@ -76,9 +82,10 @@ def find_near_duplicates(docs: Iterable[Text], settings: DuplicatesSettings) -> 
         return []
     lsh = MinHashLSH(threshold=max(0.05, settings.threshold - CANDIDATE_MARGIN), num_perm=settings.num_perm)
     hashes: dict[str, MinHash] = {}
+    template = MinHash(num_perm=settings.num_perm, hashfunc=_hash32)
     for doc_id, s in sets.items():
-        m = MinHash(num_perm=settings.num_perm)
-        m.update_batch([w.encode() for w in s])
+        m = MinHash(num_perm=settings.num_perm, hashfunc=_hash32, permutations=template.permutations, scheme=template.scheme)
+        m.update_batch(list(s))
         hashes[doc_id] = m
         lsh.insert(doc_id, m)
     found: dict[tuple[str, str], float] = {}
