@@ -14,12 +14,15 @@ evals/corpora/gds-way, which renders the same 154 pages as a Notion and a Drive 
   deleted path); the nearest unrelated pages ("How to secure a service" / "How to operate
   services") score 0.46. The example's two onboarding checklists (the Drive copy still says
   LastPass, the Notion page 1Password) score 0.54, every other example pair at most 0.07.
-- mean chunk embeddings: the example checklist pair scores cosine 0.95, but so do different pages
-  on one topic (the example's "Billing FAQ" and "Billing Migration Q4 2026" 0.88; see the
-  measurement in docs/near-duplicates.md): cosine says "same topic", not "same page".
+- the stored embeddings (each document's mean chunk vector, cosine): the true gds-way pairs score
+  0.857 and up, and at that threshold 118 other cross-source pairs come along (MinHash at 0.5:
+  60), among them pages on one subject with no title in common ("Alerting" / "How to manage
+  alerts" 0.87): cosine says "same topic", a copy is "same words". Vectors also exist only after
+  embedding, and are not in memory for a store served from a Chroma server above
+  ``retrieval.exact_max_chunks``.
 
-Cost: 0.4 s for the 308 gds-way documents on one core (shingling and 128 permutations), run once
-per ingest over every stored document.
+Cost: 0.45 s of CPU for the 308 gds-way documents (shingling, 128 permutations, exact Jaccard of
+the LSH candidates), run once per ingest over every stored document.
 """
 
 from __future__ import annotations
@@ -84,7 +87,12 @@ def find_near_duplicates(docs: Iterable[Text], settings: DuplicatesSettings) -> 
     hashes: dict[str, MinHash] = {}
     template = MinHash(num_perm=settings.num_perm, hashfunc=_hash32)
     for doc_id, s in sets.items():
-        m = MinHash(num_perm=settings.num_perm, hashfunc=_hash32, permutations=template.permutations, scheme=template.scheme)
+        m = MinHash(
+            num_perm=settings.num_perm,
+            hashfunc=_hash32,
+            permutations=template.permutations,
+            scheme=template.scheme,
+        )
         m.update_batch(list(s))
         hashes[doc_id] = m
         lsh.insert(doc_id, m)
