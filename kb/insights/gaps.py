@@ -72,9 +72,9 @@ def gap_clusters(
     the reader of the report may see; ``search_owners(question)``: owners of what a search finds."""
     if not questions:
         return []
-    vectors = np.asarray(embed([q.question for q in questions]), dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    vectors = vectors / np.where(norms == 0, 1, norms)
+    raw = np.asarray(embed([q.question for q in questions]), dtype=np.float64)
+    norms = np.linalg.norm(raw, axis=1, keepdims=True)
+    vectors = raw / np.where(norms == 0, 1, norms)
     out = []
     for group in cluster(vectors, similarity):
         members = [questions[i] for i in group]
