@@ -193,8 +193,12 @@ class Retriever:
         fresh = {d: j.freshness for d, j in judged.items()}
         successors = {d: [j.successor.doc_id] for d, j in judged.items() if j.successor is not None}
         ordered = rank(docs, {d: f.weight for d, f in fresh.items()}, self.settings, len(docs), successors)
-        # Copies of one page in two sources: one result, "also in" the other (kb.search.duplicates).
-        ordered, also = fold(ordered, self._copies.partners(d.doc_id for d in docs), readable, dm.docs)
+        # Copies of one page in two sources: one result, "also in" the other (kb.search.duplicates);
+        # the most current copy stands for them, so baselines without freshness stay plain.
+        also: dict[str, list[Copy]] = {}
+        if self.settings.freshness:
+            pairs = self._copies.partners(d.doc_id for d in docs)
+            ordered, also = fold(ordered, pairs, readable, dm.docs, {d: f.status for d, f in fresh.items()})
         ranked = ordered[:top_k]
         hits = [self._hit(r, dm, readable, judged[r.doc_id], also.get(r.doc_id, [])) for r in ranked]
         on_topic = [h for h, r in zip(hits, ranked, strict=True) if r.on_topic]

@@ -15,6 +15,9 @@ DOCS = {
 PARTNERS = {"notion:a": {"gdrive:1a": 0.8}, "gdrive:1a": {"notion:a": 0.8}}
 
 
+STATUS = {"notion:a": "fresh", "gdrive:1a": "overdue", "notion:b": "fresh"}
+
+
 def ranked(*items: tuple[str, float]) -> list[Ranked]:
     return [
         Ranked(
@@ -26,7 +29,7 @@ def ranked(*items: tuple[str, float]) -> list[Ranked]:
 
 def test_the_copy_ranked_lower_is_folded_into_also_in() -> None:
     kept, also = fold(
-        ranked(("notion:a", 1.0), ("notion:b", 1.0), ("gdrive:1a", 0.4)), PARTNERS, set(DOCS), DOCS
+        ranked(("notion:a", 1.0), ("notion:b", 1.0), ("gdrive:1a", 0.4)), PARTNERS, set(DOCS), DOCS, STATUS
     )
     assert [(r.doc_id, r.rank) for r in kept] == [("notion:a", 1), ("notion:b", 2)]
     [copy] = also["notion:a"]
@@ -40,27 +43,33 @@ def test_the_copy_ranked_lower_is_folded_into_also_in() -> None:
     assert "notion:b" not in also
 
 
-def test_a_more_current_copy_is_never_hidden_behind_a_stale_one() -> None:
-    kept, also = fold(ranked(("gdrive:1a", 0.3), ("notion:a", 1.0)), PARTNERS, set(DOCS), DOCS)
-    assert [(r.doc_id, r.rank) for r in kept] == [("gdrive:1a", 1), ("notion:a", 2)]
-    assert [c.doc_id for c in also["gdrive:1a"]] == ["notion:a"]
+def test_the_most_current_copy_takes_the_place_of_a_stale_one_ranked_first() -> None:
+    # The stale Drive copy matched best and even weighs more (an edit-based weight): the group
+    # keeps its first place, shown as the fresh Notion page, with the Drive copy folded into it.
+    items = ranked(("gdrive:1a", 0.9), ("notion:b", 1.0), ("notion:a", 0.8))
+    kept, also = fold(items, PARTNERS, set(DOCS), DOCS, STATUS)
+    assert [(r.doc_id, r.rank) for r in kept] == [("notion:a", 1), ("notion:b", 2)]
     assert [c.doc_id for c in also["notion:a"]] == ["gdrive:1a"]
+    # With equal statuses, the weight, then the rank decides.
+    same = dict.fromkeys(STATUS, "fresh")
+    kept, _ = fold(ranked(("gdrive:1a", 0.9), ("notion:a", 0.8)), PARTNERS, set(DOCS), DOCS, same)
+    assert [r.doc_id for r in kept] == ["gdrive:1a"]
 
 
 def test_a_copy_the_reader_cannot_read_is_never_named() -> None:
     readable = {"notion:a", "notion:b"}
-    kept, also = fold(ranked(("notion:a", 1.0), ("notion:b", 1.0)), PARTNERS, readable, DOCS)
+    kept, also = fold(ranked(("notion:a", 1.0), ("notion:b", 1.0)), PARTNERS, readable, DOCS, STATUS)
     assert [r.doc_id for r in kept] == ["notion:a", "notion:b"]
     assert also == {}
 
 
 def test_a_copy_that_did_not_match_is_still_named() -> None:
-    kept, also = fold(ranked(("notion:a", 1.0)), PARTNERS, set(DOCS), DOCS)
+    kept, also = fold(ranked(("notion:a", 1.0)), PARTNERS, set(DOCS), DOCS, STATUS)
     assert [r.doc_id for r in kept] == ["notion:a"]
     assert [c.doc_id for c in also["notion:a"]] == ["gdrive:1a"]
 
 
 def test_without_pairs_nothing_changes() -> None:
     items = ranked(("notion:a", 1.0), ("gdrive:1a", 1.0))
-    kept, also = fold(items, {}, set(DOCS), DOCS)
+    kept, also = fold(items, {}, set(DOCS), DOCS, STATUS)
     assert kept == items and also == {}
