@@ -13,7 +13,7 @@ from kb.clock import Clock, SystemClock
 from kb.config import RetrievalSettings, Settings
 from kb.identity import People
 from kb.store.audit import AuditLog, AuditRecorder
-from kb.store.db import Database
+from kb.store.db import Database, open_database
 from kb.store.documents import DocumentStore
 from kb.store.reviews import ReviewStore
 
@@ -40,7 +40,7 @@ class Runtime:
 
     @cached_property
     def db(self) -> Database:
-        return Database(self.settings.store_path)
+        return open_database(self.settings)
 
     @cached_property
     def documents(self) -> DocumentStore:
@@ -52,8 +52,12 @@ class Runtime:
 
     @cached_property
     def audit(self) -> AuditRecorder:
-        """Where searches and asks are recorded (the API's and ``kb search``'s)."""
-        return AuditRecorder(AuditLog(self.db), self.clock, self.settings.audit.retention_days)
+        """Where searches and asks are recorded (the API's and ``kb search``'s): queued and written
+        in batches (``audit.flush_seconds``); ``close`` writes what is left."""
+        audit = self.settings.audit
+        return AuditRecorder(
+            AuditLog(self.db), self.clock, audit.retention_days, flush_seconds=audit.flush_seconds
+        )
 
     @cached_property
     def people(self) -> People:
@@ -64,6 +68,20 @@ class Runtime:
         from kb.search.embedding import load_embedder
 
         return load_embedder(self.settings.model)
+
+    @cached_property
+    def answer_embedder(self) -> Embedder:
+        """The extractive answerer's embedder: sentence vectors stored at ingest, the question's
+        vector from the retriever's cache, the model only for what neither holds."""
+        from kb.answer.precomputed import PrecomputedSentences
+        from kb.store.sentence_vectors import SentenceVectors
+
+        return PrecomputedSentences(
+            SentenceVectors(self.db),
+            self.settings.model.name,
+            lambda: self.embedder,
+            self.retriever.embed_query,
+        )
 
     @cached_property
     def index(self) -> VectorIndex:
@@ -137,7 +155,8 @@ class Runtime:
 
         admin = Principal(user="report@freshkb.invalid", admin=True)
         now = self.clock.now()
-        docs, fresh, _ = self.alert_runner().assessments(now)
+        docs, judged = self.alert_runner().judgements(now)
+        fresh = {d: j.freshness for d, j in judged.items()}
 
         def search_owners(question: str) -> list[str]:
             hits = self.retriever.search(question, admin, top_k=3, now=now).hits
@@ -155,5 +174,7 @@ class Runtime:
         )
 
     def close(self) -> None:
+        if "audit" in self.__dict__:
+            self.audit.close()
         if "db" in self.__dict__:
-            self.db.close()
+            self.db.dispose()

@@ -35,6 +35,8 @@ COMMAND_MODULES = [
     "kb.cli.audit",
     "kb.cli.search",
     "kb.cli.mcp",
+    "kb.cli.migrate",
+    "kb.cli.successors",
     "kb.cli.report",
 ]
 

@@ -35,13 +35,14 @@ from pydantic import BaseModel, Field
 from kb.clock import Clock, utc
 from kb.config import RetrievalSettings, Settings
 from kb.errors import BadRequest, ConfigError
+from kb.lifecycle.evidence import SuccessorEvidence
 from kb.lifecycle.freshness import LIFECYCLE, Freshness
 from kb.lifecycle.inference import infer
-from kb.lifecycle.successors import Decision, Judged, Relations, Successor, judge, visible_record
+from kb.lifecycle.successors import Judged, Relations, Successor, judge, visible_record
 from kb.records import Document, Principal, is_blank
 from kb.search.duplicates import Copy, fold
 from kb.search.lexical import LexicalIndex, tokenize
-from kb.search.query_batch import QueryBatcher
+from kb.search.query_batch import QueryBatcher, QueryCache
 from kb.search.ranking import DocScore, Ranked, collapse, rank
 from kb.store.duplicates import NearDuplicates
 from kb.store.reviews import ReviewStore
@@ -119,6 +120,7 @@ class Retriever:
         self._reviews = reviews
         self._copies = NearDuplicates(documents.db)
         self._map: _DocMap | None = None
+        self._evidence: tuple[tuple[int, int, int], SuccessorEvidence] | None = None
         self._lock = threading.Lock()
         self._lexical = LexicalIndex(documents, self._title)
         from kb.search.dense import DenseIndex  # (numpy only; Chroma is opened on first query)
@@ -129,9 +131,11 @@ class Retriever:
             documents,
             self.settings.exact_max_chunks,
             acl_keys=lambda: self._docmap().acl_keys,
+            float16=self.settings.dense_float16,
         )
-        # Concurrent searches share one model call for their query embeddings.
-        self._queries = QueryBatcher(embedder)
+        # Concurrent searches share one model call for their query embeddings; repeated ones none.
+        model = settings.model
+        self._queries = QueryBatcher(embedder, cache=QueryCache(model.query_cache_size, model.name))
 
     # -- caches -----------------------------------------------------------------------------
     def _title(self, doc_id: str) -> str | None:
@@ -156,6 +160,10 @@ class Retriever:
             return self._map
 
     # -- search -----------------------------------------------------------------------------
+    def embed_query(self, query: str) -> list[float]:
+        """The query's vector as the dense search uses it (cached; batched with concurrent ones)."""
+        return self._queries.embed_query(query)
+
     def search(
         self, query: str, principal: Principal, top_k: int | None = None, now: datetime | None = None
     ) -> SearchResult:
@@ -185,9 +193,20 @@ class Retriever:
         ]
 
         reviews = self._reviews.latest_all()
+        evidence = self._successor_evidence(dm)
         inferred = self._inferred(docs[:INFER_CANDIDATES], dm) if self.settings.freshness else {}
         judged = {
-            d.doc_id: self._judge(d.doc_id, dm, readable, reviews, now, inferred.get(d.doc_id, []))
+            d.doc_id: self._judge(
+                d.doc_id,
+                dm,
+                readable,
+                reviews,
+                now,
+                evidence,
+                evidence.with_query_time(d.doc_id, inferred.get(d.doc_id, []))
+                if self.settings.freshness
+                else [],
+            )
             for d in docs
         }
         fresh = {d: j.freshness for d, j in judged.items()}
@@ -241,7 +260,7 @@ class Retriever:
         if not self.settings.dense:
             return {}, 0.0
         k = self.settings.candidate_k
-        vector = self._queries.embed_query(query)
+        vector = self.embed_query(query)
         hits = self._vectors.query(vector, k, acl_keys)
         out = {h.chunk_id: h.score for h in hits if h.doc_id in readable}
         missing = min(out.values()) if len(hits) >= k and out else 0.0
@@ -254,6 +273,7 @@ class Retriever:
         readable: AbstractSet[str],
         reviews: dict[str, datetime],
         now: datetime,
+        evidence: SuccessorEvidence,
         inferred: list[Successor],
     ) -> Judged:
         """Freshness and successor for this reader: only a *readable* document may demote
@@ -265,7 +285,7 @@ class Retriever:
             relations=dm.relations,
             readable=readable.__contains__,
             reviewed_at=reviews.get(doc_id),
-            decisions=self._decisions(doc_id),
+            decisions=evidence.decisions_for(doc_id),
             inferred=inferred,
         )
 
@@ -276,8 +296,18 @@ class Retriever:
         vectors = self._vectors.doc_vectors(ids) if self.settings.dense else {}
         return infer([dm.docs[i] for i in ids], vectors, tokenize)
 
-    def _decisions(self, doc_id: str) -> list[Decision]:
-        return []
+    def _successor_evidence(self, dm: _DocMap) -> SuccessorEvidence:
+        """Owners' decisions and the successors inferred at ingest, reloaded only when either
+        table or the documents change (two indexed MAX(id) reads per search)."""
+        db = self._reviews.db
+        version = (dm.generation, *SuccessorEvidence.version(db))
+        cached = self._evidence
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        evidence = SuccessorEvidence.load(db, dm.docs)
+        with self._lock:
+            self._evidence = (version, evidence)
+        return evidence
 
     def _hit(
         self,

@@ -1,4 +1,4 @@
-"""Document records and their chunk texts in SQLite: the commit point of an ingest.
+"""Document records and their chunk texts in the store: the commit point of an ingest.
 
 Chroma holds the vectors; this store holds what a document *is* (its lifecycle metadata) and the
 chunk texts that BM25 and snippets need. A record read without its text carries, as ``text``, the
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import builtins
 import json
-import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from kb.records import Chunk, Document, marker_excerpt
 from kb.store.db import Database
@@ -50,29 +50,24 @@ CREATE TABLE IF NOT EXISTS kv (
     value TEXT NOT NULL
 );
 """
+# Added after the baseline (migration 8): which documents each generation changed.
+CHANGES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS changes (
+    generation  INTEGER PRIMARY KEY,  -- the generation this write made
+    doc_ids     TEXT NOT NULL         -- JSON list of the documents it wrote or deleted
+);
+"""
+SCHEMA += CHANGES_SCHEMA
+CHANGES_KEPT = 50_000  # generations whose documents ``changed`` can tell (older: rebuild)
 
 
 class DocumentStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Stores from before the ``markers`` column get it from migration 2
+        # (kb.store.migrations); a row still NULL, written by an older process, is excerpted
+        # when read.
         db.ensure_schema(SCHEMA)
-        self._add_markers_column()
-
-    def _add_markers_column(self) -> None:
-        """Stores created before the ``markers`` column get it, filled from their texts (a row
-        still NULL, written by an older process, is excerpted when read)."""
-        columns = {r["name"] for r in self.db.execute("PRAGMA table_info(documents)")}
-        if "markers" in columns:
-            return
-        with self.db.transaction() as conn:
-            columns = {r["name"] for r in conn.execute("PRAGMA table_info(documents)")}
-            if "markers" not in columns:  # another process may have added it meanwhile
-                conn.execute("ALTER TABLE documents ADD COLUMN markers TEXT")
-                rows = conn.execute("SELECT doc_id, text FROM documents").fetchall()
-                conn.executemany(
-                    "UPDATE documents SET markers = ? WHERE doc_id = ?",
-                    [(marker_excerpt(r["text"]), r["doc_id"]) for r in rows],
-                )
 
     # -- writes ---------------------------------------------------------------------------
     def upsert(self, doc: Document, chunks: list[Chunk] | None = None) -> None:
@@ -109,7 +104,7 @@ class DocumentStore:
                     "INSERT INTO chunks (chunk_id, doc_id, idx, heading, text) VALUES (?,?,?,?,?)",
                     [(c.chunk_id, c.doc_id, c.index, c.heading, c.text) for c in chunks],
                 )
-            self._bump(conn)
+            self._bump(conn, [doc.doc_id])
 
     def delete(self, doc_ids: Iterable[str]) -> int:
         ids = list(doc_ids)
@@ -119,21 +114,41 @@ class DocumentStore:
             n = 0
             for doc_id in ids:
                 n += conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount
-            self._bump(conn)
+            self._bump(conn, ids)
         return n
 
     @staticmethod
-    def _bump(conn: object) -> None:
-        conn.execute(  # type: ignore[attr-defined]
+    def _bump(conn: Any, doc_ids: builtins.list[str]) -> None:
+        """The next generation, and which documents it changed (``changed`` reads them back)."""
+        row = conn.execute(
             "INSERT INTO kv (key, value) VALUES ('generation', '1') ON CONFLICT(key) "
-            "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+            "DO UPDATE SET value = CAST(CAST(kv.value AS INTEGER) + 1 AS TEXT) RETURNING value"
+        ).fetchone()
+        generation = int(row[0])
+        conn.execute(
+            "INSERT INTO changes (generation, doc_ids) VALUES (?, ?)", (generation, json.dumps(doc_ids))
         )
+        conn.execute("DELETE FROM changes WHERE generation <= ?", (generation - CHANGES_KEPT,))
 
     # -- reads ----------------------------------------------------------------------------
     def generation(self) -> int:
         """A counter bumped by every write, so caches (BM25, doc map) know when to refresh."""
         row = self.db.execute("SELECT value FROM kv WHERE key = 'generation'").fetchone()
         return int(row["value"]) if row else 0
+
+    def changed(self, since: int, until: int) -> set[str] | None:
+        """The documents written or deleted by generations ``since`` (exclusive) to ``until``
+        (inclusive), so a cache built at ``since`` can update just those; None when the log does
+        not reach back that far (a store written before it existed, or more than CHANGES_KEPT
+        writes ago): the cache must rebuild."""
+        if until < since:
+            return None
+        rows = self.db.execute(
+            "SELECT doc_ids FROM changes WHERE generation > ? AND generation <= ?", (since, until)
+        ).fetchall()
+        if len(rows) != until - since:
+            return None
+        return {d for r in rows for d in json.loads(r["doc_ids"])}
 
     def get(self, doc_id: str, *, with_text: bool = True) -> Document | None:
         """The record; without ``with_text`` its ``text`` is only the marker excerpt."""
@@ -185,6 +200,18 @@ class DocumentStore:
                 text=r["text"],
             )
 
+    def chunk_ids_of(self, doc_ids: Iterable[str]) -> builtins.list[str]:
+        """The chunk ids of these documents (one query per 500 documents)."""
+        ids = builtins.list(doc_ids)
+        out: builtins.list[str] = []
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            rows = self.db.execute(
+                f"SELECT chunk_id FROM chunks WHERE doc_id IN ({','.join('?' * len(part))})", tuple(part)
+            )
+            out += [r["chunk_id"] for r in rows]
+        return out
+
     def chunks_for(self, doc_id: str) -> builtins.list[Chunk]:
         rows = self.db.execute(
             "SELECT chunk_id, doc_id, idx, heading, text FROM chunks WHERE doc_id = ? ORDER BY idx", (doc_id,)
@@ -213,7 +240,7 @@ class DocumentStore:
         )
 
     @staticmethod
-    def _to_doc(row: sqlite3.Row, with_text: bool) -> Document:
+    def _to_doc(row: Mapping[str, Any], with_text: bool) -> Document:
         data = json.loads(row["record"])
         if with_text:
             data["text"] = row["text"]

@@ -57,8 +57,7 @@ class NearDuplicates:
             stored = {r[0] for r in conn.execute("SELECT doc_id FROM documents")}
             conn.execute("DELETE FROM near_duplicates")
             conn.executemany(
-                "INSERT INTO near_duplicates (doc_a, doc_b, similarity, found_at) "
-                "VALUES (?,?,?,?)",
+                "INSERT INTO near_duplicates (doc_a, doc_b, similarity, found_at) VALUES (?,?,?,?)",
                 [
                     (p.doc_a, p.doc_b, p.similarity, at)
                     for p in pairs

@@ -20,6 +20,7 @@ SIDEWAYS = {
     ("kb.search", "kb.lifecycle"),
     ("kb.ingest", "kb.search"),
     ("kb.ingest", "kb.lifecycle"),
+    ("kb.ingest", "kb.answer"),  # the answerer's candidate sentences are embedded at ingest
     ("kb.alerts", "kb.lifecycle"),
     ("kb.alerts", "kb.search"),
     ("kb.insights", "kb.lifecycle"),

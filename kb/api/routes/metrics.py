@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from kb.api.deps import CurrentPrincipal, RuntimeDep
+from kb.api.errors import error_responses
 from kb.api.metrics import document_gauges
 from kb.lifecycle.freshness import Freshness
 from kb.records import Document, Principal
@@ -33,7 +34,8 @@ def _assessed(runtime: Runtime) -> tuple[list[Document], dict[str, Freshness]]:
         if hit and hit[1] == generation and time.monotonic() - hit[0] < CACHE_SECONDS:
             return hit[2], hit[3]
     now: datetime = runtime.clock.now()
-    docs, fresh, _ = runtime.alert_runner().assessments(now)
+    docs, judged = runtime.alert_runner().judgements(now)
+    fresh = {d: j.freshness for d, j in judged.items()}
     with _lock:
         _cache[id(runtime)] = (time.monotonic(), generation, docs, fresh)
     return docs, fresh
@@ -49,7 +51,12 @@ def _counts(runtime: Runtime, principal: Principal) -> dict[str, int]:
     return out
 
 
-@router.get("/metrics", response_class=Response, summary="Prometheus metrics (any valid token)")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    summary="Prometheus metrics (any valid token)",
+    responses=error_responses(401, 500, 503),
+)
 def metrics(request: Request, runtime: RuntimeDep, principal: CurrentPrincipal) -> Response:
     body = generate_latest(request.app.state.metrics.registry) + document_gauges(_counts(runtime, principal))
     return Response(body, media_type=CONTENT_TYPE_LATEST)

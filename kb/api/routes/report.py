@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from kb.api.deps import CurrentPrincipal, RuntimeDep
+from kb.api.errors import error_responses
 from kb.api.page import page_response
 from kb.errors import PermissionDenied
 from kb.insights.report import Report
@@ -14,7 +15,12 @@ from kb.insights.report import Report
 router = APIRouter(tags=["report"])
 
 
-@router.get("/v1/report", response_model=Report, summary="Knowledge report (admins only)")
+@router.get(
+    "/v1/report",
+    response_model=Report,
+    summary="Knowledge report (admins only)",
+    responses=error_responses(401, 403, 500, 503),
+)
 def report(runtime: RuntimeDep, principal: CurrentPrincipal) -> Report:
     """Health by space, team and owner with the daily trend, knowledge gaps, the stale-citation
     rate per week, the most used documents and near-duplicates; records today's snapshot. It
