@@ -126,6 +126,39 @@ class IngestSettings(Section):
     )
 
 
+class DuplicatesSettings(Section):
+    enabled: bool = Field(
+        True, description="Find near-duplicates across sources at ingest (the same page in Notion and Drive)"
+    )
+    threshold: float = Field(
+        0.5,
+        gt=0.0,
+        le=1.0,
+        description="Word 3-shingle Jaccard similarity at or above which two documents of different "
+        "sources are copies of one page. Measured (kb/ingest/duplicates.py): every gds-way page's "
+        "Notion and Drive renderings score >= 0.61, unrelated pages <= 0.46, the example's two "
+        "onboarding checklists (one edited since) 0.54",
+    )
+    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations (LSH candidate search)")
+
+
+class ReportSettings(Section):
+    teams: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Team name -> its members and mailboxes (emails); a document's team is the team "
+        "its owner is in (kb report, /admin)",
+    )
+    gap_similarity: float = Field(
+        0.6,
+        gt=0.0,
+        le=1.0,
+        description="Cosine similarity at which two unanswered or down-voted questions are one topic "
+        "(knowledge gaps are clustered by it)",
+    )
+    window_days: int = Field(56, ge=1, description="Traffic looked at: gaps, stale-citation rate, most used")
+    top_documents: int = Field(10, ge=1, description="Most used documents listed")
+
+
 class NotionProperties(Section):
     owner: list[str] = Field(
         ["Owner", "Document owner", "Owners"],
@@ -530,6 +563,8 @@ class Settings(Section):
     index: IndexSettings = Field(default_factory=IndexSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    duplicates: DuplicatesSettings = Field(default_factory=DuplicatesSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
     notion: NotionSettings = Field(default_factory=NotionSettings)
     drive: DriveSettings = Field(default_factory=DriveSettings)
     people: list[Person] = Field(

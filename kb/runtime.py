@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from kb.alerts.channels import Channel
     from kb.alerts.runner import AlertRunner
     from kb.ingest.pipeline import Ingester, ReaderFactory
+    from kb.insights.report import Report
     from kb.search.embedding import Embedder
     from kb.search.index import VectorIndex
     from kb.search.retrieval import Retriever
@@ -143,6 +144,33 @@ class Runtime:
             channels=channels,
             env=env,
             holder=holder,
+        )
+
+    def report(self) -> Report:
+        """The knowledge report as of now (``kb report``, ``/admin``; admins only): freshness as
+        the digests judge it, gaps embedded with the search model, a gap's likely owner read from
+        what an admin's search finds. Records today's health snapshot."""
+        from kb.insights.report import build_report
+        from kb.records import Principal
+
+        admin = Principal(user="report@freshkb.invalid", admin=True)
+        now = self.clock.now()
+        docs, judged = self.alert_runner().judgements(now)
+        fresh = {d: j.freshness for d, j in judged.items()}
+
+        def search_owners(question: str) -> list[str]:
+            hits = self.retriever.search(question, admin, top_k=3, now=now).hits
+            return [h.doc.owner for h in hits if h.doc.owner]
+
+        return build_report(
+            self.settings,
+            self.db,
+            self.people,
+            docs,
+            fresh,
+            embed=lambda texts: self.embedder.embed_queries(texts),
+            search_owners=search_owners,
+            now=now,
         )
 
     def close(self) -> None:

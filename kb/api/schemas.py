@@ -12,6 +12,7 @@ from kb.answer import Citation
 from kb.config import APISettings
 from kb.lifecycle.view import DocView
 from kb.records import is_blank
+from kb.search.duplicates import Copy
 from kb.store.reviews import Review
 
 if TYPE_CHECKING:
@@ -102,6 +103,11 @@ class SearchHitOut(DocSummary):
     relevance: float
     score: float
     snippets: list[str]
+    also_in: list[Copy] = Field(
+        default_factory=list,
+        description="copies of this page in other sources that the caller may read (near-duplicates "
+        "found at ingest); the copies of a page are one result, shown as the most current copy",
+    )
 
     @classmethod
     def from_hit(cls, hit: SearchHit) -> SearchHitOut:
@@ -113,6 +119,7 @@ class SearchHitOut(DocSummary):
             relevance=hit.relevance,
             score=hit.score,
             snippets=hit.snippets,
+            also_in=hit.also_in,
         )
 
 
@@ -152,6 +159,10 @@ class DocDetail(DocSummary):
     record: dict[str, Any] = Field(description="the full document record, text included")
     resolution: dict[str, str]
     reviews: list[Review]
+    near_duplicates: list[Copy] = Field(
+        default_factory=list,
+        description="copies of this page in other sources that the caller may read, most similar first",
+    )
     alerts: list[dict[str, Any]] = Field(
         default_factory=list, description="staleness alerts sent about the document, newest first"
     )

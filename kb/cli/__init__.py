@@ -37,6 +37,7 @@ COMMAND_MODULES = [
     "kb.cli.mcp",
     "kb.cli.migrate",
     "kb.cli.successors",
+    "kb.cli.report",
 ]
 
 

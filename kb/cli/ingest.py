@@ -18,7 +18,9 @@ from kb.ingest.removal import INCOMPLETE
 from kb.lifecycle.status_filter import matches_status, unknown_status
 from kb.lifecycle.view import successor_ref
 from kb.records import IngestReport
+from kb.search.duplicates import copies
 from kb.store.alerts import AlertHistory
+from kb.store.duplicates import NearDuplicates
 from kb.store.reviews import ReviewStore
 from kb.store.tombstones import Tombstones
 
@@ -141,6 +143,9 @@ def docs(
         _, judged = rt.alert_runner().judgements(rt.clock.now())
         fresh = {d: j.freshness for d, j in judged.items()}
         records = [d for d in listed if matches_status(status, d, fresh[d.doc_id])]
+        everything = {d.doc_id: d for d in rt.documents.list()}
+        partners = NearDuplicates(rt.db).partners()
+        dups = {d.doc_id: copies(d.doc_id, partners, set(everything), everything) for d in records}
         if json:
             reviews, alerts = ReviewStore(rt.db), AlertHistory(rt.db)
             emit_json(
@@ -150,6 +155,7 @@ def docs(
                         "freshness": fresh[d.doc_id].model_dump(mode="json"),
                         "successor": successor_ref(judged[d.doc_id].successor),
                         "reviews": reviews.history(d.doc_id),
+                        "near_duplicates": [c.model_dump(mode="json") for c in dups[d.doc_id]],
                         "alerts": [a.model_dump(mode="json") for a in alerts.for_doc(d.doc_id)],
                     }
                     for d in records
@@ -169,6 +175,11 @@ def docs(
         if (succ := judged[d.doc_id].successor) is not None:
             how = f"inferred: {succ.reason}" if succ.inferred else succ.reason
             typer.echo(f"    successor: {succ.title} ({succ.doc_id}; {how})")
+        for c in dups[d.doc_id]:
+            typer.echo(
+                f"    near-duplicate: {c.doc_id} in {c.source_label} '{c.title}' "
+                f"(similarity {c.similarity:.2f})"
+            )
     typer.echo(f"{len(records)} document(s)", err=True)
 
 

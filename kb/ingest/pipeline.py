@@ -35,6 +35,7 @@ from kb.config import Settings
 from kb.errors import IngestError, KBError
 from kb.identity import People
 from kb.ingest.chunking import chunk_document, embedding_text
+from kb.ingest.duplicates import Text, find_near_duplicates
 from kb.ingest.removal import RemovalPlan, check_export, index_metadata, plan_removal
 from kb.ingest.secrets import redact_document
 from kb.ingest.sentences import backfill, sentence_rows, sentence_texts
@@ -45,6 +46,7 @@ from kb.search.embedding import Embedder
 from kb.search.index import VectorIndex, acl_key
 from kb.store.db import Database
 from kb.store.documents import DocumentStore
+from kb.store.duplicates import NearDuplicates
 from kb.store.export_ids import ExportIdentities
 from kb.store.inferred_successors import InferredSuccessors
 from kb.store.locks import Lease
@@ -229,6 +231,7 @@ class Ingester:
         self.tombstones = Tombstones(db)
         self.inferred = InferredSuccessors(db)
         self.sentences = SentenceVectors(db)
+        self.duplicates = NearDuplicates(db)
         self._readers = {source_name(k): v for k, v in (readers or {}).items()}
         # One embedding call, one Chroma upsert and the commits per group of about this many
         # chunks, across documents.
@@ -386,6 +389,7 @@ class Ingester:
         if report.added or report.updated or report.removed or not self.inferred.version():
             report.successors_inferred = refresh_inferred(self.db, self.documents, self.index, self.clock)
         self.backfill_sentences()
+        self.find_duplicates()
 
     def backfill_sentences(self) -> int:
         """Embed the answerer's sentences of stored chunks that have none (``kb.ingest.sentences``);
@@ -397,6 +401,14 @@ class Ingester:
             lambda texts: self._embedder().embed(texts),
             self.group_chunks,
         )
+
+    def find_duplicates(self) -> None:
+        """Recompute the near-duplicate pairs over every stored document (``kb.ingest.duplicates``)."""
+        if not self.settings.duplicates.enabled:
+            self.duplicates.replace([])
+            return
+        texts = (Text(d.doc_id, d.source, d.title, d.text) for d in self.documents.list(with_text=True))
+        self.duplicates.replace(find_near_duplicates(texts, self.settings.duplicates), self.clock.now())
 
     def reconcile(self) -> set[str]:
         """Drop vectors the store does not know (a killed run's leftovers); return the doc ids
@@ -579,6 +591,7 @@ class Ingester:
             self.index.upsert(chunks, [v for v in vectors if v is not None])
             self.documents.upsert(tomb.doc, [c.model_copy(update={"metadata": {}}) for c in chunks])
             self.tombstones.forget([doc_id])
+            self.find_duplicates()
             return tomb.doc
         finally:
             lease.release()

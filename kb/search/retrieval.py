@@ -40,9 +40,11 @@ from kb.lifecycle.freshness import LIFECYCLE, Freshness
 from kb.lifecycle.inference import infer
 from kb.lifecycle.successors import Judged, Relations, Successor, judge, visible_record
 from kb.records import Document, Principal, is_blank
+from kb.search.duplicates import Copy, fold
 from kb.search.lexical import LexicalIndex, tokenize
 from kb.search.query_batch import QueryBatcher, QueryCache
 from kb.search.ranking import DocScore, Ranked, collapse, rank
+from kb.store.duplicates import NearDuplicates
 from kb.store.reviews import ReviewStore
 
 if TYPE_CHECKING:
@@ -68,6 +70,7 @@ class SearchHit(BaseModel):
         description="the document that replaces this one (stated, owner-confirmed or inferred: "
         "``inferred`` says which), when the principal may read it",
     )
+    also_in: list[Copy] = Field(default_factory=list, description="readable copies in other sources")
 
 
 class SearchResult(BaseModel):
@@ -115,6 +118,7 @@ class Retriever:
         self.documents = documents
         self.clock = clock
         self._reviews = reviews
+        self._copies = NearDuplicates(documents.db)
         self._map: _DocMap | None = None
         self._evidence: tuple[tuple[int, int, int], SuccessorEvidence] | None = None
         self._lock = threading.Lock()
@@ -208,8 +212,14 @@ class Retriever:
         fresh = {d: j.freshness for d, j in judged.items()}
         successors = {d: [j.successor.doc_id] for d, j in judged.items() if j.successor is not None}
         ordered = rank(docs, {d: f.weight for d, f in fresh.items()}, self.settings, len(docs), successors)
+        # Copies of one page in two sources: one result, "also in" the other (kb.search.duplicates);
+        # the most current copy stands for them, so baselines without freshness stay plain.
+        also: dict[str, list[Copy]] = {}
+        if self.settings.freshness:
+            pairs = self._copies.partners(d.doc_id for d in docs)
+            ordered, also = fold(ordered, pairs, readable, dm.docs, {d: f.status for d, f in fresh.items()})
         ranked = ordered[:top_k]
-        hits = [self._hit(r, dm, readable, judged[r.doc_id]) for r in ranked]
+        hits = [self._hit(r, dm, readable, judged[r.doc_id], also.get(r.doc_id, [])) for r in ranked]
         on_topic = [h for h, r in zip(hits, ranked, strict=True) if r.on_topic]
         if self.settings.freshness:
             # A stale document that matches better than something shown is worth a warning even
@@ -299,7 +309,14 @@ class Retriever:
             self._evidence = (version, evidence)
         return evidence
 
-    def _hit(self, r: Ranked, dm: _DocMap, readable: AbstractSet[str], judged: Judged) -> SearchHit:
+    def _hit(
+        self,
+        r: Ranked,
+        dm: _DocMap,
+        readable: AbstractSet[str],
+        judged: Judged,
+        also: list[Copy] | None = None,
+    ) -> SearchHit:
         doc = dm.docs[r.doc_id]
         texts = {c.chunk_id: c.text for c in self.documents.chunks_for(r.doc_id)}
         return SearchHit(
@@ -310,6 +327,7 @@ class Retriever:
             score=r.score,
             rank=r.rank,
             successor=judged.successor,
+            also_in=also or [],
         )
 
     @staticmethod

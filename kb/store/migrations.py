@@ -8,9 +8,9 @@ two processes starting together do not both migrate), every version the store la
    EXISTS``, so a store created before migrations existed (no ``schema_migrations`` table) is
    adopted as version 1 without touching its rows;
 2. ``documents.markers``, filled from the stored texts, for stores older than that column;
-3. to 11. one per table added since (export identities, tombstones, used review links, pull
+3. to 13. one per table added since (export identities, tombstones, used review links, pull
    state, feedback, document changes, sentence vectors, inferred successors, successor
-   decisions), again ``IF NOT EXISTS``: a store
+   decisions, near-duplicates, health snapshots), again ``IF NOT EXISTS``: a store
    created by the 2026-12-03 code, which has them but no ``schema_migrations``, is adopted.
 
 A store whose newest version is above ``LATEST`` was written by a newer FreshKB: opening it is an
@@ -42,8 +42,10 @@ from kb.store import (
     alerts,
     audit,
     documents,
+    duplicates,
     export_ids,
     feedback,
+    health_snapshots,
     inferred_successors,
     locks,
     pull_state,
@@ -124,6 +126,8 @@ MIGRATIONS = [
     Migration(9, "sentence_vectors", (sentence_vectors.SCHEMA,)),
     Migration(10, "inferred_successors", (inferred_successors.SCHEMA,)),
     Migration(11, "successor_decisions", (successor_decisions.SCHEMA,)),
+    Migration(12, "near_duplicates", (duplicates.SCHEMA,)),
+    Migration(13, "health_snapshots", (health_snapshots.SCHEMA,)),
 ]
 LATEST = MIGRATIONS[-1].version
 SCRIPTS = tuple(script for m in MIGRATIONS for script in m.scripts)

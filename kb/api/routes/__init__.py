@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kb.api.routes import ask, docs, feedback, health, metrics, reviews, search, slack, successors
+from kb.api.routes import ask, docs, feedback, health, metrics, report, reviews, search, slack, successors
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -17,4 +17,5 @@ ROUTERS: list[APIRouter] = [
     slack.router,
     feedback.router,
     successors.router,
+    report.router,
 ]

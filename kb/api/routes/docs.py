@@ -22,7 +22,9 @@ from kb.lifecycle.status_filter import matches_status, unknown_status
 from kb.lifecycle.successors import Judged, Relations, judge_all, visible_record
 from kb.records import Document, Principal
 from kb.runtime import Runtime
+from kb.search.duplicates import copies
 from kb.store.alerts import AlertHistory
+from kb.store.duplicates import NearDuplicates
 from kb.store.reviews import ReviewStore
 
 router = APIRouter(prefix="/v1", tags=["docs"])
@@ -87,8 +89,10 @@ def list_docs(
 def get_doc(doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal) -> DocDetail:
     doc = _readable(runtime, principal, doc_id)
     judged = _judged(runtime, principal, [doc])[doc_id]
-    can_read = {d.doc_id for d in runtime.documents.list(with_text=False) if principal.can_read(d.acl)}
+    everything = {d.doc_id: d for d in runtime.documents.list(with_text=False)}
+    can_read = {i for i, d in everything.items() if principal.can_read(d.acl)}
     record = visible_record(doc, can_read.__contains__, runtime.settings, keep_text=True)
+    partners = {doc_id: NearDuplicates(runtime.db).of(doc_id)}
     return DocDetail.build(
         doc,
         judged.freshness,
@@ -96,6 +100,7 @@ def get_doc(doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal) -> Do
         record=record.model_dump(mode="json"),
         resolution=doc.resolution,
         reviews=ReviewStore(runtime.db).history(doc_id),
+        near_duplicates=copies(doc_id, partners, can_read, everything),
         alerts=_alert_history(runtime, doc_id),
     )
 
