@@ -55,6 +55,9 @@ PROTECTED = [
 ]
 
 
+DAY = 86_400
+
+
 def call(client: Any, method: str, path: str, headers: dict[str, str] | None = None) -> Any:
     body = {"question": "billing"} if method == "POST" else None
     return client.request(method, path, json=body, headers=headers or {})
@@ -68,9 +71,10 @@ def call(client: Any, method: str, path: str, headers: dict[str, str] | None = N
         ("Token abc", "malformed Authorization header: expected 'Bearer <token>'"),
         ("Bearer not-a-known-token", "invalid token"),
         (f"Bearer {KEY.token(expires_in=-300)}", "expired token"),
-        (f"Bearer {KEY.token(aud='another-app')}", "invalid token"),
-        (f"Bearer {KEY.token(iss='https://evil.example.test/')}", "invalid token"),
-        (f"Bearer {SigningKey().token()}", "invalid token"),  # same kid, signed by another key
+        # built at collection: valid for a day, so a long (loaded) run does not see them expire
+        (f"Bearer {KEY.token(aud='another-app', expires_in=DAY)}", "invalid token"),
+        (f"Bearer {KEY.token(iss='https://evil.example.test/', expires_in=DAY)}", "invalid token"),
+        (f"Bearer {SigningKey().token(expires_in=DAY)}", "invalid token"),  # same kid, another key
     ],
 )
 def test_protected_routes_refuse_bad_credentials_with_401(
