@@ -6,7 +6,6 @@ screenshots in docs/screenshots/ come from these tests."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -109,11 +108,12 @@ def test_answer_beside_ranked_results_by_keyboard(browser: Any, live_url: str, s
 def test_shift_enter_is_a_new_line_and_enter_shows_the_loading_state(browser: Any, live_url: str) -> None:
     page, _ = open_page(browser, live_url, "desktop")
 
-    def slow(route: Any) -> None:
-        time.sleep(1.5)  # hold the answer so the loading state can be seen
-        route.continue_()
+    held: list[Any] = []  # the ask is held until the loading state has been checked
 
-    page.route("**/v1/ask", slow)
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route("**/v1/ask", hold)
     page.get_by_label("Access token").fill(USERS["engineer"][0])
     question = page.get_by_label("Question")
     question.focus()
@@ -126,6 +126,9 @@ def test_shift_enter_is_a_new_line_and_enter_shows_the_loading_state(browser: An
     page.get_by_role("button", name="Asking…").wait_for(state="visible", timeout=5_000)
     assert page.get_by_role("status").filter(has_text="Searching").is_visible()
     assert page.get_by_role("button", name="Asking…").is_disabled()
+    while not held:
+        page.wait_for_timeout(50)
+    held[0].continue_()
     page.locator("#result").wait_for(state="visible", timeout=120_000)
     assert page.locator("#loading").is_hidden()
     assert page.get_by_role("button", name="Ask", exact=True).is_enabled()
