@@ -62,8 +62,9 @@ def query_rows(sizes: list[dict[str, Any]]) -> list[str]:
         for server, data in s.get("serve", {}).items():
             for endpoint, runs in data.get("load", {}).items():
                 for r in runs:
+                    what = f"{endpoint} (repeated questions)" if r.get("repeated") else endpoint
                     out.append(
-                        f"| {s['docs']:,} | {s['chunks']:,} | {server} | {endpoint} | {r['clients']} "
+                        f"| {s['docs']:,} | {s['chunks']:,} | {server} | {what} | {r['clients']} "
                         f"| {r['requests']} | {r['errors']} | {r['p50_ms']} | {r['p95_ms']} "
                         f"| {r['p99_ms']} | {r['rps']} "
                         f"| {_fmt(data.get('rss_mb_by_endpoint', {}).get(endpoint, data.get('rss_mb')))} |"
@@ -77,9 +78,102 @@ def query_rows(sizes: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def _load(s: dict[str, Any], endpoint: str, clients: int) -> dict[str, Any] | None:
-    runs = s.get("serve", {}).get("ours", {}).get("load", {}).get(endpoint, [])
-    return next((r for r in runs if r["clients"] == clients), None)
+def _load(
+    s: dict[str, Any], endpoint: str, clients: int, server: str = "ours", *, repeated: bool = False
+) -> dict[str, Any] | None:
+    runs = s.get("serve", {}).get(server, {}).get("load", {}).get(endpoint, [])
+    return next((r for r in runs if r["clients"] == clients and r.get("repeated", False) == repeated), None)
+
+
+# Issue 14's table: (measure, goal as a ratio, which sizes it is judged at).
+def issue14_rows(sizes: list[dict[str, Any]]) -> list[str]:
+    """Each ratio of issue 14 with PASS/FAIL (headline phases use unique questions; the cache's
+    repeated-question phase is a row of its own)."""
+    out = [
+        "| docs | chunks | measure | value | ratio | goal | verdict |",
+        "|---:|---:|---|---:|---:|---:|---|",
+    ]
+    for s in sizes:
+        row = _issue14(s)
+        out += [
+            f"| {s['docs']:,} | {s['chunks']:,} | {m} | {v} | {r} | {g} | {vd} |" for m, v, r, g, vd in row
+        ]
+    return out
+
+
+def _issue14(s: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    rows: list[tuple[str, str, str, str, str]] = []
+    floor = (s.get("query_floor") or {}).get("p50_ms")
+    big = s["chunks"] >= TARGET_CHUNKS
+    s1, s8 = _load(s, "search", 1), _load(s, "search", 8)
+    a1, a8 = _load(s, "ask", 1), _load(s, "ask", 8)
+    n8 = _load(s, "search", 8, "naive")
+    rep = _load(s, "search", 1, repeated=True)
+    if floor:
+        rows.append(("query embedding alone p50 (the floor)", f"{floor} ms", "", "", ""))
+    if floor and s1:
+        goal = 1.6 if big else 1.3
+        ratio = s1["p50_ms"] / floor
+        rows.append(
+            (
+                "/v1/search p50, 1 client",
+                f"{s1['p50_ms']} ms",
+                f"{ratio:.2f}x floor",
+                f"<= {goal}x",
+                _pf(ratio <= goal),
+            )
+        )
+    if s8 and n8:
+        ratio = s8["rps"] / n8["rps"]
+        rows.append(
+            (
+                "/v1/search req/s, 8 clients",
+                f"{s8['rps']} (naive {n8['rps']})",
+                f"{ratio:.2f}x naive",
+                ">= 2.5x",
+                _pf(ratio >= 2.5),
+            )
+        )
+    if a1 and s1:
+        ratio = a1["p50_ms"] / s1["p50_ms"]
+        rows.append(
+            ("/v1/ask p50, 1 client", f"{a1['p50_ms']} ms", f"{ratio:.2f}x search", "<= 2x", _pf(ratio <= 2))
+        )
+    if a8 and s8:
+        ratio = a8["rps"] / s8["rps"]
+        rows.append(
+            (
+                "/v1/ask req/s, 8 clients",
+                f"{a8['rps']}",
+                f"{ratio:.0%} of search",
+                ">= 50%",
+                _pf(ratio >= 0.5),
+            )
+        )
+    if rep and s1:
+        rows.append(
+            (
+                "/v1/search p50, repeated questions (cache)",
+                f"{rep['p50_ms']} ms",
+                f"{rep['p50_ms'] / s1['p50_ms']:.2f}x unique",
+                "",
+                "info",
+            )
+        )
+    rss = s.get("serve", {}).get("ours", {}).get("rss_mb")
+    if big and rss is not None:
+        rows.append(("serving peak RSS", f"{rss:,.0f} MB", "", "<= 1,000 MB", _pf(rss <= 1000)))
+    ing = s["ingest"]
+    pct = ing.get("overhead_pct")
+    if pct is not None:
+        rows.append(("ingest overhead over the model", f"{pct}%", "", "<= 10%", _pf(pct <= 10)))
+    ours, naive = ing["ours"], ing.get("naive")
+    if naive and naive.get("seconds") and ours.get("seconds"):
+        ratio = (ours["documents"] / ours["seconds"]) / (naive["documents"] / naive["seconds"])
+        rows.append(
+            ("ingest docs/s", f"{ours['documents'] / ours['seconds']:.1f}", f"{ratio:.2f}x naive", "", "info")
+        )
+    return rows
 
 
 def verdicts(sizes: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -152,6 +246,10 @@ def render(results: dict[str, Any]) -> str:
         "## Query latency (loopback HTTP)",
         "",
         *query_rows(sizes),
+        "",
+        "## Issue 14 ratios",
+        "",
+        *issue14_rows(sizes),
         "",
         "## Targets",
         "",

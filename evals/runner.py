@@ -182,7 +182,7 @@ def run_system(
 def default_answerer(runtime: Runtime) -> Answerer:
     from kb.answer.extractive import extractive_answerer
 
-    return extractive_answerer(runtime.settings.answer, runtime.documents, runtime.embedder)
+    return extractive_answerer(runtime.settings.answer, runtime.documents, runtime.answer_embedder)
 
 
 def run_eval(

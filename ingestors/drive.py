@@ -97,7 +97,9 @@ class DriveIngestor:
                 batch.complete = False
 
         if not isinstance(local, str) or not local:
-            if mime.startswith(GOOGLE_APPS) and mime not in EXPORTABLE_NATIVE:
+            if isinstance(entry.get("x_skipped"), str):  # left out on purpose by the exporter
+                issue(f"not exported: {entry['x_skipped']}", "warning", incomplete=False)
+            elif mime.startswith(GOOGLE_APPS) and mime not in EXPORTABLE_NATIVE:
                 issue(f"{mime} has no text export; skipped", "warning", incomplete=False)
             else:
                 issue("manifest line has no x_local_path (file was not exported)")

@@ -1,8 +1,9 @@
 """``kb export drive OUT/``: write the Drive export contract (/work/shared/reference/drive-export.md)
 from the API, for those who want files: ``export_info.json``, ``manifest.jsonl`` (one Drive v3
-File resource per line, folders included, files with ``x_local_path`` and their permissions) and
-``files/<fileId>/<name>``. ``kb ingest drive OUT/`` reads it back into the same documents a pull
-makes. Listing, exports and downloads are the puller's (rate limit, retries, size limits).
+File resource per line, folders included, files with ``x_local_path`` and their permissions,
+files left out on purpose with ``x_skipped`` saying why) and ``files/<fileId>/<name>``.
+``kb ingest drive OUT/`` reads it back into the same documents a pull makes. Listing, exports and
+downloads are the puller's (rate limit, retries, size limits).
 """
 
 from __future__ import annotations
@@ -45,8 +46,14 @@ def export_drive(
     (out / "files").mkdir(parents=True, exist_ok=True)
     lines = [json.dumps(folder) for folder in listing.folders.values()]
     for file_id, res in listing.files.items():
+        before = len(batch.issues)
         got = puller.fetch(res, batch)
+        # Why a file was left out on purpose (too large, no text export), so that reading the
+        # export back reports a skip, as a pull does, instead of an unreadable export.
+        skipped = [i.reason for i in batch.issues[before:] if i.severity == "warning"]
         entry = puller.with_permissions(res, batch)
+        if got is None and skipped:
+            entry = {**entry, "x_skipped": skipped[-1]}
         if got is not None:
             data, name = got
             local = f"files/{safe_name(file_id)}/{safe_name(name)}"

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from kb.alerts.channels import Channel
     from kb.alerts.runner import AlertRunner
     from kb.ingest.pipeline import Ingester, ReaderFactory
+    from kb.insights.report import Report
     from kb.search.embedding import Embedder
     from kb.search.index import VectorIndex
     from kb.search.retrieval import Retriever
@@ -51,8 +52,12 @@ class Runtime:
 
     @cached_property
     def audit(self) -> AuditRecorder:
-        """Where searches and asks are recorded (the API's and ``kb search``'s)."""
-        return AuditRecorder(AuditLog(self.db), self.clock, self.settings.audit.retention_days)
+        """Where searches and asks are recorded (the API's and ``kb search``'s): queued and written
+        in batches (``audit.flush_seconds``); ``close`` writes what is left."""
+        audit = self.settings.audit
+        return AuditRecorder(
+            AuditLog(self.db), self.clock, audit.retention_days, flush_seconds=audit.flush_seconds
+        )
 
     @cached_property
     def people(self) -> People:
@@ -63,6 +68,20 @@ class Runtime:
         from kb.search.embedding import load_embedder
 
         return load_embedder(self.settings.model)
+
+    @cached_property
+    def answer_embedder(self) -> Embedder:
+        """The extractive answerer's embedder: sentence vectors stored at ingest, the question's
+        vector from the retriever's cache, the model only for what neither holds."""
+        from kb.answer.precomputed import PrecomputedSentences
+        from kb.store.sentence_vectors import SentenceVectors
+
+        return PrecomputedSentences(
+            SentenceVectors(self.db),
+            self.settings.model.name,
+            lambda: self.embedder,
+            self.retriever.embed_query,
+        )
 
     @cached_property
     def index(self) -> VectorIndex:
@@ -127,6 +146,35 @@ class Runtime:
             holder=holder,
         )
 
+    def report(self) -> Report:
+        """The knowledge report as of now (``kb report``, ``/admin``; admins only): freshness as
+        the digests judge it, gaps embedded with the search model, a gap's likely owner read from
+        what an admin's search finds. Records today's health snapshot."""
+        from kb.insights.report import build_report
+        from kb.records import Principal
+
+        admin = Principal(user="report@freshkb.invalid", admin=True)
+        now = self.clock.now()
+        docs, judged = self.alert_runner().judgements(now)
+        fresh = {d: j.freshness for d, j in judged.items()}
+
+        def search_owners(question: str) -> list[str]:
+            hits = self.retriever.search(question, admin, top_k=3, now=now).hits
+            return [h.doc.owner for h in hits if h.doc.owner]
+
+        return build_report(
+            self.settings,
+            self.db,
+            self.people,
+            docs,
+            fresh,
+            embed=lambda texts: self.embedder.embed_queries(texts),
+            search_owners=search_owners,
+            now=now,
+        )
+
     def close(self) -> None:
+        if "audit" in self.__dict__:
+            self.audit.close()
         if "db" in self.__dict__:
             self.db.dispose()

@@ -2,7 +2,8 @@
 
 Owns: the ``Answerer`` protocol and its models (``base``), the offline extractive answerer
 (``extractive``, with sentence splitting in ``sentences``), the OpenAI-compatible answerer
-(``openai``), and ``make_answerer``, the factory that picks one from ``[answer]`` settings.
+(``openai``), ``make_answerer``, the factory that picks one from ``[answer]`` settings, and
+``precomputed``, the extractive answerer's embedder over the sentence vectors stored at ingest.
 May import: ``kb.search`` (the results it answers from) and the foundation (config, records,
 errors); never ``kb.api`` or ``kb.cli``.
 """

@@ -149,6 +149,13 @@ def _sentences(heading: str, text: str) -> list[str]:
     return sentences
 
 
+def stored_sentence_texts(heading: str, text: str, title: str) -> list[str]:
+    """What ``ExtractiveAnswerer.answer`` embeds for each sentence of a stored chunk (its heading
+    path, or the title, in front), each once: the ingest embeds these and stores their vectors
+    (``kb.answer.precomputed``). tests/kb/answer/test_precomputed.py holds the two in step."""
+    return list(dict.fromkeys(f"{heading or title}: {s}" for s in _sentences(heading, text)))
+
+
 @dataclass
 class _Candidate:
     source: int  # index into the sources list

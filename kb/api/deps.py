@@ -44,7 +44,7 @@ def get_answerer(request: Request) -> Answerer:
     state = request.app.state
     if getattr(state, "answerer", None) is None:
         rt: Runtime = state.runtime
-        state.answerer = make_answerer(rt.settings.answer, rt.documents, lambda: rt.embedder)
+        state.answerer = make_answerer(rt.settings.answer, rt.documents, lambda: rt.answer_embedder)
     answerer: Answerer = state.answerer
     return answerer
 

@@ -36,6 +36,8 @@ COMMAND_MODULES = [
     "kb.cli.search",
     "kb.cli.mcp",
     "kb.cli.migrate",
+    "kb.cli.successors",
+    "kb.cli.report",
 ]
 
 

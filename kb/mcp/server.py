@@ -115,7 +115,7 @@ def build_server(
     def answerer() -> Answerer:
         if not answerers:  # built on first use: the extractive answerer loads the model
             answerers.append(
-                make_answerer(runtime.settings.answer, runtime.documents, lambda: runtime.embedder)
+                make_answerer(runtime.settings.answer, runtime.documents, lambda: runtime.answer_embedder)
             )
         return answerers[0]
 

@@ -1,20 +1,31 @@
-"""Exact dense search in the API process: every stored vector in one float32 matrix.
+"""Exact dense search in the API process: every stored vector in one float16 matrix.
 
 Why: Chroma's HNSW query with an ACL filter (``where={"acl_key": {"$in": [...]}}``) cost
 170-213 ms CPU at 51k chunks against 7.9 ms unfiltered, and most readers take the filtered path.
-An exact scan is ``matrix @ query`` (51k x 384 float32 = 75 MB, a few ms), and the ACL becomes a
+An exact scan is ``matrix @ query`` (51k x 384 float16 = 37.5 MB, a few ms), and the ACL becomes a
 boolean row mask applied *before* the top k is chosen: unreadable chunks never take a slot, there
 is no re-query, and the cost is the same whatever the reader may or may not see.
 
-The matrix is loaded from the Chroma collection and reloaded only when the store's generation
-changes (``DocumentStore.generation()``, as ``kb.search.lexical`` does). Rows are kept only for chunks
+The matrix is loaded from the Chroma collection once; when the store's generation changes
+(``DocumentStore.generation()``, as ``kb.search.lexical`` does) only the rows of the documents
+written or deleted since (``DocumentStore.changed``) are dropped and re-read from Chroma, so an
+ingest that changes 1% of the documents costs a search 1% of a load (plus one copy of the
+matrix), not the 3-4 s a reload took at 51k chunks. A change log that does not reach back (a
+store written before it existed) or a change to more than ``PATCH_MAX_SHARE`` of the documents
+reloads everything. Rows are kept only for chunks
 the store knows at load time: ingest writes vectors before its commit (which bumps the
 generation, so they are picked up by the next reload), and a removal deletes from the store
 first, so vectors it has not deleted yet are never loaded. A chunk's document comes from its id
 (``<doc_id>#<index>``) and its ACL key from the store's record of that document (the same keys
 the retriever computes a reader's from), so Chroma's metadata is never read: that halves the
-load time and memory. Only the vectors (normalised, one float32 copy), chunk ids, doc ids and a
-small integer code per chunk for its ``acl_key`` are kept.
+load time and memory. Only the vectors (normalised, float16: ``retrieval.dense_float16``), chunk
+ids, doc ids and a small integer code per chunk for its ``acl_key`` are kept.
+
+float16 halves the matrix; the product runs in torch (already loaded for the model), whose
+float16 matrix-vector product accumulates in float32: at 51k x 384 it took 12.6 ms against numpy's
+float32 19-20 ms on this machine under load (numpy's own float16 product has no BLAS: 277 ms), and
+scores differed from float32 by at most 9e-5 (top 50 identical). The evals (docs/evals.md) found
+recall unchanged.
 
 Above ``retrieval.exact_max_chunks`` chunks (or when it is 0) the collection is not loaded and
 queries go to Chroma (``VectorIndex.query``) as before.
@@ -65,10 +76,27 @@ def _single_threaded_blas() -> None:
     threadpool_limits(limits=1, user_api="blas")  # kept until the process ends
 
 
+def _scores(vectors: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``vectors @ q`` as float32 (writable): float16 rows go through torch (see the docstring)."""
+    if vectors.dtype == np.float16:
+        import torch
+
+        product = torch.from_numpy(vectors) @ torch.from_numpy(q.astype(np.float16))
+        return np.asarray(product.float().numpy())
+    return np.asarray(vectors @ q)
+
+
+def _normalised(rows: np.ndarray) -> np.ndarray:
+    rows = np.array(rows, dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    np.divide(rows, norms, out=rows, where=norms > 0)
+    return rows
+
+
 @dataclass(frozen=True)
 class _Matrix:
     generation: int
-    vectors: np.ndarray  # float32 (n, dim), rows normalised
+    vectors: np.ndarray  # float16 or float32 (n, dim), rows normalised
     chunk_ids: list[str]
     doc_ids: list[str]  # one shared str object per document
     acl_codes: np.ndarray  # int32 (n,): index into acl_keys
@@ -87,6 +115,7 @@ class DenseIndex:
 
     MASKS = 64  # distinct reader sets whose row masks are kept
     LOAD_TRIES = 3  # reloads when the collection's size changed while it was being read
+    PATCH_MAX_SHARE = 0.25  # above this share of documents changed, a reload is cheaper
 
     def __init__(
         self,
@@ -94,9 +123,12 @@ class DenseIndex:
         store: DocumentStore,
         max_chunks: int,
         acl_keys: Callable[[], Mapping[str, str]] | None = None,
+        *,
+        float16: bool = True,
     ) -> None:
         """``acl_keys()``: doc id -> ``kb.search.index.acl_key`` of its ACL for the store's current
         documents (the retriever passes its document map's; default: read from the store)."""
+        self._dtype = np.float16 if float16 else np.float32
         self._index = index
         self._store = store
         self.max_chunks = max_chunks
@@ -105,6 +137,7 @@ class DenseIndex:
         self._masks: OrderedDict[tuple[str, ...], tuple[np.ndarray, int]] = OrderedDict()
         self._lock = threading.Lock()
         self.loads = 0  # matrix loads so far: caching is part of the contract
+        self.patches = 0  # in-place updates after an ingest (instead of a load)
         self._doc_rows: dict[int, dict[str, np.ndarray]] = {}
 
     def _stored_acl_keys(self) -> dict[str, str]:
@@ -121,13 +154,51 @@ class DenseIndex:
         with self._lock:
             state = self._state
             if state is None or state.generation != generation:
-                self._state = None  # drop the old matrix before building the new one
                 self._masks.clear()
                 if state is not None:
                     # Another process may have written the vectors: re-open embedded Chroma.
                     self._index().refresh()
-                state = self._state = self._load(generation)
+                patched = self._patch(state, generation) if isinstance(state, _Matrix) else None
+                if patched is not None:
+                    state = self._state = patched
+                else:
+                    self._state = None  # drop the old matrix before building the new one
+                    state = self._state = self._load(generation)
             return state
+
+    def _patch(self, m: _Matrix, generation: int) -> _Matrix | None:
+        """``m`` with the rows of the documents changed since its generation replaced by what
+        the store and Chroma hold now; None when a reload is needed."""
+        changed = self._store.changed(m.generation, generation)
+        if (
+            changed is None
+            or not m.chunk_ids
+            or len(changed) > self.PATCH_MAX_SHARE * max(len(set(m.doc_ids)), 1)
+        ):
+            return None
+        doc_keys = self._acl_keys()
+        ids = [c for c in self._store.chunk_ids_of(sorted(changed)) if c.rsplit("#", 1)[0] in doc_keys]
+        held = self._index().stored(ids) if ids else {}
+        new_ids = [c for c in ids if c in held]
+        keep = np.fromiter((d not in changed for d in m.doc_ids), dtype=bool, count=len(m.doc_ids))
+        if int(keep.sum()) + len(new_ids) > self.max_chunks:
+            return None
+        keys = dict(m.acl_keys)
+        new_docs = [c.rsplit("#", 1)[0] for c in new_ids]
+        new_codes = [keys.setdefault(doc_keys[d], len(keys)) for d in new_docs]
+        parts = [m.vectors[keep]]
+        if new_ids:
+            parts.append(_normalised(np.asarray([held[c][0] for c in new_ids])).astype(self._dtype))
+        vectors = np.concatenate(parts) if len(m.vectors) or new_ids else m.vectors
+        self.patches += 1
+        return _Matrix(
+            generation=generation,
+            vectors=vectors,
+            chunk_ids=[c for c, k in zip(m.chunk_ids, keep, strict=True) if k] + new_ids,
+            doc_ids=[d for d, k in zip(m.doc_ids, keep, strict=True) if k] + new_docs,
+            acl_codes=np.concatenate([m.acl_codes[keep], np.asarray(new_codes, dtype=np.int32)]),
+            acl_keys=keys,
+        )
 
     def _load(self, generation: int) -> _Matrix | _Delegated:
         index = self._index()
@@ -155,8 +226,8 @@ class DenseIndex:
         docs: dict[str, str] = {}
         for page in index.vectors():
             if buf is None:
-                buf = np.empty((max(expected, len(page.chunk_ids)), page.embeddings.shape[1]), np.float32)
-            for cid, vec in zip(page.chunk_ids, page.embeddings, strict=True):
+                buf = np.empty((max(expected, len(page.chunk_ids)), page.embeddings.shape[1]), self._dtype)
+            for cid, vec in zip(page.chunk_ids, _normalised(page.embeddings), strict=True):
                 doc = cid.rsplit("#", 1)[0]  # chunk ids are <doc_id>#<index>
                 key = doc_keys.get(doc)
                 if key is None or cid not in known:  # not (or no longer) committed in the store
@@ -172,12 +243,10 @@ class DenseIndex:
         del known
         n = len(doc_ids)
         if buf is None:
-            vectors = np.empty((0, 0), dtype=np.float32)
+            vectors = np.empty((0, 0), dtype=self._dtype)
         else:
             vectors = buf if n == len(buf) else buf[:n].copy()  # one exact-size copy, no spare rows
         del buf
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        np.divide(vectors, norms, out=vectors, where=norms > 0)
         release_free_memory()  # the pages Chroma returned (float64 lists) are garbage now
         return _Matrix(
             generation=generation,
@@ -224,7 +293,7 @@ class DenseIndex:
         for d in doc_ids:
             r = rows.get(d)
             if r is not None:
-                v = m.vectors[r].mean(axis=0)
+                v = m.vectors[r].astype(np.float32).mean(axis=0)
                 n = float(np.linalg.norm(v))
                 out[d] = v / n if n > 0 else v
         return out
@@ -253,7 +322,7 @@ class DenseIndex:
         norm = float(np.linalg.norm(q))
         if norm > 0:
             q = q / norm
-        scores = m.vectors @ q
+        scores = _scores(m.vectors, q)
         available = n
         if acl_keys is not None:
             blocked, available = self._blocked(m, acl_keys)

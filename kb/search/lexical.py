@@ -1,7 +1,13 @@
 """BM25 over the stored chunk texts, built once and cached in memory.
 
-The index is rebuilt only when ``DocumentStore.generation()`` changes (an ingest or a delete),
-never per request. A query passes the set of documents the principal may read, and only their
+The index is built once and updated when ``DocumentStore.generation()`` changes (an ingest or a
+delete), never per request: only the chunks of the documents changed since
+(``DocumentStore.changed``) are dropped and re-tokenised, and their postings merged into the
+term-major arrays (a linear pass, no re-sort), so an ingest that changes 1% of the documents does
+not re-read and re-tokenise the other 99%. A change log
+that does not reach back, or a change to more than ``PATCH_MAX_SHARE`` of the documents, rebuilds.
+
+A query passes the set of documents the principal may read, and only their
 chunks are candidates *before* the top n are chosen, so unreadable chunks never take a slot.
 Each chunk is indexed with its document's title and heading, since those words are often what a
 person searches for.
@@ -22,12 +28,13 @@ import re
 import threading
 from array import array
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN
 
+from kb.records import Chunk
 from kb.search.memtrim import release_free_memory
 from kb.search.ranking import LexicalScore
 from kb.store.documents import DocumentStore
@@ -111,13 +118,27 @@ class _View:
     avg_len: float
 
 
-def _postings(chunks: Iterable[tuple[str, str, list[str]]]) -> _Postings:
-    """Postings of ``(chunk_id, doc_id, tokens)`` triples, read once (texts are not kept)."""
+@dataclass
+class _Triplets:
+    """Postings of some chunks, term-sorted, before they become (or join) a ``_Postings``."""
+
+    chunk_ids: list[str]
+    doc_ids: list[str]
+    terms: np.ndarray  # int32, ascending
+    rows: np.ndarray  # int32
+    tf: np.ndarray  # float32
+    lengths: np.ndarray  # float32 (chunks,)
+
+
+def _triplets(
+    chunks: Iterable[tuple[str, str, list[str]]], vocab: dict[str, int], first_row: int
+) -> _Triplets:
+    """Postings of ``(chunk_id, doc_id, tokens)`` triples numbered from ``first_row``; new terms
+    are added to ``vocab``. Texts are read once and not kept."""
     chunk_ids: list[str] = []
     doc_ids: list[str] = []
-    vocab: dict[str, int] = {}
     rows, terms, tfs, lengths = array("i"), array("i"), array("f"), array("f")
-    for row, (chunk_id, doc_id, tokens) in enumerate(chunks):
+    for row, (chunk_id, doc_id, tokens) in enumerate(chunks, start=first_row):
         chunk_ids.append(chunk_id)
         doc_ids.append(doc_id)
         counts = Counter(vocab.setdefault(t, len(vocab)) for t in tokens)
@@ -127,18 +148,59 @@ def _postings(chunks: Iterable[tuple[str, str, list[str]]]) -> _Postings:
         lengths.append(len(tokens))
     term = np.frombuffer(terms, dtype=np.int32)
     order = np.argsort(term, kind="stable")
+    return _Triplets(
+        chunk_ids,
+        doc_ids,
+        term[order],
+        np.frombuffer(rows, dtype=np.int32)[order],
+        np.frombuffer(tfs, dtype=np.float32)[order],
+        np.frombuffer(lengths, dtype=np.float32).copy(),
+    )
+
+
+def _assemble(t: _Triplets, vocab: dict[str, int]) -> _Postings:
     indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(term, minlength=len(vocab)), out=indptr[1:])
+    np.cumsum(np.bincount(t.terms, minlength=len(vocab)), out=indptr[1:])
     return _Postings(
-        chunk_ids=chunk_ids,
-        doc_ids=doc_ids,
-        docs=frozenset(doc_ids),
+        chunk_ids=t.chunk_ids,
+        doc_ids=t.doc_ids,
+        docs=frozenset(t.doc_ids),
         vocab=vocab,
         indptr=indptr,
-        rows=np.frombuffer(rows, dtype=np.int32)[order],
-        tf=np.frombuffer(tfs, dtype=np.float32)[order],
-        lengths=np.frombuffer(lengths, dtype=np.float32).copy(),
+        rows=t.rows,
+        tf=t.tf,
+        lengths=t.lengths,
     )
+
+
+def _postings(chunks: Iterable[tuple[str, str, list[str]]]) -> _Postings:
+    """Postings of ``(chunk_id, doc_id, tokens)`` triples, read once (texts are not kept)."""
+    vocab: dict[str, int] = {}
+    return _assemble(_triplets(chunks, vocab, 0), vocab)
+
+
+def _patched(p: _Postings, changed: Collection[str], new: Iterable[tuple[str, str, list[str]]]) -> _Postings:
+    """``p`` without the chunks of the ``changed`` documents, plus the ``new`` chunks: the same
+    postings (per term, by row) as a build over the result, without re-reading the rest."""
+    keep = np.fromiter((d not in changed for d in p.doc_ids), dtype=bool, count=len(p.doc_ids))
+    remap = (np.cumsum(keep, dtype=np.int64) - 1).astype(np.int32)
+    kept_p = keep[p.rows]
+    terms = np.repeat(np.arange(len(p.indptr) - 1, dtype=np.int32), np.diff(p.indptr))[kept_p]
+    rows, tf = remap[p.rows[kept_p]], p.tf[kept_p]
+    vocab = dict(p.vocab)
+    added = _triplets(new, vocab, int(keep.sum()))
+    # Both sides are term-sorted and every new row is after every kept one: inserting each new
+    # posting after its term's old ones keeps rows ascending within a term, as a build does.
+    at = np.searchsorted(terms, added.terms, side="right")
+    merged = _Triplets(
+        [c for c, k in zip(p.chunk_ids, keep, strict=True) if k] + added.chunk_ids,
+        [d for d, k in zip(p.doc_ids, keep, strict=True) if k] + added.doc_ids,
+        np.insert(terms, at, added.terms),
+        np.insert(rows, at, added.rows),
+        np.insert(tf, at, added.tf),
+        np.concatenate([p.lengths[keep], added.lengths]),
+    )
+    return _assemble(merged, vocab)
 
 
 def _view(p: _Postings, mask: np.ndarray | None) -> _View:
@@ -157,6 +219,7 @@ class LexicalIndex:
     """
 
     VIEWS = 32  # distinct reader sets kept (one per combination of groups in practice); 1 byte/chunk
+    PATCH_MAX_SHARE = 0.25  # above this share of documents changed, a full build is cheaper
 
     def __init__(self, store: DocumentStore, titles: Callable[[str], str | None] | None = None) -> None:
         self._store = store
@@ -167,25 +230,43 @@ class LexicalIndex:
         self._views: OrderedDict[frozenset[str], _View] = OrderedDict()
         self._lock = threading.Lock()
         self.builds = 0  # full (re-tokenising) builds so far: caching is part of the contract
+        self.patches = 0  # in-place updates after an ingest (instead of a build)
 
     def _refresh(self) -> _Postings:
         """The postings for the store's current generation (rebuilt only when it changed)."""
         generation = self._store.generation()
-        if self._full is None or self._generation != generation:
-            self._full = self._everything = None  # let the old postings go before the rebuild
-            self._views.clear()
-            self._full = _postings(
-                (
-                    c.chunk_id,
-                    c.doc_id,
-                    tokenize(" ".join(filter(None, [self._titles(c.doc_id), c.heading, c.text]))),
-                )
-                for c in self._store.chunks()
-            )
-            self._generation = generation
+        if self._full is not None and self._generation == generation:
+            return self._full
+        patched = self._patch(self._full, self._generation, generation)
+        self._everything = None
+        self._views.clear()
+        if patched is not None:
+            self._full = patched
+            self.patches += 1
+        else:
+            self._full = None  # let the old postings go before the rebuild
+            self._full = _postings(self._tokenised(self._store.chunks()))
             self.builds += 1
             release_free_memory()  # the chunk texts and token lists just read are garbage now
+        self._generation = generation
         return self._full
+
+    def _tokenised(self, chunks: Iterable[Chunk]) -> Iterator[tuple[str, str, list[str]]]:
+        for c in chunks:
+            text = " ".join(filter(None, [self._titles(c.doc_id), c.heading, c.text]))
+            yield c.chunk_id, c.doc_id, tokenize(text)
+
+    def _patch(self, full: _Postings | None, since: int | None, until: int) -> _Postings | None:
+        """``full`` updated for the documents changed since generation ``since``; None when a
+        full build is needed (nothing built yet, the change log does not reach back, or too much
+        changed)."""
+        if full is None or since is None or not full.chunk_ids:
+            return None
+        changed = self._store.changed(since, until)
+        if changed is None or len(changed) > self.PATCH_MAX_SHARE * len(full.docs):
+            return None
+        new = (c for d in sorted(changed) for c in self._store.chunks_for(d))
+        return _patched(full, changed, self._tokenised(new))
 
     def _view(self, allowed_docs: Collection[str] | None) -> tuple[_Postings, _View]:
         with self._lock:

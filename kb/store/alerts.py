@@ -94,9 +94,11 @@ class AlertHistory:
         return [AlertRecord.model_validate(dict(r)) for r in rows]
 
     def last_alerted(self) -> dict[tuple[str, str, str], datetime]:
-        """(doc_id, recipient, kind) -> when it was last delivered; kind is 'secret' or 'stale'."""
+        """(doc_id, recipient, kind) -> when it was last delivered; kind is 'secret', 'successor'
+        (an "Is X replaced by Y?" question) or 'stale'."""
         rows = self.db.execute(
-            "SELECT doc_id, recipient, CASE WHEN status = 'secret' THEN 'secret' ELSE 'stale' END "
+            "SELECT doc_id, recipient, CASE WHEN status IN ('secret', 'successor') THEN status "
+            "ELSE 'stale' END "
             "AS kind, MAX(alerted_at) AS at FROM alert_history GROUP BY doc_id, recipient, kind"
         )
         return {(r["doc_id"], r["recipient"], r["kind"]): datetime.fromisoformat(r["at"]) for r in rows}

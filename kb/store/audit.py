@@ -1,5 +1,6 @@
 """The audit log of searches and asks, the per-document usage counts derived from it, and
-``AuditRecorder``, which writes it for the API and ``kb search``.
+``AuditRecorder``, which writes it for the API and ``kb search`` (the API's in batches off the
+request path: ``kb.store.audit_queue``).
 
 Who asked what, when, which document ids came back and how long it took. Usage counts (how often a
 document was returned recently) order the owners' staleness digests.
@@ -20,7 +21,9 @@ from pydantic import BaseModel, Field
 from kb.clock import Clock, utc
 from kb.errors import KBError
 from kb.records import Principal
+from kb.store.audit_queue import AuditQueue
 from kb.store.db import Database
+from kb.store.listing import newest_first
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -59,47 +62,52 @@ class AuditLog:
         db.ensure_schema(SCHEMA)
 
     def record(self, entry: AuditEntry) -> None:
-        at = utc(entry.at)
-        day = at.date().isoformat()
+        self.record_many([entry])
+
+    def record_many(self, entries: list[AuditEntry]) -> None:
+        """Write entries and their usage counts in one transaction (all or none)."""
+        if not entries:
+            return
+        usage: dict[tuple[str, str], int] = {}
+        for e in entries:
+            day = utc(e.at).date().isoformat()
+            for d in dict.fromkeys(e.doc_ids):
+                usage[(d, day)] = usage.get((d, day), 0) + 1
         with self.db.transaction() as conn:
-            conn.execute(
+            conn.executemany(
                 'INSERT INTO audit (at, "user", action, query, doc_ids, latency_ms, status) '
                 "VALUES (?,?,?,?,?,?,?)",
-                (
-                    at.isoformat(),
-                    entry.user,
-                    entry.action,
-                    entry.query,
-                    json.dumps(entry.doc_ids),
-                    entry.latency_ms,
-                    entry.status,
-                ),
+                [
+                    (
+                        utc(e.at).isoformat(),
+                        e.user,
+                        e.action,
+                        e.query,
+                        json.dumps(e.doc_ids),
+                        e.latency_ms,
+                        e.status,
+                    )
+                    for e in entries
+                ],
             )
             conn.executemany(
-                "INSERT INTO usage (doc_id, day, hits) VALUES (?,?,1) "
-                "ON CONFLICT(doc_id, day) DO UPDATE SET hits = usage.hits + 1",
-                [(d, day) for d in dict.fromkeys(entry.doc_ids)],
+                "INSERT INTO usage (doc_id, day, hits) VALUES (?,?,?) "
+                "ON CONFLICT(doc_id, day) DO UPDATE SET hits = usage.hits + excluded.hits",
+                [(d, day, n) for (d, day), n in usage.items()],
             )
 
     def entries(
         self, *, user: str | None = None, since: datetime | None = None, limit: int = 100
     ) -> list[AuditEntry]:
-        sql = 'SELECT at, "user", action, query, doc_ids, latency_ms, status FROM audit WHERE 1=1'
-        params: list[object] = []
-        if user:
-            sql += ' AND "user" = ?'
-            params.append(user)
-        if since:
-            sql += " AND at >= ?"
-            params.append(utc(since).isoformat())
-        sql += " ORDER BY id DESC LIMIT ?"
-        params.append(limit)
-        out = []
-        for r in self.db.execute(sql, tuple(params)):
-            data = dict(r)
-            data["doc_ids"] = json.loads(data["doc_ids"])
-            out.append(AuditEntry.model_validate(data))
-        return out
+        return newest_first(
+            self.db,
+            "audit",
+            ("at", "user", "action", "query", "doc_ids", "latency_ms", "status"),
+            AuditEntry,
+            equal={"user": user},
+            since=since,
+            limit=limit,
+        )
 
     def usage_counts(self, since: datetime) -> dict[str, int]:
         """doc_id -> times it was returned to anyone since ``since`` (day granularity)."""
@@ -129,16 +137,25 @@ class AuditedCall:
 
 
 class AuditRecorder:
-    """Writes one ``AuditEntry`` per search or ask, from the API and from ``kb search`` alike,
+    """Records one ``AuditEntry`` per search or ask, from the API and from ``kb search`` alike,
     and purges rows past retention at startup and then every ``PURGE_EVERY`` writes (cheap: one
-    indexed DELETE)."""
+    indexed DELETE).
 
-    def __init__(self, log: AuditLog, clock: Clock, retention_days: int) -> None:
+    With ``flush_seconds`` the entries go through an ``AuditQueue`` (``kb.store.audit_queue``):
+    written in batches off the request path, the rest at ``close()``. Without, each is written
+    before ``call`` returns."""
+
+    def __init__(
+        self, log: AuditLog, clock: Clock, retention_days: int, *, flush_seconds: float | None = None
+    ) -> None:
         self._log = log
         self._clock = clock
         self._retention = timedelta(days=retention_days)
         self._writes = 0
         self._lock = threading.Lock()
+        self.queue: AuditQueue[AuditEntry] | None = (
+            AuditQueue(self._write, flush_seconds) if flush_seconds else None
+        )
 
     def purge(self) -> int:
         return self._log.purge(self._clock.now() - self._retention)
@@ -158,22 +175,32 @@ class AuditRecorder:
             status = 500
             raise
         finally:
-            self._record(
-                AuditEntry(
-                    at=self._clock.now(),
-                    user=principal.user,
-                    action=action,
-                    query=query,
-                    doc_ids=call.doc_ids,
-                    latency_ms=round((perf_counter() - started) * 1000, 1),
-                    status=status,
-                )
+            entry = AuditEntry(
+                at=self._clock.now(),
+                user=principal.user,
+                action=action,
+                query=query,
+                doc_ids=call.doc_ids,
+                latency_ms=round((perf_counter() - started) * 1000, 1),
+                status=status,
             )
+            if self.queue is None:
+                self._write([entry])
+            else:
+                self.queue.put(entry)
 
-    def _record(self, entry: AuditEntry) -> None:
-        self._log.record(entry)
+    def flush(self) -> int:
+        """Write what is queued now (a caller about to read its own entries); returns how many."""
+        return self.queue.flush() if self.queue is not None else 0
+
+    def close(self) -> int:
+        """Stop the writer and write what is queued (shutdown); returns how many."""
+        return self.queue.close() if self.queue is not None else 0
+
+    def _write(self, entries: list[AuditEntry]) -> None:
+        self._log.record_many(entries)
         with self._lock:
-            self._writes += 1
-            due = self._writes % PURGE_EVERY == 0
+            due = (self._writes + len(entries)) // PURGE_EVERY > self._writes // PURGE_EVERY
+            self._writes += len(entries)
         if due:
             self.purge()

@@ -50,6 +50,15 @@ CREATE TABLE IF NOT EXISTS kv (
     value TEXT NOT NULL
 );
 """
+# Added after the baseline (migration 8): which documents each generation changed.
+CHANGES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS changes (
+    generation  INTEGER PRIMARY KEY,  -- the generation this write made
+    doc_ids     TEXT NOT NULL         -- JSON list of the documents it wrote or deleted
+);
+"""
+SCHEMA += CHANGES_SCHEMA
+CHANGES_KEPT = 50_000  # generations whose documents ``changed`` can tell (older: rebuild)
 
 
 class DocumentStore:
@@ -95,7 +104,7 @@ class DocumentStore:
                     "INSERT INTO chunks (chunk_id, doc_id, idx, heading, text) VALUES (?,?,?,?,?)",
                     [(c.chunk_id, c.doc_id, c.index, c.heading, c.text) for c in chunks],
                 )
-            self._bump(conn)
+            self._bump(conn, [doc.doc_id])
 
     def delete(self, doc_ids: Iterable[str]) -> int:
         ids = list(doc_ids)
@@ -105,21 +114,41 @@ class DocumentStore:
             n = 0
             for doc_id in ids:
                 n += conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount
-            self._bump(conn)
+            self._bump(conn, ids)
         return n
 
     @staticmethod
-    def _bump(conn: Any) -> None:
-        conn.execute(
+    def _bump(conn: Any, doc_ids: builtins.list[str]) -> None:
+        """The next generation, and which documents it changed (``changed`` reads them back)."""
+        row = conn.execute(
             "INSERT INTO kv (key, value) VALUES ('generation', '1') ON CONFLICT(key) "
-            "DO UPDATE SET value = CAST(CAST(kv.value AS INTEGER) + 1 AS TEXT)"
+            "DO UPDATE SET value = CAST(CAST(kv.value AS INTEGER) + 1 AS TEXT) RETURNING value"
+        ).fetchone()
+        generation = int(row[0])
+        conn.execute(
+            "INSERT INTO changes (generation, doc_ids) VALUES (?, ?)", (generation, json.dumps(doc_ids))
         )
+        conn.execute("DELETE FROM changes WHERE generation <= ?", (generation - CHANGES_KEPT,))
 
     # -- reads ----------------------------------------------------------------------------
     def generation(self) -> int:
         """A counter bumped by every write, so caches (BM25, doc map) know when to refresh."""
         row = self.db.execute("SELECT value FROM kv WHERE key = 'generation'").fetchone()
         return int(row["value"]) if row else 0
+
+    def changed(self, since: int, until: int) -> set[str] | None:
+        """The documents written or deleted by generations ``since`` (exclusive) to ``until``
+        (inclusive), so a cache built at ``since`` can update just those; None when the log does
+        not reach back that far (a store written before it existed, or more than CHANGES_KEPT
+        writes ago): the cache must rebuild."""
+        if until < since:
+            return None
+        rows = self.db.execute(
+            "SELECT doc_ids FROM changes WHERE generation > ? AND generation <= ?", (since, until)
+        ).fetchall()
+        if len(rows) != until - since:
+            return None
+        return {d for r in rows for d in json.loads(r["doc_ids"])}
 
     def get(self, doc_id: str, *, with_text: bool = True) -> Document | None:
         """The record; without ``with_text`` its ``text`` is only the marker excerpt."""
@@ -170,6 +199,18 @@ class DocumentStore:
                 heading=r["heading"],
                 text=r["text"],
             )
+
+    def chunk_ids_of(self, doc_ids: Iterable[str]) -> builtins.list[str]:
+        """The chunk ids of these documents (one query per 500 documents)."""
+        ids = builtins.list(doc_ids)
+        out: builtins.list[str] = []
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            rows = self.db.execute(
+                f"SELECT chunk_id FROM chunks WHERE doc_id IN ({','.join('?' * len(part))})", tuple(part)
+            )
+            out += [r["chunk_id"] for r in rows]
+        return out
 
     def chunks_for(self, doc_id: str) -> builtins.list[Chunk]:
         rows = self.db.execute(

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from kb.clock import utc
 from kb.store.db import Database
+from kb.store.listing import newest_first
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -71,19 +72,12 @@ class FeedbackStore:
         self, *, rating: Rating | None = None, since: datetime | None = None, limit: int = 500
     ) -> list[Feedback]:
         """Newest first."""
-        sql = 'SELECT id, at, "user", question, answer, doc_ids, rating, comment FROM feedback WHERE 1=1'
-        params: list[object] = []
-        if rating:
-            sql += " AND rating = ?"
-            params.append(rating)
-        if since:
-            sql += " AND at >= ?"
-            params.append(utc(since).isoformat())
-        sql += " ORDER BY id DESC LIMIT ?"
-        params.append(limit)
-        out = []
-        for row in self.db.execute(sql, tuple(params)):
-            data = dict(row)
-            data["doc_ids"] = json.loads(data["doc_ids"])
-            out.append(Feedback.model_validate(data))
-        return out
+        return newest_first(
+            self.db,
+            "feedback",
+            ("id", "at", "user", "question", "answer", "doc_ids", "rating", "comment"),
+            Feedback,
+            equal={"rating": rating},
+            since=since,
+            limit=limit,
+        )

@@ -8,9 +8,10 @@ two processes starting together do not both migrate), every version the store la
    EXISTS``, so a store created before migrations existed (no ``schema_migrations`` table) is
    adopted as version 1 without touching its rows;
 2. ``documents.markers``, filled from the stored texts, for stores older than that column;
-3. to 7. one per table added since (export identities, tombstones, used review links, pull
-   state, feedback), again ``IF NOT EXISTS``: a store created by the 2026-12-03 code, which has
-   them but no ``schema_migrations``, is adopted as it is.
+3. to 13. one per table added since (export identities, tombstones, used review links, pull
+   state, feedback, document changes, sentence vectors, inferred successors, successor
+   decisions, near-duplicates, health snapshots), again ``IF NOT EXISTS``: a store
+   created by the 2026-12-03 code, which has them but no ``schema_migrations``, is adopted.
 
 A store whose newest version is above ``LATEST`` was written by a newer FreshKB: opening it is an
 error naming the versions rather than a silent downgrade.
@@ -41,14 +42,19 @@ from kb.store import (
     alerts,
     audit,
     documents,
+    duplicates,
     export_ids,
     feedback,
+    health_snapshots,
+    inferred_successors,
     locks,
     pull_state,
     raw_hashes,
     review_links,
     reviews,
     secrets,
+    sentence_vectors,
+    successor_decisions,
     tombstones,
 )
 from kb.store.db import Database, register_migrations, split_statements
@@ -116,6 +122,12 @@ MIGRATIONS = [
     Migration(5, "used_review_links", (review_links.SCHEMA,)),
     Migration(6, "pull_docs, pull_cursors", (pull_state.SCHEMA,)),
     Migration(7, "feedback", (feedback.SCHEMA,)),
+    Migration(8, "changes", (documents.CHANGES_SCHEMA,)),
+    Migration(9, "sentence_vectors", (sentence_vectors.SCHEMA,)),
+    Migration(10, "inferred_successors", (inferred_successors.SCHEMA,)),
+    Migration(11, "successor_decisions", (successor_decisions.SCHEMA,)),
+    Migration(12, "near_duplicates", (duplicates.SCHEMA,)),
+    Migration(13, "health_snapshots", (health_snapshots.SCHEMA,)),
 ]
 LATEST = MIGRATIONS[-1].version
 SCRIPTS = tuple(script for m in MIGRATIONS for script in m.scripts)

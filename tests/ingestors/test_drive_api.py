@@ -298,7 +298,16 @@ def test_export_writes_the_manifest_contract_that_ingest_reads_back(
     assert d1["x_local_path"] == "files/d1/Incident Runbook.docx" and (out / d1["x_local_path"]).exists()
     assert d1["permissions"] == [{"type": "group", "role": "reader", "emailAddress": "Engineering@acme.com"}]
     assert "x_local_path" not in next(e for e in lines if e["id"] == "form1")
-    exported = {d.doc_id: d for d in DriveIngestor(settings).read(out).documents}
+    big = next(e for e in lines if e["id"] == "big1")
+    assert (
+        "x_local_path" not in big
+        and big["x_skipped"] == "too large for Drive's export (10 MB limit); skipped"
+    )
+    read_back = DriveIngestor(settings).read(out)
+    # Files the exporter left out on purpose are skips, as in a pull: the export stays complete.
+    assert read_back.complete and all(i.severity == "warning" for i in read_back.issues)
+    assert any(i.doc_id == "gdrive:big1" and "not exported: too large" in i.reason for i in read_back.issues)
+    exported = {d.doc_id: d for d in read_back.documents}
     pulled, _ = pull(settings, tmp_path)
     assert sorted(exported) == sorted(pulled)
     for doc_id, doc in pulled.items():

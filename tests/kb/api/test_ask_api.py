@@ -74,6 +74,7 @@ def test_unrelated_question_says_nothing_relevant_was_found(client: TestClient) 
 
 def test_each_ask_is_audited_with_the_cited_documents(client: TestClient, api_runtime: Runtime) -> None:
     body = ask(client, "hr", "How many weeks of parental leave do birthing parents get?")
+    client.app.state.audit.flush()  # type: ignore[attr-defined]  # written off the request path
     entry = AuditLog(api_runtime.db).entries(user="omar.haddad@acme.com", limit=1)[0]
     assert entry.action == "ask"
     assert entry.query == "How many weeks of parental leave do birthing parents get?"

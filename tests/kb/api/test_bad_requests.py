@@ -27,6 +27,10 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
             "data": {"dir": str(tmp_path / "data")},
             "auth": {"tokens": [{"sha256": hash_token("tok-bad-requests"), "user": "eve@acme.test"}]},
             "api": {"max_question_chars": 50, "max_top_k": 10},
+            # FastAPI builds a route's dependencies even for a request it refuses, and the
+            # extractive answerer loads the model (~40 s of the fast subset under load); every
+            # request here is refused before any answerer runs, so one that needs no model serves.
+            "answer": {"mode": "openai", "openai": {"base_url": "http://127.0.0.1:9/v1", "model": "unused"}},
         }
     )
     rt = Runtime(settings)

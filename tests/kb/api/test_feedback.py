@@ -45,6 +45,7 @@ def test_thumbs_down_with_comment_is_stored_attributed_and_audited(
         "stale",
         cited,
     )
+    api_runtime.audit.flush()  # queued off the request path
     entry = AuditLog(api_runtime.db).entries(user="alice.chen@acme.com", limit=1)[0]
     assert (entry.action, entry.query, entry.doc_ids, entry.status) == ("feedback", question, cited, 200)
 

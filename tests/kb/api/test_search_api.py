@@ -95,6 +95,7 @@ def test_outsider_sees_only_open_documents_and_no_hidden_successor(client: TestC
 def test_every_search_is_audited_and_kb_audit_shows_it(client: TestClient, api_runtime: Runtime) -> None:
     question = "audit trail check: how do I run the failover for postgres?"
     body = search(client, "engineer", question)
+    client.app.state.audit.flush()  # type: ignore[attr-defined]  # written off the request path
     entry = AuditLog(api_runtime.db).entries(user="alice.chen@acme.com", limit=1)[0]
     assert (entry.action, entry.query, entry.status) == ("search", question, 200)
     assert entry.doc_ids == [r["doc_id"] for r in body["results"]]

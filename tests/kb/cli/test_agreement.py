@@ -108,6 +108,7 @@ def test_cli_and_api_answer_alike(tmp_path: Path, embedder: Any) -> None:
         cli_ids = [d["doc_id"] for d in json.loads(listed.stdout)]
         # The CLI lists every document; the API what this reader may read (Office Hours is open).
         assert cli_ids == [d["doc_id"] for d in api_docs["documents"]] == ["notion:" + "2" * 32]
+        rt.audit.flush()  # the API's entry is queued off the request path
         searches = [e for e in AuditLog(rt.db).entries(user="fin@acme.test") if e.action == "search"]
         assert len(searches) == 2  # one from the CLI, one from the API
         assert {tuple(e.doc_ids) for e in searches} == {tuple(r["doc_id"] for r in cli_body["results"])}

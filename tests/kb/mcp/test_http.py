@@ -104,6 +104,7 @@ def test_ask_cites_restricted_sources_only_for_their_readers(mcp_url: str, api_r
     eng = call(mcp_url, "engineer", "ask", {"question": question})
     dumped = json.dumps(eng.model_dump(mode="json"))
     assert "Secrets Rotation Procedure" not in dumped and "12-hour expiry" not in dumped
+    api_runtime.audit.flush()  # queued off the request path
     entry = AuditLog(api_runtime.db).entries(user="alice.chen@acme.com", limit=1)[0]
     assert (entry.action, entry.query) == ("ask", question)
     assert entry.doc_ids == [c["doc_id"] for c in eng.structured_content["citations"]]

@@ -38,19 +38,65 @@ def test_tokenize_drops_stopwords_and_folds_plurals() -> None:
     assert tokenize("access class") == ["access", "class"]
 
 
-def test_built_once_and_rebuilt_only_when_the_generation_changes(store: DocumentStore) -> None:
+def test_built_once_and_updated_only_when_the_generation_changes(store: DocumentStore) -> None:
     index = LexicalIndex(store)
     first = index.search("invoices", 10)
     for _ in range(3):
         assert index.search("invoices", 10) == first
         index.search("printer badge", 10, allowed_docs={"pub", "other"})
-    assert index.builds == 1
+    assert (index.builds, index.patches) == (1, 0)
 
     put(store, "new", "Invoices moved to the new billing system.")
     assert "new#0" in dict(index.search("invoices", 10))
-    assert index.builds == 2
+    assert (index.builds, index.patches) == (1, 1)  # the new document's chunks, merged in
     index.search("billing", 10)
-    assert index.builds == 2
+    assert (index.builds, index.patches) == (1, 1)
+
+
+QUERIES = ("invoices", "invoices billing printer", "badge stripe wireguard", "office printer invoices", "vpn")
+READERS = (None, {"pub", "other", "new", "added"}, {"secret0", "secret1", "pub"})
+
+
+def _same_as_a_fresh_build(index: LexicalIndex, store: DocumentStore) -> None:
+    fresh = LexicalIndex(store)
+    for query in QUERIES:
+        for allowed in READERS:
+            assert index.scores(query, 100, allowed) == fresh.scores(query, 100, allowed), (query, allowed)
+
+
+def test_an_ingest_updates_the_postings_in_place_exactly_as_a_rebuild(store: DocumentStore) -> None:
+    index = LexicalIndex(store)
+    index.PATCH_MAX_SHARE = 1.0  # a tiny corpus: these writes change most of it
+    for allowed in READERS:
+        index.search("invoices", 10, allowed)
+    put(store, "new", "Invoices moved to the new billing system.", "Printer badges too.")  # added
+    put(store, "pub", "The VPN uses WireGuard; invoices moved to billing.", title="Billing")  # changed
+    store.delete(["secret2"])  # removed
+    put(store, "secret3", "Invoices of payroll.", "Payroll invoices, twice.", "And a third chunk.")
+    _same_as_a_fresh_build(index, store)
+    assert (index.builds, index.patches) == (1, 1)  # four writes since the build, one update
+    put(store, "added", "A new word: zorblax invoices.")
+    assert dict(index.search("zorblax", 5)) == dict(LexicalIndex(store).search("zorblax", 5))
+    _same_as_a_fresh_build(index, store)
+    assert (index.builds, index.patches) == (1, 2)
+
+
+def test_a_change_log_that_does_not_reach_back_rebuilds(store: DocumentStore) -> None:
+    index = LexicalIndex(store)
+    index.search("invoices", 10)
+    put(store, "new", "Invoices moved to the new billing system.")
+    store.db.execute("DELETE FROM changes")  # a store written before the change log existed
+    _same_as_a_fresh_build(index, store)
+    assert (index.builds, index.patches) == (2, 0)
+
+
+def test_changing_most_documents_rebuilds(store: DocumentStore) -> None:
+    index = LexicalIndex(store)
+    index.search("invoices", 10)
+    for i in range(4):
+        put(store, f"secret{i}", "Rewritten: billing moved.")
+    _same_as_a_fresh_build(index, store)
+    assert (index.builds, index.patches) == (2, 0)
 
 
 def test_acl_mask_applies_before_top_n(store: DocumentStore) -> None:

@@ -18,11 +18,14 @@ from kb.store.db import Database
 from kb.store.documents import DocumentStore
 from kb.store.export_ids import ExportIdentities
 from kb.store.feedback import Feedback, FeedbackStore
+from kb.store.inferred_successors import InferredPair, InferredSuccessors
 from kb.store.pull_state import PullState
 from kb.store.raw_hashes import RawEntry, RawHashes
 from kb.store.review_links import UsedLinks
 from kb.store.reviews import Review, ReviewStore
 from kb.store.secrets import SecretFindings
+from kb.store.sentence_vectors import SentenceRow, SentenceVectors
+from kb.store.successor_decisions import SuccessorDecision, SuccessorDecisions
 from kb.store.tombstones import BuriedChunk, Tombstones
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -68,6 +71,19 @@ def fill(db: Database) -> None:
     pulls.set_cursor("drive_changes", "page-7")
     FeedbackStore(db).add(
         Feedback(at=NOW, user="u@x", question="q", answer="a", doc_ids=["notion:0"], rating="down")
+    )
+    SentenceVectors(db).put("model-a", [SentenceRow("notion:0#0", "c0", [0.25, -0.5])])
+    InferredSuccessors(db).replace_all(
+        [
+            InferredPair(
+                doc_id="notion:0", successor_id="notion:1", confidence=0.9, reason="newer", inferred_at=NOW
+            )
+        ]
+    )
+    SuccessorDecisions(db).record(
+        SuccessorDecision(
+            doc_id="notion:0", successor_id="notion:1", decision="replaced", decided_by="a@x", decided_at=NOW
+        )
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from kb.config import Settings
 from kb.lifecycle.freshness import MARKER_WINDOW, assess
@@ -70,3 +71,23 @@ def test_a_store_from_before_the_markers_column_is_migrated(open_db: Callable[[]
     db.execute("UPDATE documents SET markers = NULL")  # a row written by an older process
     assert assess(store.list()[0], NOW, Settings()).status == "deprecated"
     assert store.get(doc.doc_id).text == TEXT  # type: ignore[union-attr]
+
+
+def test_changed_names_the_documents_each_generation_wrote(tmp_path: Path) -> None:
+    store = DocumentStore(Database(tmp_path / "changes.sqlite"))
+    g0 = store.generation()
+    for d in ("a", "b", "c"):
+        store.upsert(Document(doc_id=d, source="notion", title=d, text=d))
+    g1 = store.generation()
+    store.delete(["a", "b"])
+    store.upsert(Document(doc_id="c", source="notion", title="c2", text="c"))
+    g2 = store.generation()
+    assert (g1 - g0, g2 - g1) == (3, 2)
+    assert store.changed(g0, g1) == {"a", "b", "c"}
+    assert store.changed(g1, g2) == {"a", "b", "c"}
+    assert store.changed(g1 + 1, g2) == {"c"}
+    assert store.changed(g2, g2) == set()
+    assert store.changed(g2, g1) is None  # backwards: nothing to tell
+    store.db.execute("DELETE FROM changes WHERE generation = ?", (g1,))
+    assert store.changed(g0, g2) is None  # the log has a gap: a cache must rebuild
+    assert store.changed(g1, g2) == {"a", "b", "c"}

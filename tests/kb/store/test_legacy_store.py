@@ -62,6 +62,8 @@ def test_a_store_from_the_2026_12_03_code_is_adopted_with_every_row(tmp_path: Pa
     assert versions(db) == list(range(1, LATEST + 1))
     after = _counts(path)
     assert after.pop("schema_migrations") == LATEST
+    added_since = {t: after.pop(t) for t in set(after) - set(before)}
+    assert added_since == dict.fromkeys(added_since, 0)  # tables of later migrations, empty
     assert after == before
     assert docs.count() == before["documents"] and len(list(docs.chunks())) == before["chunks"]
     assert all(d.text for d in docs.list())  # marker excerpts read as before
@@ -89,6 +91,8 @@ def test_kb_migrate_moves_the_2026_12_03_store_into_postgresql(
     assert report["ok"]
     copied = {t["table"]: t["destination"] for t in report["tables"]}
     skipped = {"leases", "alert_lock", "sqlite_sequence"}
+    added_since = {t: copied.pop(t) for t in set(copied) - set(before)}
+    assert added_since == dict.fromkeys(added_since, 0)  # tables of later migrations, empty
     assert copied == {t: n for t, n in before.items() if t not in skipped}
 
     pg = Database(url, password=postgres.password)
