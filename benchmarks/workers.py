@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from benchmarks.serve import Server
 from kb.clock import FixedClock
 from kb.config import Settings, load_settings
 from kb.runtime import Runtime
+from kb.store.audit import AuditEntry, AuditLog
 from kb.store.copy import copy_store
 from kb.store.db import open_database
 from kb.store.documents import DocumentStore
@@ -136,6 +138,33 @@ def run_config(
             s.stop()
 
 
+def store_hops(settings: Settings, calls: int = 300) -> dict[str, float]:
+    """p50/p95 (ms) of the store work every request does, in this process: the ``generation``
+    read (cache check) and one audit write; on PostgreSQL each is a loopback round trip."""
+    db = open_database(settings)
+    try:
+        docs, audit = DocumentStore(db), AuditLog(db)
+        out: dict[str, float] = {}
+        for name, op in (
+            ("generation_read", docs.generation),
+            (
+                "audit_write",
+                lambda: audit.record(AuditEntry(at=datetime.now(UTC), user="b", action="search", query="q")),
+            ),
+        ):
+            samples = []
+            for _ in range(calls):
+                started = time.perf_counter()
+                op()
+                samples.append((time.perf_counter() - started) * 1000)
+            samples.sort()
+            out[f"{name}_p50_ms"] = round(samples[len(samples) // 2], 3)
+            out[f"{name}_p95_ms"] = round(samples[int(len(samples) * 0.95)], 3)
+        return out
+    finally:
+        db.dispose()
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| configuration | workers | endpoint | req/s | p50 ms | p95 ms | errors | load1 |",
@@ -158,6 +187,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4", help="API worker counts on PostgreSQL + Chroma server")
     parser.add_argument("--seconds", type=float, default=40, help="Load per endpoint and configuration")
     parser.add_argument("--clients", type=int, default=8, help="Concurrent clients")
+    parser.add_argument("--hops-only", action="store_true", help="Only the per-call store costs")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -177,8 +207,10 @@ def main() -> None:
     chroma: subprocess.Popen[bytes] | None = None
     rows: list[dict[str, Any]] = []
     documents = 0
+    hops: dict[str, dict[str, float]] = {}
     try:
-        rows.append(run_config("sqlite+embedded", sqlite, 1, args.work, bodies, args))
+        if not args.hops_only:
+            rows.append(run_config("sqlite+embedded", sqlite, 1, args.work, bodies, args))
         shared = sqlite.model_copy(deep=True)
         shared.store.url = pg.create_database("bench")
         shared.store.password_env = PASSWORD_ENV
@@ -191,6 +223,11 @@ def main() -> None:
             destination.dispose()
         if not report.ok:
             raise SystemExit(f"the copy into PostgreSQL does not match: {report}")
+        hops = {"sqlite": store_hops(sqlite), "postgresql": store_hops(shared)}
+        log(f"store work per request: {hops}")
+        if args.hops_only:
+            print(json.dumps(hops, indent=2))
+            return
         shutil.rmtree(chroma_dir, ignore_errors=True)
         shutil.copytree(sqlite.chroma_path, chroma_dir)
         port = free_port()
@@ -212,11 +249,12 @@ def main() -> None:
         "seconds": args.seconds,
         "documents": documents,
         "rows": rows,
+        "store_hops": hops,
     }
     (args.out / "results.json").write_text(json.dumps(result, indent=2))
     (args.out / "table.md").write_text(table(rows) + "\n")
     print(table(rows))
-    print(f"\n{result['uptime_before']}\n{result['uptime_after']}")
+    print(f"\n{json.dumps(hops)}\n{result['uptime_before']}\n{result['uptime_after']}")
 
 
 if __name__ == "__main__":

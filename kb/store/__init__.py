@@ -2,8 +2,10 @@
 concept.
 
 Owns: the database connection (``db``; ``postgres`` for ``store.url``), the versioned schema
-(``migrations``), copying a store (``copy``), documents and chunks (``documents``), reviews,
-audit, alert history, secret findings, raw hashes and locks, each in its own module.
+(``migrations``: how to add a table or a column is in its docstring), copying a store
+(``copy``), documents and chunks (``documents``), reviews, audit, alert history, secret findings,
+raw hashes, locks, export identities, tombstones, used review links, pull state and feedback,
+each in its own module.
 May import: the foundation only (config, records, errors, clock); never a capability or an entry
 point.
 """

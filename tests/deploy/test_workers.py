@@ -1,6 +1,7 @@
 """The multi-host topology of ``deploy/compose.yaml``, as processes on loopback (Docker does not run
-here): one PostgreSQL, one ``chroma run`` server, two ``kb serve`` workers. A review made through
-one worker and an ingest made beside them are seen by the other worker on its next request."""
+here): one PostgreSQL, one ``chroma run`` server, two ``kb serve`` workers. A review and a successor
+decision made through one worker and an ingest made beside them are seen by the other worker on
+its next request."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ def _search(url: str, question: str) -> list[dict[str, object]]:
     return list(r.json()["results"])
 
 
-def test_two_workers_see_each_others_reviews_and_new_ingests(
+def test_two_workers_see_each_others_reviews_decisions_and_new_ingests(
     tmp_path: Path,
     config: Path,
     embedder,
@@ -118,6 +119,21 @@ def test_two_workers_see_each_others_reviews_and_new_ingests(
         assert r.status_code == 200, r.text
         detail = httpx.get(f"{b}/v1/docs/{doc_id}", headers=ADMIN, timeout=30).json()
         assert [(x["reviewer"], x["note"]) for x in detail["reviews"]] == [("root@acme.test", "still right")]
+
+        # A successor decision through worker A is in worker B's very next listing.
+        [oncall] = [h for h in _search(b, "who do I page first?") if h["title"] == "On-call handbook"]
+        assert httpx.get(f"{b}/v1/successors", headers=ADMIN, timeout=30).json()["count"] == 0
+        r = httpx.post(
+            f"{a}/v1/docs/{oncall['doc_id']}/successor",
+            json={"successor_id": doc_id, "decision": "replaced"},
+            headers=ADMIN,
+            timeout=30,
+        )
+        assert r.status_code == 200, r.text
+        items = httpx.get(f"{b}/v1/successors", headers=ADMIN, timeout=30).json()["items"]
+        assert [(i["doc_id"], i["successor_id"], i["state"], i["decided_by"]) for i in items] == [
+            (oncall["doc_id"], doc_id, "replaced", "root@acme.test")
+        ]
 
         # A new document ingested beside the workers (the shared store and Chroma server) is found
         # by both on their next search, without a restart.

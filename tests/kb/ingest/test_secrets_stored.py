@@ -1,6 +1,7 @@
 """Issue 11, case 5 end to end: secrets in a Drive export's file name, folder name, description,
 properties, title and text never reach the data directory. The whole data directory (SQLite with
-its WAL, embedded Chroma's files) is read as bytes and searched for each raw secret."""
+its WAL, embedded Chroma's files) is read as bytes and searched for each raw secret; on
+PostgreSQL, every row of every table too."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kb.runtime import Runtime
+from kb.store.db import open_database
 from tests.kb.ingest.test_secrets import AWS, GITHUB, JWT, SLACK, STRIPE
 
 pytestmark = pytest.mark.slow
@@ -48,7 +50,28 @@ def test_no_raw_secret_anywhere_in_the_data_directory(runtime: Runtime, tmp_path
     assert doc is not None and "[REDACTED:" in doc.source_path and "[REDACTED:" in doc.title
     runtime.close()
     files = [p for p in runtime.settings.data.dir.rglob("*") if p.is_file()]
-    assert any(p.name == "chroma.sqlite3" for p in files) and any(p.suffix == ".sqlite" for p in files)
+    on_postgres = bool(runtime.settings.store.url)
+    assert any(p.name == "chroma.sqlite3" for p in files)
+    assert on_postgres or any(p.suffix == ".sqlite" for p in files)
+    stored = _postgres_rows(runtime) if on_postgres else {}
+    assert not on_postgres or stored["documents"]
     for secret in (AWS, GITHUB, SLACK, STRIPE, JWT):
         holders = [str(p) for p in files if secret.encode() in p.read_bytes()]
+        holders += [table for table, blob in stored.items() if secret.encode() in blob]
         assert holders == [], (secret, holders)
+
+
+def _postgres_rows(runtime: Runtime) -> dict[str, bytes]:
+    """Every row of every table of the PostgreSQL store, as bytes (the store is not a file)."""
+    db = open_database(runtime.settings)
+    try:
+        return {
+            table: b"\n".join(
+                v if isinstance(v, bytes) else str(v).encode()
+                for row in db.execute(f"SELECT * FROM {table}")
+                for v in row.values()
+            )
+            for table in db.tables()
+        }
+    finally:
+        db.dispose()

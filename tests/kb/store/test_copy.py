@@ -16,8 +16,10 @@ from kb.store.audit import AuditEntry, AuditLog
 from kb.store.copy import copy_store
 from kb.store.db import Database
 from kb.store.documents import DocumentStore
+from kb.store.duplicates import NearDuplicates, Pair
 from kb.store.export_ids import ExportIdentities
 from kb.store.feedback import Feedback, FeedbackStore
+from kb.store.health_snapshots import HealthSnapshots, SnapshotRow
 from kb.store.inferred_successors import InferredPair, InferredSuccessors
 from kb.store.pull_state import PullState
 from kb.store.raw_hashes import RawEntry, RawHashes
@@ -85,6 +87,16 @@ def fill(db: Database) -> None:
             doc_id="notion:0", successor_id="notion:1", decision="replaced", decided_by="a@x", decided_at=NOW
         )
     )
+    NearDuplicates(db).replace([Pair.of("notion:2", "notion:1", 0.93)], NOW)
+    HealthSnapshots(db).record(
+        NOW.date(),
+        [
+            SnapshotRow(
+                day=NOW.date(), dimension="all", key="all", documents=3, fresh=2, due_soon=0, overdue=1,
+                unowned=0, owner_left=0,
+            )
+        ],
+    )  # fmt: skip
 
 
 def test_every_row_moves_and_the_counts_match(tmp_path: Path, open_db: Callable[[], Database]) -> None:
@@ -117,6 +129,8 @@ def test_every_row_moves_and_the_counts_match(tmp_path: Path, open_db: Callable[
     assert PullState(destination, "wiki").documents() == PullState(source, "wiki").documents()
     assert PullState(destination, "wiki").cursor("drive_changes") == "page-7"
     assert FeedbackStore(destination).list() == FeedbackStore(source).list()
+    assert NearDuplicates(destination).all() == [Pair(doc_a="notion:1", doc_b="notion:2", similarity=0.93)]
+    assert HealthSnapshots(destination).series() == HealthSnapshots(source).series() != []
     # Identity columns continue after the copied ids (PostgreSQL sequences were moved past them).
     ReviewStore(destination).record(Review(doc_id="notion:1", reviewer="b@x", reviewed_at=NOW))
     assert [r.reviewer for r in ReviewStore(destination).history("notion:1")] == ["b@x"]
