@@ -143,13 +143,19 @@ class Retriever:
         generation = store.generation()
         with self._lock:
             if self._map is None or self._map.generation != generation:
-                docs = self._changed_docs(self._map, generation)
+                old = self._map
+                docs = self._changed_docs(old, generation)
                 if docs is None:  # text = the marker excerpt, not the whole text
-                    docs = {doc.doc_id: doc for doc in store.list()}
+                    docs, old = {doc.doc_id: doc for doc in store.list()}, None
                 keys: dict[str, str] = {}
                 by_key: dict[str, tuple[list[str], list[str]]] = {}
                 for doc in docs.values():
-                    keys[doc.doc_id] = key = acl_key(doc.acl)
+                    # An unchanged record is the same object as in the old map: keep its key.
+                    if old is not None and old.docs.get(doc.doc_id) is doc:
+                        key = old.acl_keys[doc.doc_id]
+                    else:
+                        key = acl_key(doc.acl)
+                    keys[doc.doc_id] = key
                     by_key.setdefault(key, (doc.acl, []))[1].append(doc.doc_id)
                 self._map = _DocMap(generation, docs, keys, by_key, Relations.of(docs.values()))
             return self._map
