@@ -2,7 +2,8 @@
 
 Each of ``clients`` asyncio workers sends one request at a time (keep-alive) and records the
 latency of every completed request; a non-2xx status or a transport error counts as an error.
-The loop stops at ``max_requests`` or after ``max_seconds``, whichever comes first. Only
+Several URLs (API workers on different ports) are taken in turn, as a round-robin load balancer
+would. The loop stops at ``max_requests`` or after ``max_seconds``, whichever comes first. Only
 127.0.0.1 / localhost URLs are accepted: this is a benchmark, never a load generator for others.
 """
 
@@ -49,7 +50,7 @@ class LoadResult:
 
 
 async def _run(
-    url: str,
+    urls: list[str],
     bodies: list[dict[str, Any]],
     headers: list[dict[str, str]],
     clients: int,
@@ -68,7 +69,11 @@ async def _run(
                 return
             started = time.perf_counter()
             try:
-                resp = await client.post(url, json=bodies[i % len(bodies)], headers=headers[i % len(headers)])
+                # every worker sees every body and user (j: the request's turn on its worker)
+                j = i // len(urls)
+                resp = await client.post(
+                    urls[i % len(urls)], json=bodies[j % len(bodies)], headers=headers[j % len(headers)]
+                )
                 ok = 200 <= resp.status_code < 300
                 why = f"HTTP {resp.status_code}: {resp.text[:200]}"
             except httpx.HTTPError as err:
@@ -87,7 +92,7 @@ async def _run(
 
 
 def run_load(
-    url: str,
+    url: str | list[str],
     bodies: list[dict[str, Any]],
     *,
     clients: int,
@@ -95,7 +100,9 @@ def run_load(
     max_seconds: float,
     headers: list[dict[str, str]] | None = None,
 ) -> LoadResult:
-    host = urlparse(url).hostname
-    if host not in LOOPBACK:
-        raise ValueError(f"load is only sent to loopback, not {host!r}")
-    return asyncio.run(_run(url, bodies, headers or [{}], clients, max_requests, max_seconds))
+    urls = [url] if isinstance(url, str) else url
+    for u in urls:
+        host = urlparse(u).hostname
+        if host not in LOOPBACK:
+            raise ValueError(f"load is only sent to loopback, not {host!r}")
+    return asyncio.run(_run(urls, bodies, headers or [{}], clients, max_requests, max_seconds))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import sys
 import tomllib
 import zipfile
 from dataclasses import dataclass, field
@@ -12,6 +13,13 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+# The deterministic writers are shared with the eval corpora builder (examples/ is not a package).
+sys.path.insert(0, str(HERE.parent))
+
+from evals.corpora.zips import dashed as dashed  # noqa: E402  (re-exported to the generator modules)
+from evals.corpora.zips import write_if_changed as write_if_changed  # noqa: E402
+from evals.corpora.zips import zip_bytes as _zip_bytes  # noqa: E402
+
 SOURCE = HERE / "source"
 
 # When the fictional company exported its data; zip entry times are the export time.
@@ -57,21 +65,9 @@ def drive_id(folder: str, name: str) -> str:
     return "1" + hex_id("drive", f"{folder}/{name}")
 
 
-def dashed(hex32: str) -> str:
-    h = hex32
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
 def zip_bytes(entries: list[tuple[str, bytes]], date_time: tuple[int, ...] = EXPORT_TIME) -> bytes:
-    """A zip with fixed entry times and attributes, so identical input gives identical bytes."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in entries:
-            info = zipfile.ZipInfo(name, date_time=date_time[:6])  # type: ignore[arg-type]
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, data)
-    return buf.getvalue()
+    """``evals.corpora.zips.zip_bytes`` (one deterministic zip writer), at the export time."""
+    return _zip_bytes(entries, date_time)
 
 
 def normalize_zip(
@@ -91,9 +87,3 @@ def normalize_zip(
                 blob = re.sub(pattern, repl, blob.decode("utf-8")).encode("utf-8")
             entries.append((info.filename, blob))
     return zip_bytes(entries, date_time)
-
-
-def write_if_changed(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists() or path.read_bytes() != data:
-        path.write_bytes(data)

@@ -5,6 +5,8 @@ the Markdown property block merged with the database's ``_all.csv`` row (which k
 hidden from the Markdown). Properties map to lifecycle fields through ``settings.notion``; owners
 resolve to emails through ``kb.identity``. Exports carry no permissions: ``acl`` stays empty and
 ``kb.lifecycle.rules`` fills it. Bad entries become ``IngestIssue``s naming them; the rest is ingested.
+Page text is stored in ``ingestors.notion_markdown``'s canonical form, the one a pull of the same
+page gives, so moving from exports to pulls re-embeds nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .dates import NotionDates
 from .links import LinkResolver
 from .notion_db import Table, match_rows, read_table
 from .notion_html import parse_html_page
+from .notion_markdown import canonical_markdown
 from .notion_page import ParsedPage, parse_page, split_id
 from .notion_props import PropertyMapper
 
@@ -272,7 +275,9 @@ class _Run:
                 title=page.title,
                 path=self._breadcrumb(source, titles),
                 url=self._url(page),
-                text=page.parsed.text,
+                # Links are read from the export's own Markdown, before canonical_markdown keeps
+                # only their text (the form a pull of the same page gives).
+                text=canonical_markdown(page.parsed.text),
                 properties=page.props,
                 source_path=source,
                 links=resolver.links(page.parsed.text, source, page.doc_id),

@@ -36,11 +36,15 @@ from kb.store.pull_state import PullState
 from .dates import NotionDates
 from .notion import page_url
 from .notion_blocks import BlockRenderer, compact_id, plain
+from .notion_markdown import canonical_markdown
 from .notion_props import PropertyMapper, apply_verification
 from .notion_values import Users, parse_instant, text_of, title_of, user_ref, verification
 from .pull_common import Caller, Verdict, retry_after, source_error
 
 DEFAULT_API = "https://api.notion.com"
+# Part of every stored stamp: a page pulled with another rendering is fetched again once, so the
+# text it keeps is always this code's (bump it when the rendering changes).
+RENDERING = "md2"
 Obj = dict[str, Any]
 
 
@@ -121,7 +125,7 @@ class NotionPuller:
             if doc is not None:
                 batch.documents.append(doc)
                 if refetched:
-                    fresh.append((doc, str(page.get("last_edited_time", ""))))
+                    fresh.append((doc, stamp_of(page)))
         gone = set(stamps) - {d.doc_id for d in batch.documents} if batch.complete else set()
         self.state.save(fresh, drop=gone)
         # What this is a pull of (kb.ingest.removal): the workspace's pages, whose ids an export of
@@ -230,16 +234,17 @@ class NotionPuller:
     ) -> tuple[Document | None, bool]:
         hex_id = compact_id(str(page["id"]))
         doc_id = f"notion:{hex_id}"
-        stamp = str(page.get("last_edited_time", ""))
-        cached = self.state.document(doc_id) if stamps.get(doc_id) == stamp else None
+        cached = self.state.document(doc_id) if stamps.get(doc_id) == stamp_of(page) else None
         if cached is not None:
             text, links, refetched = cached.text, cached.links, False
         else:
             renderer = BlockRenderer(
-                lambda b: list(self._paginate(self.client.blocks.children.list, block_id=b))
+                lambda b: list(self._paginate(self.client.blocks.children.list, block_id=b)),
+                lambda hex_id: title_of(pages[hex_id]) if hex_id in pages else None,
             )
             try:
-                text, links, refetched = renderer.page(str(page["id"])), renderer.links, True
+                body = renderer.page(str(page["id"]))
+                text, links, refetched = page_text(title_of(page) or "Untitled", body), renderer.links, True
             except (HTTPResponseError, RequestTimeoutError, httpx.TransportError) as err:
                 batch.complete = False
                 batch.issues.append(
@@ -309,6 +314,17 @@ class NotionPuller:
         )
         doc.content_hash = doc.compute_content_hash()
         return doc
+
+
+def stamp_of(page: Obj) -> str:
+    """What says a stored page is current: its ``last_edited_time`` and this code's rendering."""
+    return f"{RENDERING}|{page.get('last_edited_time', '')}"
+
+
+def page_text(title: str, body: str) -> str:
+    """The page's text as the export ingestor stores it: ``# Title``, a blank line, the body,
+    in the canonical Markdown both share (``ingestors.notion_markdown``)."""
+    return canonical_markdown(f"# {title}\n\n{body}")
 
 
 def describe(err: Exception) -> str:

@@ -2,9 +2,12 @@
 
 Headings, paragraphs, bulleted / numbered / to-do lists, quotes, callouts, toggles (their
 children indented under them), code with its language, tables, equations, dividers, bookmarks,
-synced blocks and columns. Child pages and child databases are their own documents: they render
-as a link line and their ids go to ``links``, as do page mentions. Children are fetched through
-``fetch`` (the API's paginated ``blocks.children.list``) up to ``MAX_DEPTH`` levels.
+synced blocks and columns, in the forms Notion's Markdown exporter writes (``*italic*``, spaces
+outside emphasis, ``| --- |``, children indented four spaces). Child pages and child databases
+are their own documents: they render as a link line and their ids go to ``links``, as do page
+mentions. ``ingestors.notion_markdown.canonical_markdown`` then gives this and the export's
+Markdown of one page the same text. Children are fetched through ``fetch`` (the API's paginated
+``blocks.children.list``) up to ``MAX_DEPTH`` levels.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ Block = dict[str, Any]
 MAX_DEPTH = 12
 _LIST_KINDS = {"bulleted_list_item", "numbered_list_item", "to_do", "toggle"}
 _CONTAINERS = {"column_list", "column", "synced_block"}
+# Annotation -> Markdown marker, outermost first (Notion's exporter writes ``***bold italic***``).
+_MARKS = (("bold", "**"), ("italic", "*"), ("strikethrough", "~~"), ("code", "`"))
 
 
 def compact_id(notion_id: str) -> str:
@@ -30,11 +35,33 @@ def plain(items: object) -> str:
     return "".join(str(i.get("plain_text", "")) for i in items if isinstance(i, dict))
 
 
+def _marks(item: dict[str, Any], mention: object) -> tuple[str, ...]:
+    """The Markdown markers of one rich-text item, outermost first, and its link target."""
+    notes = item.get("annotations") or {}
+    marks = tuple(m for k, m in _MARKS if notes.get(k))
+    href = item.get("href") if not mention else None
+    return (*marks, f"href:{href}") if href else marks
+
+
+def _wrap(text: str, marks: tuple[str, ...]) -> str:
+    """``text`` inside ``marks``, with its outer spaces outside them (as Notion's exporter
+    writes ``**daily** `` rather than ``**daily **``, which Markdown would not read as bold)."""
+    core = text.strip()
+    if not core:
+        return text
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    for mark in reversed(marks):
+        core = f"[{core}]({mark[5:]})" if mark.startswith("href:") else f"{mark}{core}{mark}"
+    return f"{lead}{core}{trail}"
+
+
 def rich_text(items: object, links: list[str] | None = None) -> str:
-    """Markdown of a rich-text array: bold, italic, code, links; page mentions go to ``links``."""
+    """Markdown of a rich-text array: bold, italic, strikethrough, code, links; page mentions go
+    to ``links``. Neighbouring items with the same formatting are joined first, as the export
+    joins them (``**a b**``, never ``**a****b**``)."""
     if not isinstance(items, list):
         return ""
-    out = []
+    runs: list[tuple[tuple[str, ...], str]] = []
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -44,25 +71,23 @@ def rich_text(items: object, links: list[str] | None = None) -> str:
             target = mention.get("page") or mention.get("database") or {}
             if isinstance(target, dict) and target.get("id"):
                 links.append(f"notion:{compact_id(str(target['id']))}")
-        notes = item.get("annotations") or {}
-        if text.strip():
-            if notes.get("code"):
-                text = f"`{text}`"
-            if notes.get("bold"):
-                text = f"**{text}**"
-            if notes.get("italic"):
-                text = f"_{text}_"
-            if item.get("href") and not mention:
-                text = f"[{text}]({item['href']})"
-        out.append(text)
-    return "".join(out)
+        marks = _marks(item, mention)
+        if runs and runs[-1][0] == marks:
+            runs[-1] = (marks, runs[-1][1] + text)
+        else:
+            runs.append((marks, text))
+    return "".join(_wrap(text, marks) for marks, text in runs)
 
 
 class BlockRenderer:
-    """Renders one page's blocks; ``fetch(block_id)`` returns a block's children (all pages)."""
+    """Renders one page's blocks; ``fetch(block_id)`` returns a block's children (all pages);
+    ``title(id)`` names a page a ``link_to_page`` block points at (None when unknown)."""
 
-    def __init__(self, fetch: Callable[[str], list[Block]]) -> None:
+    def __init__(
+        self, fetch: Callable[[str], list[Block]], title: Callable[[str], str | None] = lambda _id: None
+    ) -> None:
         self.fetch = fetch
+        self.title = title
         self.links: list[str] = []
 
     def page(self, page_id: str) -> str:
@@ -72,6 +97,10 @@ class BlockRenderer:
         if not block.get("has_children") or depth >= MAX_DEPTH:
             return []
         return self._blocks(self.fetch(str(block["id"])), depth + 1)
+
+    def _indented(self, block: Block, depth: int) -> list[str]:
+        """Children nested under a block, indented four spaces as the export nests them."""
+        return ["    " + c if c else c for c in self._children(block, depth)]
 
     def _blocks(self, blocks: list[Block], depth: int) -> list[str]:
         lines: list[str] = []
@@ -100,39 +129,47 @@ class BlockRenderer:
                 "to_do": "- [x]" if body.get("checked") else "- [ ]",
                 "toggle": "-",
             }[kind]
-            return [f"{marker} {text}", *("    " + c if c else c for c in self._children(block, depth))]
+            return [f"{marker} {text}", *self._indented(block, depth)]
         if kind == "code":
-            return [f"```{body.get('language', '')}", plain(body.get("rich_text")), "```"]
+            language = str(body.get("language", ""))
+            return [f"```{'' if language == 'plain text' else language}", plain(body.get("rich_text")), "```"]
         if kind in ("quote", "callout"):
             icon = (body.get("icon") or {}).get("emoji", "") if kind == "callout" else ""
             inner = [f"{icon} {text}".strip(), *self._children(block, depth)]
-            return [f"> {line}" if line else ">" for line in inner]
+            return [f"> {line}" for line in inner if line.strip()]
         if kind == "table":
-            return self._table(block, body)
+            return self._table(block)
         if kind == "child_page":
             self.links.append(f"notion:{compact_id(str(block['id']))}")
             return [f"[{body.get('title', '')}](notion:{compact_id(str(block['id']))})"]
         if kind == "child_database":
-            return [f"Database: {body.get('title', '')}"]
+            return [f"[{body.get('title', '')}](notion:{compact_id(str(block['id']))})"]
         if kind == "equation":
-            return [f"$$ {body.get('expression', '')} $$"]
+            return ["$$", str(body.get("expression", "")), "$$"]
         if kind == "divider":
             return ["---"]
         if kind in ("bookmark", "embed", "link_preview"):
             caption = plain(body.get("caption"))
             return [f"[{caption or body.get('url', '')}]({body.get('url', '')})"] if body.get("url") else []
+        if kind in ("file", "pdf", "video", "audio"):
+            name = str(body.get("name") or "") or plain(body.get("caption"))
+            return [name] if name else []
         if kind in _CONTAINERS:
             return self._children(block, depth)
         if kind == "link_to_page":
             target = body.get("page_id") or body.get("database_id")
-            if target:
-                self.links.append(f"notion:{compact_id(str(target))}")
-            return []
-        return [text, *self._children(block, depth)] if text else self._children(block, depth)
+            if not target:
+                return []
+            self.links.append(f"notion:{compact_id(str(target))}")
+            title = self.title(compact_id(str(target)))
+            return [title] if title else []
+        return [text, *self._indented(block, depth)] if text else self._children(block, depth)
 
-    def _table(self, block: Block, body: dict[str, Any]) -> list[str]:
+    def _table(self, block: Block) -> list[str]:
+        # Notion's exporter writes the first row as the Markdown header, with or without the
+        # table's column header setting (a Markdown table needs one).
         rows = [
-            [plain(cell) for cell in (r.get("table_row") or {}).get("cells", [])]
+            [rich_text(cell, self.links) for cell in (r.get("table_row") or {}).get("cells", [])]
             for r in self.fetch(str(block["id"]))
             if r.get("type") == "table_row"
         ]
@@ -140,7 +177,5 @@ class BlockRenderer:
             return []
         width = max(len(r) for r in rows)
         rows = [r + [""] * (width - len(r)) for r in rows]
-        head = rows[0] if body.get("has_column_header", True) else [""] * width
-        body_rows = rows[1:] if body.get("has_column_header", True) else rows
-        out = ["| " + " | ".join(head) + " |", "|" + "---|" * width]
-        return out + ["| " + " | ".join(r) + " |" for r in body_rows]
+        out = ["| " + " | ".join(rows[0]) + " |", "|" + " --- |" * width]
+        return out + ["| " + " | ".join(r) + " |" for r in rows[1:]]

@@ -11,6 +11,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -65,6 +66,29 @@ class IndexSettings(Section):
 
 class StoreSettings(Section):
     path: Path | None = Field(None, description="SQLite file; default <data.dir>/kb.sqlite")
+    url: str = Field(
+        "",
+        description="PostgreSQL URL (postgresql://user@host:5432/db) for several hosts; empty = "
+        "SQLite at store.path. The password comes from the env var store.password_env, never the URL",
+    )
+    password_env: str = Field("KB_STORE_PASSWORD", description="Env var holding the PostgreSQL password")
+    pool_min: int = Field(1, ge=0, le=100, description="PostgreSQL connections kept open per process")
+    pool_max: int = Field(8, ge=1, le=200, description="Most PostgreSQL connections per process")
+    timeout_s: float = Field(
+        10.0, gt=0, le=300, description="Seconds to wait for a PostgreSQL connection before an error"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+            raise ValueError("must be postgresql://user@host[:port]/database (or empty for SQLite)")
+        if parts.password is not None:
+            raise ValueError("must not contain a password: put it in the env var named by store.password_env")
+        return value
 
 
 class IngestSettings(Section):
@@ -100,6 +124,39 @@ class IngestSettings(Section):
         ge=0,
         description="Removed documents stay restorable (`kb docs --removed`, `kb restore`) this long",
     )
+
+
+class DuplicatesSettings(Section):
+    enabled: bool = Field(
+        True, description="Find near-duplicates across sources at ingest (the same page in Notion and Drive)"
+    )
+    threshold: float = Field(
+        0.5,
+        gt=0.0,
+        le=1.0,
+        description="Word 3-shingle Jaccard similarity at or above which two documents of different "
+        "sources are copies of one page. Measured (kb/ingest/duplicates.py): every gds-way page's "
+        "Notion and Drive renderings score >= 0.61, unrelated pages <= 0.46, the example's two "
+        "onboarding checklists (one edited since) 0.54",
+    )
+    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations (LSH candidate search)")
+
+
+class ReportSettings(Section):
+    teams: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Team name -> its members and mailboxes (emails); a document's team is the team "
+        "its owner is in (kb report, /admin)",
+    )
+    gap_similarity: float = Field(
+        0.6,
+        gt=0.0,
+        le=1.0,
+        description="Cosine similarity at which two unanswered or down-voted questions are one topic "
+        "(knowledge gaps are clustered by it)",
+    )
+    window_days: int = Field(56, ge=1, description="Traffic looked at: gaps, stale-citation rate, most used")
+    top_documents: int = Field(10, ge=1, description="Most used documents listed")
 
 
 class NotionProperties(Section):
@@ -506,6 +563,8 @@ class Settings(Section):
     index: IndexSettings = Field(default_factory=IndexSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    duplicates: DuplicatesSettings = Field(default_factory=DuplicatesSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
     notion: NotionSettings = Field(default_factory=NotionSettings)
     drive: DriveSettings = Field(default_factory=DriveSettings)
     people: list[Person] = Field(
@@ -558,6 +617,11 @@ class Settings(Section):
     @property
     def store_path(self) -> Path:
         return self.store.path or self.data.dir / "kb.sqlite"
+
+    @property
+    def store_target(self) -> str:
+        """What errors about the store name: the PostgreSQL URL or the SQLite file."""
+        return self.store.url or str(self.store_path)
 
     @property
     def chroma_path(self) -> Path:

@@ -174,6 +174,9 @@ class IngestReport(BaseModel):
     removal_note: str = Field("", description="why documents missing from the export were kept")
     refused: str = Field("", description="why this run changed nothing (set: the run failed)")
     dry_run: bool = Field(False, description="nothing was written; the lists say what would change")
+    successors_inferred: int | None = Field(
+        None, description="inferred successor pairs stored after this run (None: not recomputed)"
+    )
     seconds: float = 0.0
 
     @property

@@ -13,7 +13,7 @@ from kb.clock import Clock, SystemClock
 from kb.config import RetrievalSettings, Settings
 from kb.identity import People
 from kb.store.audit import AuditLog, AuditRecorder
-from kb.store.db import Database
+from kb.store.db import Database, open_database
 from kb.store.documents import DocumentStore
 from kb.store.reviews import ReviewStore
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from kb.alerts.channels import Channel
     from kb.alerts.runner import AlertRunner
     from kb.ingest.pipeline import Ingester, ReaderFactory
+    from kb.insights.report import Report
     from kb.search.embedding import Embedder
     from kb.search.index import VectorIndex
     from kb.search.retrieval import Retriever
@@ -39,7 +40,7 @@ class Runtime:
 
     @cached_property
     def db(self) -> Database:
-        return Database(self.settings.store_path)
+        return open_database(self.settings)
 
     @cached_property
     def documents(self) -> DocumentStore:
@@ -145,8 +146,35 @@ class Runtime:
             holder=holder,
         )
 
+    def report(self) -> Report:
+        """The knowledge report as of now (``kb report``, ``/admin``; admins only): freshness as
+        the digests judge it, gaps embedded with the search model, a gap's likely owner read from
+        what an admin's search finds. Records today's health snapshot."""
+        from kb.insights.report import build_report
+        from kb.records import Principal
+
+        admin = Principal(user="report@freshkb.invalid", admin=True)
+        now = self.clock.now()
+        docs, judged = self.alert_runner().judgements(now)
+        fresh = {d: j.freshness for d, j in judged.items()}
+
+        def search_owners(question: str) -> list[str]:
+            hits = self.retriever.search(question, admin, top_k=3, now=now).hits
+            return [h.doc.owner for h in hits if h.doc.owner]
+
+        return build_report(
+            self.settings,
+            self.db,
+            self.people,
+            docs,
+            fresh,
+            embed=lambda texts: self.embedder.embed_queries(texts),
+            search_owners=search_owners,
+            now=now,
+        )
+
     def close(self) -> None:
         if "audit" in self.__dict__:
             self.audit.close()
         if "db" in self.__dict__:
-            self.db.close()
+            self.db.dispose()

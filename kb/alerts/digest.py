@@ -30,8 +30,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, Field
 
+from kb.alerts.successor_question import SuccessorQuestion
 from kb.config import Settings
 from kb.identity import People, normalize_email
+from kb.lifecycle.view import DocView
 from kb.records import Document
 
 if TYPE_CHECKING:
@@ -51,19 +53,15 @@ class FindingLike(Protocol):
     preview: str
 
 
-class DigestItem(BaseModel):
-    doc_id: str
-    title: str
-    url: str | None = None
-    path: str = Field(description="breadcrumb 'Parent / Child / Title'")
-    owner: str | None = None
-    status: str = Field(description="overdue | due_soon")
-    overdue_days: int | None = None
-    due_in_days: int | None = None
+class DigestItem(DocView):
+    """A document to review: ``DocView`` (``status`` is overdue or due_soon) with what the digest adds."""
+
+    breadcrumb: str = Field("", description="'Parent / Child / Title'")
+    due_in_days: int | None = Field(None, description="whole days until due_at, when due soon")
     last_reviewer: str | None = Field(
         default=None, description="last editor or FreshKB reviewer, whichever is more recent"
     )
-    last_reviewed_at: datetime | None = None
+    last_reviewer_at: datetime | None = Field(None, description="when last_reviewer reviewed or edited it")
     usage: int = Field(default=0, description="times returned in the last usage window")
     review_url: str | None = None
     escalation: str | None = Field(default=None, description="why a non-owner receives this item")
@@ -95,13 +93,16 @@ class Digest(BaseModel):
         default_factory=list, description="documents escalated to the recipient as fallback owner"
     )
     secrets: list[SecretItem] = Field(default_factory=list)
+    successors: list[SuccessorQuestion] = Field(
+        default_factory=list, description='"Is X replaced by Y?" about the recipient\'s pages'
+    )
 
     @property
     def all_items(self) -> list[DigestItem]:
         return [*self.items, *self.escalations]
 
     def is_empty(self) -> bool:
-        return not (self.items or self.escalations or self.secrets)
+        return not (self.items or self.escalations or self.secrets or self.successors)
 
 
 class DigestBatch(BaseModel):
@@ -147,17 +148,13 @@ def _last_reviewer(doc: Document, review: Review | None) -> tuple[str | None, da
 
 def item_for(doc: Document, fr: Freshness, now: datetime, usage: int, review: Review | None) -> DigestItem:
     reviewer, reviewed_at = _last_reviewer(doc, review)
-    return DigestItem(
-        doc_id=doc.doc_id,
-        title=doc.title,
-        url=doc.url,
-        path=doc.breadcrumb,
-        owner=doc.owner,
-        status=fr.status,
-        overdue_days=fr.overdue_days if fr.status == "overdue" else None,
+    return DigestItem.of(
+        doc,
+        fr,
+        breadcrumb=doc.breadcrumb,
         due_in_days=_days_until(fr.due_at, now) if fr.status == "due_soon" else None,
         last_reviewer=reviewer,
-        last_reviewed_at=reviewed_at,
+        last_reviewer_at=reviewed_at,
         usage=usage,
     )
 

@@ -15,6 +15,7 @@ from kb.clock import Clock
 from kb.config import Settings
 from kb.errors import BadRequest, NotFoundError
 from kb.identity import normalize_email, principal_for_user, same_email
+from kb.lifecycle.evidence import SuccessorEvidence
 from kb.lifecycle.freshness import Freshness
 from kb.lifecycle.successors import Relations, judge
 from kb.records import Document, Principal
@@ -63,8 +64,10 @@ def freshness_now(
     ``GET /v1/docs`` make (``kb.lifecycle.successors.judge``)."""
     latest = reviews.latest(doc.doc_id)
     who = reader or principal_for_user(doc.owner or "", settings.auth)
-    docs = [d for d in documents.list(with_text=False) if who.can_read(d.acl)]
+    everything = documents.list(with_text=False)
+    docs = [d for d in everything if who.can_read(d.acl)]
     readable = {d.doc_id for d in docs}
+    evidence = SuccessorEvidence.load(reviews.db, {d.doc_id: d for d in everything})
     return judge(
         doc,
         now,
@@ -72,6 +75,8 @@ def freshness_now(
         relations=Relations.of(docs),
         readable=readable.__contains__,
         reviewed_at=latest.reviewed_at if latest else None,
+        decisions=evidence.decisions_for(doc.doc_id),
+        inferred=evidence.inferred.get(doc.doc_id, ()),
     ).freshness
 
 

@@ -24,16 +24,19 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from kb.alerts.channels import Channel, make_channel, redact_target, route_for
+from kb.alerts.decision_links import DecisionLinks
 from kb.alerts.digest import Digest, DigestBatch, DigestItem, build_digests
 from kb.alerts.links import ReviewLinks
 from kb.alerts.render import Rendered, render
+from kb.alerts.successor_questions import DecisionLinkFor, questions_for, with_questions
 from kb.clock import Clock
 from kb.config import Settings
 from kb.errors import KBError
 from kb.identity import People, principal_for_user
+from kb.lifecycle.evidence import SuccessorEvidence
 from kb.lifecycle.freshness import Freshness
 from kb.lifecycle.rules import fallback_owner_for
-from kb.lifecycle.successors import Relations, judge
+from kb.lifecycle.successors import Judged, Relations, judge
 from kb.records import Document
 from kb.store.alerts import AlertHistory, RunnerLock, SentItem
 from kb.store.audit import AuditLog
@@ -41,6 +44,7 @@ from kb.store.db import Database
 from kb.store.documents import DocumentStore
 from kb.store.reviews import Review, ReviewStore
 from kb.store.secrets import SecretFindings, StoredFinding
+from kb.store.successor_decisions import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,7 @@ class Delivery(BaseModel):
     items: list[str] = Field(default_factory=list, description="doc ids of own documents")
     escalations: list[str] = Field(default_factory=list, description="doc ids escalated")
     secrets: int = 0
+    successors: list[str] = Field(default_factory=list, description='doc ids asked "Is X replaced by Y?"')
     body: str | None = Field(
         default=None,
         description="what would be delivered, as text (dry runs "
@@ -114,19 +119,26 @@ class AlertRunner:
 
     # -- gathering ------------------------------------------------------------------------
     def assessments(self, now: datetime) -> tuple[list[Document], dict[str, Freshness], dict[str, Review]]:
-        docs = self.documents.list()  # text = the marker excerpt assess() reads
+        docs, judged = self.judgements(now)
         store = ReviewStore(self.db)
-        reviewed = store.latest_all()
-        latest = {d: r for d in reviewed if (r := store.latest(d)) is not None}
-        fresh = {d.doc_id: f for d, f in zip(docs, self._for_owners(docs, reviewed, now), strict=True)}
-        return docs, fresh, latest
+        latest = {d: r for d in store.latest_all() if (r := store.latest(d)) is not None}
+        return docs, {d: j.freshness for d, j in judged.items()}, latest
+
+    def judgements(self, now: datetime) -> tuple[list[Document], dict[str, Judged]]:
+        """Every document, and its freshness and successor as its owner sees them."""
+        docs = self.documents.list()  # text = the marker excerpt assess() reads
+        reviewed = ReviewStore(self.db).latest_all()
+        judged = {d.doc_id: j for d, j in zip(docs, self._for_owners(docs, reviewed, now), strict=True)}
+        return docs, judged
 
     def _for_owners(
         self, docs: list[Document], reviewed: Mapping[str, datetime], now: datetime
-    ) -> list[Freshness]:
+    ) -> list[Judged]:
         """Each document's freshness as its owner (who reads the digest) sees it: a successor the
-        owner cannot read does not count (``kb.lifecycle.successors.judge``)."""
+        owner cannot read does not count (``kb.lifecycle.successors.judge``); owners' decisions
+        and the successors inferred at ingest count (``kb.lifecycle.evidence``)."""
         relations = Relations.of(docs)
+        evidence = SuccessorEvidence.load(self.db, relations.docs)
         readable: dict[str | None, frozenset[str]] = {}
         out = []
         for doc in docs:
@@ -140,25 +152,39 @@ class AlertRunner:
                 relations=relations,
                 readable=readable[doc.owner].__contains__,
                 reviewed_at=reviewed.get(doc.doc_id),
+                decisions=evidence.decisions_for(doc.doc_id),
+                inferred=evidence.inferred.get(doc.doc_id, ()),
             )
-            out.append(judged.freshness)
+            out.append(judged)
         return out
 
     def collect(self, now: datetime, warnings: list[str] | None = None) -> DigestBatch:
         """Every digest as of ``now``, before de-duplication against what was already sent."""
-        docs, fresh, latest = self.assessments(now)
+        docs, judged = self.judgements(now)
+        fresh = {d: j.freshness for d, j in judged.items()}
+        store = ReviewStore(self.db)
+        latest = {d: r for d in store.latest_all() if (r := store.latest(d)) is not None}
         window = timedelta(days=self.settings.audit.usage_window_days)
         findings: dict[str, list[StoredFinding]] = {}
         for f in SecretFindings(self.db).all():
             findings.setdefault(f.doc_id, []).append(f)
         link_for = None
+        decision_link: DecisionLinkFor | None = None
         try:
-            links = ReviewLinks(self.settings, self._env)
-            link_for = lambda doc_id, who: links.url_for(doc_id, who, now)  # noqa: E731
+            links = DecisionLinks(self.settings, self._env)
+            review_links = ReviewLinks(self.settings, self._env)
+            link_for = lambda doc_id, who: review_links.url_for(doc_id, who, now)  # noqa: E731
+
+            def decision_link(old: str, new: str, decision: str, who: str) -> str:
+                verdict: Verdict = "replaced" if decision == "replaced" else "not_replaced"
+                return links.decision_url(old, new, verdict, who, now)
         except KBError as err:
             if warnings is not None:
                 warnings.append(f"review links disabled: {err}")
-        return build_digests(
+        questions = questions_for(
+            docs, judged, settings=self.settings, people=self.people, link_for=decision_link
+        )
+        batch = build_digests(
             docs,
             fresh,
             now=now,
@@ -170,6 +196,7 @@ class AlertRunner:
             link_for=link_for,
             fallback_for=lambda d: fallback_owner_for(d, self.settings),
         )
+        return with_questions(batch, questions, now=now, settings=self.settings, people=self.people)
 
     def _unsent(self, digest: Digest, now: datetime, last: Mapping[tuple[str, str, str], datetime]) -> Digest:
         """The digest without what this recipient was told less than realert_after_days ago."""
@@ -184,6 +211,7 @@ class AlertRunner:
                 "items": [i for i in digest.items if due(i.doc_id, "stale")],
                 "escalations": [i for i in digest.escalations if due(i.doc_id, "stale")],
                 "secrets": [s for s in digest.secrets if due(s.doc_id, "secret")],
+                "successors": [q for q in digest.successors if due(q.doc_id, "successor")],
             }
         )
 
@@ -220,6 +248,7 @@ class AlertRunner:
             items=[i.doc_id for i in digest.items],
             escalations=[i.doc_id for i in digest.escalations],
             secrets=len(digest.secrets),
+            successors=[q.doc_id for q in digest.successors],
         )
         if digest.is_empty():
             out.reason = f"nothing new: already alerted within {self.settings.alerts.realert_after_days} days"
@@ -254,6 +283,11 @@ class AlertRunner:
             SentItem(doc_id=i.doc_id, status=i.status, reason=i.escalation or "") for i in digest.all_items
         ]
         items += [SentItem(doc_id=s.doc_id, status="secret", reason=s.kind) for s in digest.secrets]
+        items += [
+            # No successor id or title: the alert history is shown with the page to any of its readers.
+            SentItem(doc_id=q.doc_id, status="successor", reason="asked whether a newer page replaces it")
+            for q in digest.successors
+        ]
         self.history.record_sent(
             recipient=digest.recipient,
             period=report.period,

@@ -3,12 +3,12 @@ and the rules for which search hits may be quoted and which need a warning."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, Field
 
 from kb.config import AnswerSettings
+from kb.lifecycle.view import DocView
 from kb.records import DocRef
 
 if TYPE_CHECKING:
@@ -25,21 +25,10 @@ STALE = frozenset({"deprecated", "archived", "superseded"})
 SourceRef = DocRef  # one model for "which document": search successors, citations, the API
 
 
-class Citation(BaseModel):
+class Citation(DocView):
+    """A cited source: ``DocView`` numbered as the answer text cites it."""
+
     n: int = Field(description="the number used in the answer text as [n]")
-    doc_id: str
-    title: str
-    url: str | None = None
-    owner: str | None = None
-    status: str = Field(
-        description="freshness status: fresh, due_soon, overdue, unknown, deprecated, archived, superseded"
-    )
-    weight: float
-    last_reviewed_at: datetime | None = None
-    last_edited_at: datetime | None = None
-    due_at: datetime | None = None
-    overdue_days: int | None = None
-    successor: SourceRef | None = None
 
 
 class Answer(BaseModel):
@@ -56,25 +45,7 @@ class Answerer(Protocol):
 
 
 def citation_for(n: int, hit: SearchHit) -> Citation:
-    doc, fr = hit.doc, hit.freshness
-    successor = None
-    if hit.successor is not None:
-        s = hit.successor
-        successor = SourceRef(doc_id=s.doc_id, title=s.title, url=s.url, inferred=s.inferred, reason=s.reason)
-    return Citation(
-        n=n,
-        doc_id=doc.doc_id,
-        title=doc.title,
-        url=doc.url,
-        owner=doc.owner,
-        status=fr.status,
-        weight=fr.weight,
-        last_reviewed_at=doc.last_reviewed_at,
-        last_edited_at=doc.last_edited_at,
-        due_at=fr.due_at,
-        overdue_days=fr.overdue_days,
-        successor=successor,
-    )
+    return Citation.of(hit.doc, hit.freshness, hit.successor, n=n)
 
 
 def answer_sources(result: SearchResult, settings: AnswerSettings, limit: int) -> list[SearchHit]:

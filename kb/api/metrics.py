@@ -7,9 +7,10 @@ several apps in one process (tests) do not collide.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from time import perf_counter
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -55,3 +56,21 @@ class MetricsMiddleware:
             method = scope.get("method", "")
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(perf_counter() - started)
+
+
+STATUSES = ("fresh", "due_soon", "overdue", "unknown", "deprecated", "archived", "superseded")
+
+
+def document_gauges(counts: Mapping[str, int]) -> bytes:
+    """``kb_documents{status=...}``: documents by freshness status, counted over what the scraper
+    may read (a per-request registry: counts of documents a token cannot read are never shown)."""
+    registry = CollectorRegistry()
+    gauge = Gauge(
+        "kb_documents",
+        "Documents the scraping token may read, by freshness status",
+        ["status"],
+        registry=registry,
+    )
+    for status in STATUSES:
+        gauge.labels(status).set(counts.get(status, 0))
+    return generate_latest(registry)

@@ -1,5 +1,8 @@
 """The OpenAPI schema, with the constraints the request models cannot state themselves.
 
+Each route lists the error statuses it returns itself (``responses=error_responses(...)`` on
+its decorator); FastAPI's default 422 with its own body is removed here.
+
 Limits that come from configuration (``api.max_question_chars``, ``api.max_top_k``) and rules
 checked in code (a question is not blank; ``question`` or ``query``; the ``status`` filter's
 values; a review note's length) are written into the generated schema here, so a request valid
@@ -31,7 +34,22 @@ def _nullable(prop: dict[str, Any], schema: dict[str, Any], required: bool) -> d
     return {**_keep(prop), **schema} if required else {**_keep(prop), "anyOf": [schema, {"type": "null"}]}
 
 
+def drop_default_validation(schema: dict[str, Any]) -> None:
+    """FastAPI documents a 422 with its own body on every route with parameters. Ours answer 422
+    (with ``ErrorBody``) only where a route says so in its ``responses=``; a plain path string
+    cannot fail validation, so elsewhere that 422 is not a status the route returns."""
+    for item in schema["paths"].values():
+        for op in item.values():
+            resp = op.get("responses", {}).get("422", {})
+            ref = resp.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+            if ref.endswith("/HTTPValidationError"):
+                del op["responses"]["422"]
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema["components"]["schemas"].pop(name, None)
+
+
 def tighten(schema: dict[str, Any], api: APISettings, statuses: list[str]) -> dict[str, Any]:
+    drop_default_validation(schema)
     models = schema["components"]["schemas"]
     text = _text(api.max_question_chars)
     for name in ("SearchRequest", "AskRequest"):

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from fastapi.responses import HTMLResponse
 
-PAGE = Path(__file__).parent / "static" / "index.html"
+STATIC = Path(__file__).parent / "static"
+PAGE = STATIC / "index.html"
 
 
 def _hashes(html: str, tag: str) -> str:
@@ -22,9 +23,9 @@ def _hashes(html: str, tag: str) -> str:
     )
 
 
-@lru_cache(maxsize=1)
-def _page() -> tuple[str, str]:
-    html = PAGE.read_text(encoding="utf-8")
+@lru_cache(maxsize=4)
+def _page(name: str = "index.html") -> tuple[str, str]:
+    html = (STATIC / name).read_text(encoding="utf-8")
     csp = (
         f"default-src 'none'; script-src {_hashes(html, 'script')}; "
         f"style-src {_hashes(html, 'style')}; connect-src 'self'; img-src 'self' data:; "
@@ -33,8 +34,9 @@ def _page() -> tuple[str, str]:
     return html, csp
 
 
-def page_response() -> HTMLResponse:
-    html, csp = _page()
+def page_response(name: str = "index.html") -> HTMLResponse:
+    """A page of ``kb/api/static`` (``index.html``: ``/``; ``admin.html``: ``/admin``)."""
+    html, csp = _page(name)
     return HTMLResponse(
         html,
         headers={

@@ -4,17 +4,20 @@ responses never carry a document's full text except ``GET /v1/docs/{id}``."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
 
-from kb.answer import Citation, SourceRef
+from kb.answer import Citation
 from kb.config import APISettings
+from kb.lifecycle.view import DocView
 from kb.records import is_blank
+from kb.search.duplicates import Copy
 from kb.store.reviews import Review
 
 if TYPE_CHECKING:
     from kb.lifecycle.freshness import Freshness
+    from kb.lifecycle.successors import Successor
     from kb.records import Document
     from kb.search.retrieval import SearchHit, SearchResult
 
@@ -85,38 +88,14 @@ class FreshnessOut(BaseModel):
     basis_at: datetime | None
 
 
-class DocSummary(BaseModel):
-    doc_id: str
-    title: str
-    url: str | None
-    source: str
-    owner: str | None
-    path: list[str]
-    doc_status: str = Field(description="status from the source or configuration")
-    status: str = Field(description="freshness status")
+class DocSummary(DocView):
+    """A document in ``GET /v1/docs`` and a search hit: ``DocView`` with the freshness detail."""
+
     freshness: FreshnessOut
-    last_reviewed_at: datetime | None
-    last_edited_at: datetime | None
-    due_at: datetime | None
-    overdue_days: int | None
 
     @classmethod
-    def build(cls, doc: Document, fr: Freshness) -> DocSummary:
-        return cls(
-            doc_id=doc.doc_id,
-            title=doc.title,
-            url=doc.url,
-            source=doc.source,
-            owner=doc.owner,
-            path=doc.path,
-            doc_status=doc.status,
-            status=fr.status,
-            freshness=FreshnessOut.model_validate(fr.model_dump()),
-            last_reviewed_at=doc.last_reviewed_at,
-            last_edited_at=doc.last_edited_at,
-            due_at=fr.due_at,
-            overdue_days=fr.overdue_days,
-        )
+    def build(cls, doc: Document, fr: Freshness, successor: Successor | None = None, **extra: Any) -> Self:
+        return cls.of(doc, fr, successor, freshness=FreshnessOut.model_validate(fr.model_dump()), **extra)
 
 
 class SearchHitOut(DocSummary):
@@ -124,24 +103,23 @@ class SearchHitOut(DocSummary):
     relevance: float
     score: float
     snippets: list[str]
-    successor: SourceRef | None
+    also_in: list[Copy] = Field(
+        default_factory=list,
+        description="copies of this page in other sources that the caller may read (near-duplicates "
+        "found at ingest); the copies of a page are one result, shown as the most current copy",
+    )
 
     @classmethod
     def from_hit(cls, hit: SearchHit) -> SearchHitOut:
-        base = DocSummary.build(hit.doc, hit.freshness).model_dump()
-        successor = None
-        if hit.successor is not None:
-            s = hit.successor
-            successor = SourceRef(
-                doc_id=s.doc_id, title=s.title, url=s.url, inferred=s.inferred, reason=s.reason
-            )
-        return cls(
-            **base,
+        return cls.build(
+            hit.doc,
+            hit.freshness,
+            hit.successor,
             rank=hit.rank,
             relevance=hit.relevance,
             score=hit.score,
             snippets=hit.snippets,
-            successor=successor,
+            also_in=hit.also_in,
         )
 
 
@@ -180,8 +158,11 @@ class DocList(BaseModel):
 class DocDetail(DocSummary):
     record: dict[str, Any] = Field(description="the full document record, text included")
     resolution: dict[str, str]
-    successor: SourceRef | None
     reviews: list[Review]
+    near_duplicates: list[Copy] = Field(
+        default_factory=list,
+        description="copies of this page in other sources that the caller may read, most similar first",
+    )
     alerts: list[dict[str, Any]] = Field(
         default_factory=list, description="staleness alerts sent about the document, newest first"
     )

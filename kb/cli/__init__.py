@@ -35,6 +35,9 @@ COMMAND_MODULES = [
     "kb.cli.audit",
     "kb.cli.search",
     "kb.cli.mcp",
+    "kb.cli.migrate",
+    "kb.cli.successors",
+    "kb.cli.report",
 ]
 
 

@@ -106,7 +106,7 @@ def run(
     try:
         if rt.documents.count() == 0:
             raise ConfigError(
-                "the store holds no documents: run 'kb ingest' first", subject=str(settings.store_path)
+                "the store holds no documents: run 'kb ingest' first", subject=settings.store_target
             )
         report = run_eval(
             rt, golden, questions, now=at, baseline=system, seed=seed, permutations=permutations

@@ -16,8 +16,11 @@ from kb.errors import BadRequest
 from kb.ingest.pipeline import IngestOptions, source_name
 from kb.ingest.removal import INCOMPLETE
 from kb.lifecycle.status_filter import matches_status, unknown_status
+from kb.lifecycle.view import successor_ref
 from kb.records import IngestReport
+from kb.search.duplicates import copies
 from kb.store.alerts import AlertHistory
+from kb.store.duplicates import NearDuplicates
 from kb.store.reviews import ReviewStore
 from kb.store.tombstones import Tombstones
 
@@ -33,12 +36,16 @@ def print_report(report: IngestReport, what: str = "export") -> None:
         ("updated", len(report.updated)),
         ("unchanged", len(report.unchanged)),
         ("removed", len(report.removed)),
-        ("failed", len(report.failed)),
+        # Warnings (a skipped attachment, a Takeout without permissions) are not failures.
+        ("failed", sum(1 for i in report.failed if i.severity == "error")),
+        ("warnings", sum(1 for i in report.failed if i.severity == "warning")),
         ("chunks embedded", report.chunks_embedded),
     ]
     typer.echo(f"{report.source} {what} {report.input} ({report.seconds:.1f}s)")
     for name, n in rows:
         typer.echo(f"  {name:<16}{n:>6}")
+    if report.successors_inferred is not None:
+        typer.echo(f"  inferred successors (whole store): {report.successors_inferred}")
     if report.removal_skipped:
         kept = len(report.removal_held)
         note = report.removal_note or f"part of the {what} could not be read"
@@ -133,8 +140,12 @@ def docs(
             source=source_name(source) if source else None,
             owner=rt.people.resolve(owner) if owner else None,
         )
-        _, fresh, _ = rt.alert_runner().assessments(rt.clock.now())
+        _, judged = rt.alert_runner().judgements(rt.clock.now())
+        fresh = {d: j.freshness for d, j in judged.items()}
         records = [d for d in listed if matches_status(status, d, fresh[d.doc_id])]
+        everything = {d.doc_id: d for d in rt.documents.list()}
+        partners = NearDuplicates(rt.db).partners()
+        dups = {d.doc_id: copies(d.doc_id, partners, set(everything), everything) for d in records}
         if json:
             reviews, alerts = ReviewStore(rt.db), AlertHistory(rt.db)
             emit_json(
@@ -142,7 +153,9 @@ def docs(
                     {
                         **d.model_dump(mode="json", exclude={"text"}),
                         "freshness": fresh[d.doc_id].model_dump(mode="json"),
+                        "successor": successor_ref(judged[d.doc_id].successor),
                         "reviews": reviews.history(d.doc_id),
+                        "near_duplicates": [c.model_dump(mode="json") for c in dups[d.doc_id]],
                         "alerts": [a.model_dump(mode="json") for a in alerts.for_doc(d.doc_id)],
                     }
                     for d in records
@@ -159,6 +172,14 @@ def docs(
         )
         for fieldname, why in sorted(d.resolution.items()):
             typer.echo(f"    {fieldname}: {why}")
+        if (succ := judged[d.doc_id].successor) is not None:
+            how = f"inferred: {succ.reason}" if succ.inferred else succ.reason
+            typer.echo(f"    successor: {succ.title} ({succ.doc_id}; {how})")
+        for c in dups[d.doc_id]:
+            typer.echo(
+                f"    near-duplicate: {c.doc_id} in {c.source_label} '{c.title}' "
+                f"(similarity {c.similarity:.2f})"
+            )
     typer.echo(f"{len(records)} document(s)", err=True)
 
 

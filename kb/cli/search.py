@@ -56,6 +56,8 @@ def _hit_lines(hit: SearchHit) -> list[str]:
         lines.append(f"   {hit.doc.url}")
     if hit.successor is not None:
         lines.append(f"   current version: {hit.successor.title} ({hit.successor.doc_id})")
+    for copy in hit.also_in:
+        lines.append(f"   also in {copy.source_label}: {copy.title} ({copy.doc_id})")
     if hit.snippets:
         snippet = textwrap.shorten(hit.snippets[0], width=220, placeholder=" …")
         lines.extend(textwrap.wrap(snippet, width=100, initial_indent="   > ", subsequent_indent="     "))

@@ -11,6 +11,9 @@ store's ``ingest`` lease (``kb.store.locks``) from start to end; a second run fa
 the holder. An unchanged re-ingest skips rules, redaction and hashing of the text for documents
 whose raw form (as the ingestor read it, plus a fingerprint of the settings and code that shape
 the stored record) matches what was recorded when the stored record was written.
+
+After a run that added, changed or removed anything, successors are inferred across the whole
+store and stored (``kb.ingest.successors``; ``IngestReport.successors_inferred``).
 """
 
 from __future__ import annotations
@@ -32,16 +35,20 @@ from kb.config import Settings
 from kb.errors import IngestError, KBError
 from kb.identity import People
 from kb.ingest.chunking import chunk_document, embedding_text
+from kb.ingest.duplicates import Text, find_near_duplicates
 from kb.ingest.removal import RemovalPlan, check_export, index_metadata, plan_removal
 from kb.ingest.secrets import redact_document
 from kb.ingest.sentences import backfill, sentence_rows, sentence_texts
+from kb.ingest.successors import refresh_inferred
 from kb.lifecycle.rules import resolve
 from kb.records import Chunk, Document, IngestIssue, IngestReport, SecretFinding, Source, SourceBatch
 from kb.search.embedding import Embedder
 from kb.search.index import VectorIndex, acl_key
 from kb.store.db import Database
 from kb.store.documents import DocumentStore
+from kb.store.duplicates import NearDuplicates
 from kb.store.export_ids import ExportIdentities
+from kb.store.inferred_successors import InferredSuccessors
 from kb.store.locks import Lease
 from kb.store.raw_hashes import RawEntry, RawHashes
 from kb.store.secrets import SecretFindings
@@ -222,7 +229,9 @@ class Ingester:
         self.raw_hashes = RawHashes(db)
         self.identities = ExportIdentities(db)
         self.tombstones = Tombstones(db)
+        self.inferred = InferredSuccessors(db)
         self.sentences = SentenceVectors(db)
+        self.duplicates = NearDuplicates(db)
         self._readers = {source_name(k): v for k, v in (readers or {}).items()}
         # One embedding call, one Chroma upsert and the commits per group of about this many
         # chunks, across documents.
@@ -282,7 +291,7 @@ class Ingester:
             raise IngestError(
                 f"another ingest is running ({holder.describe()}); wait for it to finish, or for "
                 f"its lock to go stale ({self.settings.ingest.lock_stale_seconds}s without a heartbeat)",
-                subject=str(self.settings.store_path),
+                subject=self.settings.store_target,
             )
         return lease
 
@@ -376,7 +385,11 @@ class Ingester:
         self._report_removal(plan, run.report)
         recorded = set() if run.options.replace_identity else self.identities.get(src)
         self.identities.record(src, recorded | set(batch.identity))
+        report = run.report
+        if report.added or report.updated or report.removed or not self.inferred.version():
+            report.successors_inferred = refresh_inferred(self.db, self.documents, self.index, self.clock)
         self.backfill_sentences()
+        self.find_duplicates()
 
     def backfill_sentences(self) -> int:
         """Embed the answerer's sentences of stored chunks that have none (``kb.ingest.sentences``);
@@ -388,6 +401,14 @@ class Ingester:
             lambda texts: self._embedder().embed(texts),
             self.group_chunks,
         )
+
+    def find_duplicates(self) -> None:
+        """Recompute the near-duplicate pairs over every stored document (``kb.ingest.duplicates``)."""
+        if not self.settings.duplicates.enabled:
+            self.duplicates.replace([])
+            return
+        texts = (Text(d.doc_id, d.source, d.title, d.text) for d in self.documents.list(with_text=True))
+        self.duplicates.replace(find_near_duplicates(texts, self.settings.duplicates), self.clock.now())
 
     def reconcile(self) -> set[str]:
         """Drop vectors the store does not know (a killed run's leftovers); return the doc ids
@@ -470,7 +491,7 @@ class Ingester:
         if run.lease is not None and run.lease.lost.is_set():
             raise IngestError(
                 "this run's ingest lock went stale and was taken over by another run; stopping",
-                subject=str(self.settings.store_path),
+                subject=self.settings.store_target,
             )
         chunks = [c for p in group for c in p.chunks]
         sentences = [(c, sentence_texts(c, p.doc.title)) for p in group for c in p.chunks]
@@ -570,6 +591,7 @@ class Ingester:
             self.index.upsert(chunks, [v for v in vectors if v is not None])
             self.documents.upsert(tomb.doc, [c.model_copy(update={"metadata": {}}) for c in chunks])
             self.tombstones.forget([doc_id])
+            self.find_duplicates()
             return tomb.doc
         finally:
             lease.release()

@@ -35,13 +35,16 @@ from pydantic import BaseModel, Field
 from kb.clock import Clock, utc
 from kb.config import RetrievalSettings, Settings
 from kb.errors import BadRequest, ConfigError
+from kb.lifecycle.evidence import SuccessorEvidence
 from kb.lifecycle.freshness import LIFECYCLE, Freshness
 from kb.lifecycle.inference import infer
-from kb.lifecycle.successors import Decision, Judged, Relations, Successor, judge, visible_record
+from kb.lifecycle.successors import Judged, Relations, Successor, judge, visible_record
 from kb.records import Document, Principal, is_blank
+from kb.search.duplicates import Copy, fold
 from kb.search.lexical import LexicalIndex, tokenize
 from kb.search.query_batch import QueryBatcher, QueryCache
 from kb.search.ranking import DocScore, Ranked, collapse, rank
+from kb.store.duplicates import NearDuplicates
 from kb.store.reviews import ReviewStore
 
 if TYPE_CHECKING:
@@ -67,6 +70,7 @@ class SearchHit(BaseModel):
         description="the document that replaces this one (stated, owner-confirmed or inferred: "
         "``inferred`` says which), when the principal may read it",
     )
+    also_in: list[Copy] = Field(default_factory=list, description="readable copies in other sources")
 
 
 class SearchResult(BaseModel):
@@ -114,7 +118,9 @@ class Retriever:
         self.documents = documents
         self.clock = clock
         self._reviews = reviews
+        self._copies = NearDuplicates(documents.db)
         self._map: _DocMap | None = None
+        self._evidence: tuple[tuple[int, int, int], SuccessorEvidence] | None = None
         self._lock = threading.Lock()
         self._lexical = LexicalIndex(documents, self._title)
         from kb.search.dense import DenseIndex  # (numpy only; Chroma is opened on first query)
@@ -209,16 +215,33 @@ class Retriever:
         ]
 
         reviews = self._reviews.latest_all()
+        evidence = self._successor_evidence(dm)
         inferred = self._inferred(docs[:INFER_CANDIDATES], dm) if self.settings.freshness else {}
         judged = {
-            d.doc_id: self._judge(d.doc_id, dm, readable, reviews, now, inferred.get(d.doc_id, []))
+            d.doc_id: self._judge(
+                d.doc_id,
+                dm,
+                readable,
+                reviews,
+                now,
+                evidence,
+                evidence.with_query_time(d.doc_id, inferred.get(d.doc_id, []))
+                if self.settings.freshness
+                else [],
+            )
             for d in docs
         }
         fresh = {d: j.freshness for d, j in judged.items()}
         successors = {d: [j.successor.doc_id] for d, j in judged.items() if j.successor is not None}
         ordered = rank(docs, {d: f.weight for d, f in fresh.items()}, self.settings, len(docs), successors)
+        # Copies of one page in two sources: one result, "also in" the other (kb.search.duplicates);
+        # the most current copy stands for them, so baselines without freshness stay plain.
+        also: dict[str, list[Copy]] = {}
+        if self.settings.freshness:
+            pairs = self._copies.partners(d.doc_id for d in docs)
+            ordered, also = fold(ordered, pairs, readable, dm.docs, {d: f.status for d, f in fresh.items()})
         ranked = ordered[:top_k]
-        hits = [self._hit(r, dm, readable, judged[r.doc_id]) for r in ranked]
+        hits = [self._hit(r, dm, readable, judged[r.doc_id], also.get(r.doc_id, [])) for r in ranked]
         on_topic = [h for h, r in zip(hits, ranked, strict=True) if r.on_topic]
         if self.settings.freshness:
             # A stale document that matches better than something shown is worth a warning even
@@ -272,6 +295,7 @@ class Retriever:
         readable: AbstractSet[str],
         reviews: dict[str, datetime],
         now: datetime,
+        evidence: SuccessorEvidence,
         inferred: list[Successor],
     ) -> Judged:
         """Freshness and successor for this reader: only a *readable* document may demote
@@ -283,7 +307,7 @@ class Retriever:
             relations=dm.relations,
             readable=readable.__contains__,
             reviewed_at=reviews.get(doc_id),
-            decisions=self._decisions(doc_id),
+            decisions=evidence.decisions_for(doc_id),
             inferred=inferred,
         )
 
@@ -294,10 +318,27 @@ class Retriever:
         vectors = self._vectors.doc_vectors(ids) if self.settings.dense else {}
         return infer([dm.docs[i] for i in ids], vectors, tokenize)
 
-    def _decisions(self, doc_id: str) -> list[Decision]:
-        return []
+    def _successor_evidence(self, dm: _DocMap) -> SuccessorEvidence:
+        """Owners' decisions and the successors inferred at ingest, reloaded only when either
+        table or the documents change (two indexed MAX(id) reads per search)."""
+        db = self._reviews.db
+        version = (dm.generation, *SuccessorEvidence.version(db))
+        cached = self._evidence
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        evidence = SuccessorEvidence.load(db, dm.docs)
+        with self._lock:
+            self._evidence = (version, evidence)
+        return evidence
 
-    def _hit(self, r: Ranked, dm: _DocMap, readable: AbstractSet[str], judged: Judged) -> SearchHit:
+    def _hit(
+        self,
+        r: Ranked,
+        dm: _DocMap,
+        readable: AbstractSet[str],
+        judged: Judged,
+        also: list[Copy] | None = None,
+    ) -> SearchHit:
         doc = dm.docs[r.doc_id]
         texts = {c.chunk_id: c.text for c in self.documents.chunks_for(r.doc_id)}
         return SearchHit(
@@ -308,6 +349,7 @@ class Retriever:
             score=r.score,
             rank=r.rank,
             successor=judged.successor,
+            also_in=also or [],
         )
 
     @staticmethod

@@ -5,8 +5,11 @@
 - ``alert_digests``: one row per (recipient, period) digest that was delivered: the idempotency key
   that keeps a repeated run from sending the same digest twice.
 - ``alert_deliveries``: every attempt (sent or failed) with its error, for operators.
-- ``alert_lock``: a lease (holder + expires_at) taken in an IMMEDIATE transaction, so only one
-  runner (in any process sharing the store) sends at a time.
+- ``alert_lock``: a lease (holder + expires_at) taken in a one-writer transaction, so only one
+  runner (in any process sharing the store) sends at a time. On PostgreSQL the runner also holds
+  a session advisory lock (``Database.session_lock``) for the whole run: runners on several
+  hosts exclude each other even when their clocks disagree, and a runner whose host dies
+  releases it with its connection instead of blocking others until the lease expires.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from kb.clock import utc
-from kb.store.db import Database
+from kb.store.db import Database, SessionLock
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_history (
@@ -91,9 +94,11 @@ class AlertHistory:
         return [AlertRecord.model_validate(dict(r)) for r in rows]
 
     def last_alerted(self) -> dict[tuple[str, str, str], datetime]:
-        """(doc_id, recipient, kind) -> when it was last delivered; kind is 'secret' or 'stale'."""
+        """(doc_id, recipient, kind) -> when it was last delivered; kind is 'secret', 'successor'
+        (an "Is X replaced by Y?" question) or 'stale'."""
         rows = self.db.execute(
-            "SELECT doc_id, recipient, CASE WHEN status = 'secret' THEN 'secret' ELSE 'stale' END "
+            "SELECT doc_id, recipient, CASE WHEN status IN ('secret', 'successor') THEN status "
+            "ELSE 'stale' END "
             "AS kind, MAX(alerted_at) AS at FROM alert_history GROUP BY doc_id, recipient, kind"
         )
         return {(r["doc_id"], r["recipient"], r["kind"]): datetime.fromisoformat(r["at"]) for r in rows}
@@ -124,8 +129,8 @@ class AlertHistory:
         when = utc(at).isoformat()
         with self.db.transaction() as conn:
             inserted = conn.execute(
-                "INSERT OR IGNORE INTO alert_digests (recipient, period, sent_at, channel, target, "
-                "items) VALUES (?,?,?,?,?,?)",
+                "INSERT INTO alert_digests (recipient, period, sent_at, channel, target, items) "
+                "VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                 (recipient, period, when, channel, target, len(items)),
             ).rowcount
             if not inserted:
@@ -154,22 +159,36 @@ class AlertHistory:
 
 
 class RunnerLock:
-    """A lease lock in the store: one row per lock name with its holder and expiry."""
+    """A lease lock in the store: one row per lock name with its holder and expiry, plus the
+    backend's session lock (an advisory lock on PostgreSQL) while held."""
 
     def __init__(self, db: Database, name: str = "alerts") -> None:
         self.db = db
         self.name = name
+        self._sessions: dict[str, SessionLock] = {}
         db.ensure_schema(SCHEMA)
 
     def acquire(self, holder: str, now: datetime, ttl: timedelta) -> bool:
-        """Take the lease unless someone else holds an unexpired one. Atomic (IMMEDIATE txn)."""
-        now = utc(now)
+        """Take the lock unless someone else holds it: the session lock first, then the lease
+        unless another holder's is unexpired (one-writer transaction)."""
+        session = self.db.session_lock(f"freshkb:runner:{self.name}")
+        if session is None:
+            return False
+        if not self._take_lease(holder, utc(now), ttl, override=session.authoritative):
+            session.release()
+            return False
+        self._sessions[holder] = session
+        return True
+
+    def _take_lease(self, holder: str, now: datetime, ttl: timedelta, *, override: bool) -> bool:
+        """``override``: the session lock alone decides (a leftover row is a dead holder's)."""
         with self.db.transaction() as conn:
             row = conn.execute(
                 "SELECT holder, expires_at FROM alert_lock WHERE name = ?", (self.name,)
             ).fetchone()
             if (
-                row is not None
+                not override
+                and row is not None
                 and row["holder"] != holder
                 and datetime.fromisoformat(row["expires_at"]) > now
             ):
@@ -183,8 +202,13 @@ class RunnerLock:
         return True
 
     def release(self, holder: str) -> None:
-        with self.db.transaction() as conn:
-            conn.execute("DELETE FROM alert_lock WHERE name = ? AND holder = ?", (self.name, holder))
+        try:
+            with self.db.transaction() as conn:
+                conn.execute("DELETE FROM alert_lock WHERE name = ? AND holder = ?", (self.name, holder))
+        finally:
+            session = self._sessions.pop(holder, None)
+            if session is not None:
+                session.release()
 
     def holder(self, now: datetime) -> str | None:
         row = self.db.execute(

@@ -23,12 +23,13 @@ from kb.errors import KBError
 from kb.records import Principal
 from kb.store.audit_queue import AuditQueue
 from kb.store.db import Database
+from kb.store.listing import newest_first
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     at          TEXT NOT NULL,
-    user        TEXT NOT NULL,
+    "user"      TEXT NOT NULL,  -- quoted: a reserved word in PostgreSQL
     action      TEXT NOT NULL,
     query       TEXT NOT NULL,
     doc_ids     TEXT NOT NULL,
@@ -74,7 +75,7 @@ class AuditLog:
                 usage[(d, day)] = usage.get((d, day), 0) + 1
         with self.db.transaction() as conn:
             conn.executemany(
-                "INSERT INTO audit (at, user, action, query, doc_ids, latency_ms, status) "
+                'INSERT INTO audit (at, "user", action, query, doc_ids, latency_ms, status) '
                 "VALUES (?,?,?,?,?,?,?)",
                 [
                     (
@@ -91,29 +92,22 @@ class AuditLog:
             )
             conn.executemany(
                 "INSERT INTO usage (doc_id, day, hits) VALUES (?,?,?) "
-                "ON CONFLICT(doc_id, day) DO UPDATE SET hits = hits + excluded.hits",
+                "ON CONFLICT(doc_id, day) DO UPDATE SET hits = usage.hits + excluded.hits",
                 [(d, day, n) for (d, day), n in usage.items()],
             )
 
     def entries(
         self, *, user: str | None = None, since: datetime | None = None, limit: int = 100
     ) -> list[AuditEntry]:
-        sql = "SELECT at, user, action, query, doc_ids, latency_ms, status FROM audit WHERE 1=1"
-        params: list[object] = []
-        if user:
-            sql += " AND user = ?"
-            params.append(user)
-        if since:
-            sql += " AND at >= ?"
-            params.append(utc(since).isoformat())
-        sql += " ORDER BY id DESC LIMIT ?"
-        params.append(limit)
-        out = []
-        for r in self.db.execute(sql, tuple(params)):
-            data = dict(r)
-            data["doc_ids"] = json.loads(data["doc_ids"])
-            out.append(AuditEntry.model_validate(data))
-        return out
+        return newest_first(
+            self.db,
+            "audit",
+            ("at", "user", "action", "query", "doc_ids", "latency_ms", "status"),
+            AuditEntry,
+            equal={"user": user},
+            since=since,
+            limit=limit,
+        )
 
     def usage_counts(self, since: datetime) -> dict[str, int]:
         """doc_id -> times it was returned to anyone since ``since`` (day granularity)."""

@@ -1,4 +1,4 @@
-"""Document records and their chunk texts in SQLite: the commit point of an ingest.
+"""Document records and their chunk texts in the store: the commit point of an ingest.
 
 Chroma holds the vectors; this store holds what a document *is* (its lifecycle metadata) and the
 chunk texts that BM25 and snippets need. A record read without its text carries, as ``text``, the
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import builtins
 import json
-import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from kb.records import Chunk, Document, marker_excerpt
 from kb.store.db import Database
@@ -49,35 +49,25 @@ CREATE TABLE IF NOT EXISTS kv (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+"""
+# Added after the baseline (migration 8): which documents each generation changed.
+CHANGES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS changes (
     generation  INTEGER PRIMARY KEY,  -- the generation this write made
     doc_ids     TEXT NOT NULL         -- JSON list of the documents it wrote or deleted
 );
 """
+SCHEMA += CHANGES_SCHEMA
 CHANGES_KEPT = 50_000  # generations whose documents ``changed`` can tell (older: rebuild)
 
 
 class DocumentStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Stores from before the ``markers`` column get it from migration 2
+        # (kb.store.migrations); a row still NULL, written by an older process, is excerpted
+        # when read.
         db.ensure_schema(SCHEMA)
-        self._add_markers_column()
-
-    def _add_markers_column(self) -> None:
-        """Stores created before the ``markers`` column get it, filled from their texts (a row
-        still NULL, written by an older process, is excerpted when read)."""
-        columns = {r["name"] for r in self.db.execute("PRAGMA table_info(documents)")}
-        if "markers" in columns:
-            return
-        with self.db.transaction() as conn:
-            columns = {r["name"] for r in conn.execute("PRAGMA table_info(documents)")}
-            if "markers" not in columns:  # another process may have added it meanwhile
-                conn.execute("ALTER TABLE documents ADD COLUMN markers TEXT")
-                rows = conn.execute("SELECT doc_id, text FROM documents").fetchall()
-                conn.executemany(
-                    "UPDATE documents SET markers = ? WHERE doc_id = ?",
-                    [(marker_excerpt(r["text"]), r["doc_id"]) for r in rows],
-                )
 
     # -- writes ---------------------------------------------------------------------------
     def upsert(self, doc: Document, chunks: list[Chunk] | None = None) -> None:
@@ -128,11 +118,11 @@ class DocumentStore:
         return n
 
     @staticmethod
-    def _bump(conn: sqlite3.Connection, doc_ids: builtins.list[str]) -> None:
+    def _bump(conn: Any, doc_ids: builtins.list[str]) -> None:
         """The next generation, and which documents it changed (``changed`` reads them back)."""
         row = conn.execute(
             "INSERT INTO kv (key, value) VALUES ('generation', '1') ON CONFLICT(key) "
-            "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) RETURNING value"
+            "DO UPDATE SET value = CAST(CAST(kv.value AS INTEGER) + 1 AS TEXT) RETURNING value"
         ).fetchone()
         generation = int(row[0])
         conn.execute(
@@ -250,7 +240,7 @@ class DocumentStore:
         )
 
     @staticmethod
-    def _to_doc(row: sqlite3.Row, with_text: bool) -> Document:
+    def _to_doc(row: Mapping[str, Any], with_text: bool) -> Document:
         data = json.loads(row["record"])
         if with_text:
             data["text"] = row["text"]

@@ -15,12 +15,13 @@ from pydantic import BaseModel, Field
 
 from kb.clock import utc
 from kb.store.db import Database
+from kb.store.listing import newest_first
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
     at        TEXT NOT NULL,
-    user      TEXT NOT NULL,
+    "user"    TEXT NOT NULL,  -- quoted: a reserved word in PostgreSQL
     question  TEXT NOT NULL,
     answer    TEXT NOT NULL,
     doc_ids   TEXT NOT NULL,
@@ -52,8 +53,8 @@ class FeedbackStore:
     def add(self, fb: Feedback) -> Feedback:
         with self.db.transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO feedback (at, user, question, answer, doc_ids, rating, comment) "
-                "VALUES (?,?,?,?,?,?,?)",
+                'INSERT INTO feedback (at, "user", question, answer, doc_ids, rating, comment) '
+                "VALUES (?,?,?,?,?,?,?) RETURNING id",
                 (
                     utc(fb.at).isoformat(),
                     fb.user,
@@ -64,25 +65,19 @@ class FeedbackStore:
                     fb.comment,
                 ),
             )
-        return fb.model_copy(update={"id": cur.lastrowid})
+            new_id = int(cur.fetchone()[0])
+        return fb.model_copy(update={"id": new_id})
 
     def list(
         self, *, rating: Rating | None = None, since: datetime | None = None, limit: int = 500
     ) -> list[Feedback]:
         """Newest first."""
-        sql = "SELECT id, at, user, question, answer, doc_ids, rating, comment FROM feedback WHERE 1=1"
-        params: list[object] = []
-        if rating:
-            sql += " AND rating = ?"
-            params.append(rating)
-        if since:
-            sql += " AND at >= ?"
-            params.append(utc(since).isoformat())
-        sql += " ORDER BY id DESC LIMIT ?"
-        params.append(limit)
-        out = []
-        for row in self.db.execute(sql, tuple(params)):
-            data = dict(row)
-            data["doc_ids"] = json.loads(data["doc_ids"])
-            out.append(Feedback.model_validate(data))
-        return out
+        return newest_first(
+            self.db,
+            "feedback",
+            ("id", "at", "user", "question", "answer", "doc_ids", "rating", "comment"),
+            Feedback,
+            equal={"rating": rating},
+            since=since,
+            limit=limit,
+        )

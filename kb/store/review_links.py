@@ -41,7 +41,8 @@ class UsedLinks:
         """Mark ``token`` used now; None if this call did, else when it was first used."""
         with self.db.transaction() as conn:
             cur = conn.execute(
-                "INSERT OR IGNORE INTO used_review_links (token_sha256, doc_id, used_at) VALUES (?,?,?)",
+                "INSERT INTO used_review_links (token_sha256, doc_id, used_at) VALUES (?,?,?) "
+                "ON CONFLICT DO NOTHING",
                 (_digest(token), doc_id, utc(at).isoformat()),
             )
             if cur.rowcount == 1:

@@ -15,15 +15,15 @@ token endpoint that ``ingestors.drive_api`` calls, written from the public API r
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import jwt
+
+from tests.loopback import LoopbackServer, QuietHandler
 
 Obj = dict[str, Any]
 EXPORT_LIMIT = 10 * 1024 * 1024
@@ -90,23 +90,8 @@ def _error(status: int, reason: str, message: str) -> Obj:
 _IN_PARENTS = re.compile(r"^'([^']+)' in parents and trashed = false$")
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: DriveServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-    def _json(self, status: int, body: Obj, headers: dict[str, str] | None = None) -> None:
-        self._bytes(status, json.dumps(body).encode(), "application/json", headers)
-
-    def _bytes(self, status: int, data: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_POST(self) -> None:
         st = self.server.state
@@ -117,9 +102,9 @@ class _Handler(BaseHTTPRequestHandler):
             ).items()
         }
         if urlparse(self.path).path != "/token":
-            return self._json(404, _error(404, "notFound", "not found"))
+            return self.send_json(404, _error(404, "notFound", "not found"))
         if st.revoked:
-            return self._json(
+            return self.send_json(
                 400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
             )
         if form.get("grant_type") == "urn:ietf:params:oauth:grant-type:jwt-bearer":
@@ -134,10 +119,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif form.get("grant_type") == "refresh_token" and form.get("refresh_token") == st.refresh_token:
             st.grants.append({"refresh_token": form["refresh_token"], "client_id": form.get("client_id")})
         else:
-            return self._json(400, {"error": "invalid_grant", "error_description": "Bad grant."})
+            return self.send_json(400, {"error": "invalid_grant", "error_description": "Bad grant."})
         token = f"ya29.test-{len(st.tokens)}"
         st.tokens.add(token)
-        self._json(200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
+        self.send_json(200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
 
     def do_GET(self) -> None:
         st = self.server.state
@@ -148,11 +133,11 @@ class _Handler(BaseHTTPRequestHandler):
             fault = st.faults[url.path].pop(0) if st.faults[url.path] else None
         auth = self.headers.get("Authorization", "")
         if auth.removeprefix("Bearer ") not in st.tokens or st.revoked:
-            return self._json(401, _error(401, "authError", "Invalid Credentials"))
+            return self.send_json(401, _error(401, "authError", "Invalid Credentials"))
         if fault is not None:
             headers = {"Retry-After": "1"} if fault == 429 else None
             reason = {429: "rateLimitExceeded", 403: "userRateLimitExceeded"}.get(fault, "backendError")
-            return self._json(fault, _error(fault, reason, "injected"), headers)
+            return self.send_json(fault, _error(fault, reason, "injected"), headers)
         parts = url.path.removeprefix("/drive/v3/").split("/")
         self._route(parts, q)
 
@@ -160,33 +145,35 @@ class _Handler(BaseHTTPRequestHandler):
         st = self.server.state
         if parts == ["files"]:
             st.queries.append(q)
-            return self._json(200, self._page(self._list(q), q, "files"))
+            return self.send_json(200, self._page(self._list(q), q, "files"))
         if len(parts) >= 2 and parts[0] == "files" and parts[1] in st.files:
             fid = parts[1]
             if len(parts) == 2 and q.get("alt") == "media":
-                return self._bytes(200, st.content.get(fid, b""), "application/octet-stream")
+                return self.send_bytes(200, st.content.get(fid, b""), "application/octet-stream")
             if len(parts) == 2:
-                return self._json(200, st.files[fid])
+                return self.send_json(200, st.files[fid])
             if parts[2] == "export":
                 data = st.exports.get(fid, {}).get(q.get("mimeType", ""))
                 if data is None:
-                    return self._json(
+                    return self.send_json(
                         400, _error(400, "badRequest", "Export only supports Docs Editors files.")
                     )
                 if len(data) > EXPORT_LIMIT:
-                    return self._json(
+                    return self.send_json(
                         403, _error(403, "exportSizeLimitExceeded", "This file is too large to be exported.")
                     )
-                return self._bytes(200, data, q["mimeType"])
+                return self.send_bytes(200, data, q["mimeType"])
             if parts[2] == "permissions":
-                return self._json(200, self._page(st.permissions.get(fid, []), q, "permissions"))
+                return self.send_json(200, self._page(st.permissions.get(fid, []), q, "permissions"))
         if len(parts) == 2 and parts[0] == "drives" and parts[1] in st.drives:
-            return self._json(200, {"kind": "drive#drive", "id": parts[1], "name": st.drives[parts[1]]})
+            return self.send_json(200, {"kind": "drive#drive", "id": parts[1], "name": st.drives[parts[1]]})
         if parts == ["changes", "startPageToken"]:
-            return self._json(200, {"kind": "drive#startPageToken", "startPageToken": str(len(st.changes))})
+            return self.send_json(
+                200, {"kind": "drive#startPageToken", "startPageToken": str(len(st.changes))}
+            )
         if parts == ["changes"]:
-            return self._json(200, self._changes(q))
-        self._json(404, _error(404, "notFound", f"File not found: {'/'.join(parts)}"))
+            return self.send_json(200, self._changes(q))
+        self.send_json(404, _error(404, "notFound", f"File not found: {'/'.join(parts)}"))
 
     def _list(self, q: Obj) -> list[Obj]:
         st = self.server.state
@@ -227,22 +214,6 @@ class _Handler(BaseHTTPRequestHandler):
         return {"changes": picked, "newStartPageToken": str(len(st.changes))}
 
 
-class DriveServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class DriveServer(LoopbackServer[DriveState]):
     def __init__(self, state: DriveState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def __enter__(self) -> DriveServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-        self.server_close()
+        super().__init__(state, _Handler)

@@ -18,9 +18,10 @@ import json
 import threading
 import time
 from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.loopback import LoopbackServer, QuietHandler
 
 Obj = dict[str, Any]
 
@@ -79,21 +80,8 @@ _FAULT_CODES = {
 }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: NotionServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-    def _send(self, status: int, body: Obj, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -112,20 +100,22 @@ class _Handler(BaseHTTPRequestHandler):
             allowed = st.rate_limit is None or st.take_token(now)
             fault = st.faults[f"{method} {url.path}"].pop(0) if st.faults[f"{method} {url.path}"] else None
         if self.headers.get("Authorization") != f"Bearer {st.token}":
-            return self._send(401, _error(401, "unauthorized", "API token is invalid."))
+            return self.send_json(401, _error(401, "unauthorized", "API token is invalid."))
         if not self.headers.get("Notion-Version"):
-            return self._send(400, _error(400, "missing_version", "Notion-Version header failed validation"))
+            return self.send_json(
+                400, _error(400, "missing_version", "Notion-Version header failed validation")
+            )
         if not allowed:
-            return self._send(429, _error(429, "rate_limited", "Rate limited"), {"Retry-After": "1"})
+            return self.send_json(429, _error(429, "rate_limited", "Rate limited"), {"Retry-After": "1"})
         if fault is not None:
             headers = {"Retry-After": "1"} if fault == 429 else None
-            return self._send(fault, _error(fault, _FAULT_CODES.get(fault, "error"), "injected"), headers)
+            return self.send_json(fault, _error(fault, _FAULT_CODES.get(fault, "error"), "injected"), headers)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         params = {**query, **body}
         listing = self._route(method, url.path, body)
         if listing is None:
-            return self._send(404, _error(404, "object_not_found", f"Could not find {url.path}"))
-        self._send(200, self._page(listing, params))
+            return self.send_json(404, _error(404, "object_not_found", f"Could not find {url.path}"))
+        self.send_json(200, self._page(listing, params))
 
     def _route(self, method: str, path: str, body: Obj) -> list[Obj] | None:
         st = self.server.state
@@ -160,22 +150,6 @@ class _Handler(BaseHTTPRequestHandler):
         }
 
 
-class NotionServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class NotionServer(LoopbackServer[NotionState]):
     def __init__(self, state: NotionState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def __enter__(self) -> NotionServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-        self.server_close()
+        super().__init__(state, _Handler)

@@ -1,13 +1,19 @@
 """A small Notion workspace in API form, served by ``tests.ingestors.notion_server``.
 
 Engineering (page, root)
-├── blocks: heading, paragraph with bold and a page mention, lists, to-do, code, table,
-│           toggle with a child, callout, divider, child page "Runbooks"
+├── blocks: heading, paragraph with bold and a page mention, paragraph with a web link and
+│           italics, lists (one nested), to-do, code, table, toggle with a child, callout, image,
+│           divider, child page "Runbooks", child database "Wiki"
 ├── Runbooks (page)
 └── Wiki (database -> data source): rows
     ├── Deploy guide: Owner alice, Verification verified by bob 2026-09-01 -> 2026-12-01
     └── Old deploy guide: Status Deprecated, Superseded by Deploy guide, unverified
 Personal notes (page at the workspace level, outside the root)
+
+``export_files()`` is the same workspace (under the Engineering root) as Notion's "Markdown & CSV"
+export writes it (``/work/shared/reference/notion-export.md`` and the real sample): relative
+file links, ``- [x]  `` to-dos, ``<aside>`` callouts, ``<details>`` toggles, four-space blank lines
+around nested children, ``| --- |`` tables, no final newline.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ OLD = "66666666-6666-4666-8666-666666666666"
 NOTES = "77777777-7777-4777-8777-777777777777"
 TOGGLE = "88888888-8888-4888-8888-888888888888"
 TABLE = "99999999-9999-4999-8999-999999999999"
+REVIEWERS = "12121212-1212-4212-8212-121212121212"
 ALICE = "aaaaaaaa-0000-4000-8000-00000000000a"
 BOB = "bbbbbbbb-0000-4000-8000-00000000000b"
 
@@ -44,6 +51,10 @@ def rt(text: str, **notes: Any) -> Obj:
         "plain_text": text,
         "href": None,
     }
+
+
+def link(text: str, url: str) -> Obj:
+    return {**rt(text), "text": {"content": text, "link": {"url": url}}, "href": url}
 
 
 def mention(page_id: str, title: str) -> Obj:
@@ -187,8 +198,20 @@ def workspace(state: NotionState) -> NotionState:
                 ]
             },
         },
+        {
+            **block("paragraph", ""),
+            "paragraph": {
+                "rich_text": [
+                    rt("Read the "),
+                    link("style guide", "https://example.com/style"),
+                    rt(" before "),
+                    rt("any", italic=True),
+                    rt(" change."),
+                ]
+            },
+        },
         block("bulleted_list_item", "CI must be green"),
-        block("bulleted_list_item", "Two reviewers"),
+        block("bulleted_list_item", "Two reviewers", bid=REVIEWERS, children=True),
         block("numbered_list_item", "Merge"),
         block("numbered_list_item", "Deploy"),
         block("to_do", "Write the changelog", checked=True),
@@ -208,6 +231,13 @@ def workspace(state: NotionState) -> NotionState:
                 "icon": {"type": "emoji", "emoji": "⚠️"},
             },
         },
+        {
+            "object": "block",
+            "id": "b-image",
+            "type": "image",
+            "has_children": False,
+            "image": {"type": "file", "caption": [], "file": {"url": "https://files.example/x.png"}},
+        },
         block("divider"),
         {
             "object": "block",
@@ -216,7 +246,15 @@ def workspace(state: NotionState) -> NotionState:
             "has_children": True,
             "child_page": {"title": "Runbooks"},
         },
+        {
+            "object": "block",
+            "id": DB,
+            "type": "child_database",
+            "has_children": False,
+            "child_database": {"title": "Wiki"},
+        },
     ]
+    state.blocks[REVIEWERS] = [block("bulleted_list_item", "One from the owning team")]
     state.blocks[TABLE] = [
         {
             "object": "block",
@@ -239,3 +277,50 @@ def workspace(state: NotionState) -> NotionState:
     state.blocks[OLD] = [block("paragraph", "Deploys are done by hand with fabric.")]
     state.blocks[NOTES] = [block("paragraph", "Private musings.")]
     return state
+
+
+def _rel(*parts: str) -> str:
+    """A relative link as the exporter writes it: path parts percent-encoded (spaces as %20)."""
+    return "/".join(p.replace(" ", "%20") for p in parts)
+
+
+def export_files(root: str = "Export-0b6c2f5e-2d1a-4c8e-9f00-5e1f2a3b4c5d") -> dict[str, str]:
+    """The Engineering root of ``workspace()`` as Notion's Markdown & CSV export: path -> text."""
+    eng, db = f"Engineering {hexid(ENG)}", f"Wiki {hexid(DB)}"
+    deploy, old = f"Deploy guide {hexid(DEPLOY)}", f"Old deploy guide {hexid(OLD)}"
+    runbooks = f"Runbooks {hexid(RUNBOOKS)}"
+    engineering = (
+        "# Engineering\n\n# Overview\n\n"
+        f"We ship **daily**. See [Deploy guide]({_rel(eng, db, deploy + '.md')})\n\n"
+        "Read the [style guide](https://example.com/style) before *any* change.\n\n"
+        "- CI must be green\n- Two reviewers\n    - One from the owning team\n"
+        "1. Merge\n2. Deploy\n- [x]  Write the changelog\n\n"
+        "```bash\nkubectl rollout status deploy/api\n```\n\n"
+        "| Service | Owner |\n| --- | --- |\n| api | platform |\n\n"
+        "<details>\n<summary>Rollback steps</summary>\n\nRun the rollback job\n\n</details>\n\n"
+        "<aside>\n⚠️ Never deploy on Fridays\n\n</aside>\n\n"
+        f"![Untitled]({_rel(eng, 'Untitled.png')})\n\n---\n\n"
+        f"[Runbooks]({_rel(eng, runbooks + '.md')})\n\n"
+        f"[Wiki]({_rel(eng, db + '.csv')})"
+    )
+    rows = (
+        "\ufeffName,Owner,Status,Superseded by,Tags,Verification\r\n"
+        'Deploy guide,Alice Chen,Active,,"deploy, ci","Verified by Bob Ortiz until December 1, 2026"\r\n'
+        f"Old deploy guide,,Deprecated,Deploy guide ({_rel(deploy + '.md')}),,Unverified\r\n"
+    )
+    return {
+        f"{root}/{eng}.md": engineering,
+        f"{root}/{eng}/{runbooks}.md": "# Runbooks\n\n## Paging\n\nPage the on-call engineer.",
+        f"{root}/{eng}/{db}.csv": rows,
+        f"{root}/{eng}/{db}_all.csv": rows,
+        f"{root}/{eng}/{db}/{deploy}.md": (
+            "# Deploy guide\n\nOwner: Alice Chen\nStatus: Active\nTags: deploy, ci\n"
+            "Verification: Verified by Bob Ortiz until December 1, 2026\n\n"
+            "Deploys go through the pipeline."
+        ),
+        f"{root}/{eng}/{db}/{old}.md": (
+            "# Old deploy guide\n\nStatus: Deprecated\n"
+            f"Superseded by: Deploy guide ({_rel(deploy + '.md')})\nVerification: Unverified\n\n"
+            "Deploys are done by hand with fabric."
+        ),
+    }

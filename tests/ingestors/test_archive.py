@@ -17,11 +17,13 @@ LIMITS = IngestSettings()
 
 
 def zip_bytes(files: dict[str, bytes | str], *, stored: bool = False) -> bytes:
+    """Entries stamped with a fixed time, so the same files give the same bytes (a test comparing
+    two zips built a second apart under load failed on the clock)."""
     buf = io.BytesIO()
     method = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(buf, "w", method) as zf:
         for name, data in files.items():
-            zf.writestr(name, data)
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2026, 11, 20, 12, 0, 0)), data, compress_type=method)
     return buf.getvalue()
 
 

@@ -12,7 +12,7 @@ KB = ROOT / "kb"
 
 # Layer of each top-level part of kb: a module may import its own layer's foundation and below.
 ENTRY = {"kb.api", "kb.cli", "kb.mcp", "kb.runtime", "kb.config_doc"}
-CAPABILITIES = {"kb.search", "kb.answer", "kb.ingest", "kb.lifecycle", "kb.alerts"}
+CAPABILITIES = {"kb.search", "kb.answer", "kb.ingest", "kb.lifecycle", "kb.alerts", "kb.insights"}
 # Capabilities that may use each other (in this direction only).
 SIDEWAYS = {
     ("kb.answer", "kb.search"),
@@ -23,6 +23,8 @@ SIDEWAYS = {
     ("kb.ingest", "kb.answer"),  # the answerer's candidate sentences are embedded at ingest
     ("kb.alerts", "kb.lifecycle"),
     ("kb.alerts", "kb.search"),
+    ("kb.insights", "kb.lifecycle"),
+    ("kb.insights", "kb.search"),
 }
 
 

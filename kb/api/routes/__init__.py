@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kb.api.routes import ask, docs, feedback, health, metrics, reviews, search, slack
+from kb.api.routes import ask, docs, feedback, health, metrics, report, reviews, search, slack, successors
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -16,4 +16,6 @@ ROUTERS: list[APIRouter] = [
     reviews.router,
     slack.router,
     feedback.router,
+    successors.router,
+    report.router,
 ]

@@ -12,17 +12,19 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from kb.answer import SourceRef
 from kb.api.deps import CurrentPrincipal, RuntimeDep
-from kb.api.errors import InvalidField
+from kb.api.errors import InvalidField, error_responses
 from kb.api.schemas import DocDetail, DocList, DocSummary
 from kb.errors import NotFoundError
 from kb.identity import same_email
+from kb.lifecycle.evidence import SuccessorEvidence
 from kb.lifecycle.status_filter import matches_status, unknown_status
-from kb.lifecycle.successors import Judged, Relations, Successor, judge_all, visible_record
+from kb.lifecycle.successors import Judged, Relations, judge_all, visible_record
 from kb.records import Document, Principal
 from kb.runtime import Runtime
+from kb.search.duplicates import copies
 from kb.store.alerts import AlertHistory
+from kb.store.duplicates import NearDuplicates
 from kb.store.reviews import ReviewStore
 
 router = APIRouter(prefix="/v1", tags=["docs"])
@@ -33,6 +35,7 @@ def _judged(runtime: Runtime, principal: Principal, docs: list[Document]) -> dic
     successor the caller cannot read does not exist for them."""
     everything = runtime.documents.list(with_text=False)  # text = the marker excerpt
     readable = {d.doc_id for d in everything if principal.can_read(d.acl)}
+    evidence = SuccessorEvidence.load(runtime.db, {d.doc_id: d for d in everything})
     return judge_all(
         docs,
         runtime.clock.now(),
@@ -40,17 +43,9 @@ def _judged(runtime: Runtime, principal: Principal, docs: list[Document]) -> dic
         relations=Relations.of(d for d in everything if d.doc_id in readable),
         readable=readable.__contains__,
         reviewed=ReviewStore(runtime.db).latest_all(),
-        decisions=_decisions(runtime),
-        inferred=_inferred(runtime),
+        decisions=evidence.decisions,
+        inferred=evidence.inferred,
     )
-
-
-def _decisions(runtime: Runtime) -> list[Any]:
-    return []
-
-
-def _inferred(runtime: Runtime) -> dict[str, list[Successor]]:
-    return {}
 
 
 def _readable(runtime: Runtime, principal: Principal, doc_id: str) -> Document:
@@ -60,7 +55,7 @@ def _readable(runtime: Runtime, principal: Principal, doc_id: str) -> Document:
     return doc
 
 
-@router.get("/docs", response_model=DocList)
+@router.get("/docs", response_model=DocList, responses=error_responses(401, 422, 500, 503))
 def list_docs(
     runtime: RuntimeDep,
     principal: CurrentPrincipal,
@@ -83,32 +78,29 @@ def list_docs(
     for doc in readable:
         if owner is not None and not same_email(doc.owner, owner):
             continue
-        fr = judged[doc.doc_id].freshness
-        if not matches_status(status, doc, fr):
+        j = judged[doc.doc_id]
+        if not matches_status(status, doc, j.freshness):
             continue
-        out.append(DocSummary.build(doc, fr))
+        out.append(DocSummary.build(doc, j.freshness, j.successor))
     return DocList(count=len(out), counts_by_status=dict(Counter(d.status for d in out)), documents=out)
 
 
-@router.get("/docs/{doc_id}", response_model=DocDetail)
+@router.get("/docs/{doc_id}", response_model=DocDetail, responses=error_responses(401, 404, 500, 503))
 def get_doc(doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal) -> DocDetail:
     doc = _readable(runtime, principal, doc_id)
     judged = _judged(runtime, principal, [doc])[doc_id]
-    succ = judged.successor
-    successor = None
-    if succ is not None:
-        successor = SourceRef(
-            doc_id=succ.doc_id, title=succ.title, url=succ.url, inferred=succ.inferred, reason=succ.reason
-        )
-    base = DocSummary.build(doc, judged.freshness).model_dump()
-    can_read = {d.doc_id for d in runtime.documents.list(with_text=False) if principal.can_read(d.acl)}
+    everything = {d.doc_id: d for d in runtime.documents.list(with_text=False)}
+    can_read = {i for i, d in everything.items() if principal.can_read(d.acl)}
     record = visible_record(doc, can_read.__contains__, runtime.settings, keep_text=True)
-    return DocDetail(
-        **base,
+    partners = {doc_id: NearDuplicates(runtime.db).of(doc_id)}
+    return DocDetail.build(
+        doc,
+        judged.freshness,
+        judged.successor,
         record=record.model_dump(mode="json"),
         resolution=doc.resolution,
-        successor=successor,
         reviews=ReviewStore(runtime.db).history(doc_id),
+        near_duplicates=copies(doc_id, partners, can_read, everything),
         alerts=_alert_history(runtime, doc_id),
     )
 

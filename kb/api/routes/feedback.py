@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictStr, field_validator
 
 from kb.api.deps import AuditDep, CurrentPrincipal, RuntimeDep
+from kb.api.errors import error_responses
 from kb.api.schemas import Request, check_limits
 from kb.records import is_blank
 from kb.store.feedback import Feedback, FeedbackStore, Rating
@@ -45,7 +46,12 @@ class FeedbackOut(BaseModel):
     doc_ids: list[str] = Field(description="The cited ids kept: those the caller may read")
 
 
-@router.post("/feedback", response_model=FeedbackOut, status_code=201)
+@router.post(
+    "/feedback",
+    response_model=FeedbackOut,
+    status_code=201,
+    responses=error_responses(400, 401, 422, 500, 503),
+)
 def give_feedback(
     body: FeedbackRequest, runtime: RuntimeDep, principal: CurrentPrincipal, audit: AuditDep
 ) -> FeedbackOut:

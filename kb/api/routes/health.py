@@ -35,7 +35,7 @@ def healthz() -> dict[str, str]:
     "/readyz",
     tags=["health"],
     summary="Readiness: whether a search answers (model, store, index); needs no token",
-    responses=error_responses(503),
+    responses=error_responses(500, 503),
 )
 def readyz(rt: RuntimeDep) -> Any:
     try:

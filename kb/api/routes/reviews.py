@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kb.alerts.links import LinkExpired, ReviewClaim, ReviewLinks
 from kb.alerts.review import ReviewOutcome, confirm_review, freshness_now, load_doc, may_review
 from kb.api.deps import CurrentPrincipal, RuntimeDep
+from kb.api.errors import error_responses
 from kb.errors import ConfigError, KBError, NotFoundError, PermissionDenied
 from kb.records import Document
 from kb.runtime import Runtime
@@ -43,7 +44,11 @@ class ReviewRequest(BaseModel):
     note: str = Field(default="", description="Optional note, e.g. what was checked")
 
 
-@router.post("/docs/{doc_id}/review", response_model=ReviewOutcome)
+@router.post(
+    "/docs/{doc_id}/review",
+    response_model=ReviewOutcome,
+    responses=error_responses(400, 401, 403, 404, 422, 500, 503),
+)
 def review_doc(
     doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal, body: ReviewRequest | None = None
 ) -> ReviewOutcome:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse, Response
 
 from kb.api.deps import AnswererDep, AuditDep, RuntimeDep
+from kb.api.errors import error_responses
 from kb.api.slack import SlackQuestion, answer_in_slack, verify_signature
 from kb.errors import BadRequest, NotFoundError
 
@@ -41,7 +42,11 @@ def _event_question(event: dict[str, Any]) -> SlackQuestion | None:
     )
 
 
-@router.post("/slack/events", summary="Slack Events API and slash commands (Slack-signed, no bearer token)")
+@router.post(
+    "/slack/events",
+    summary="Slack Events API and slash commands (Slack-signed, no bearer token)",
+    responses=error_responses(400, 401, 404, 500),
+)
 async def slack_events(
     request: Request, tasks: BackgroundTasks, runtime: RuntimeDep, answerer: AnswererDep, audit: AuditDep
 ) -> Response:

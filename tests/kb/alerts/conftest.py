@@ -41,7 +41,7 @@ from kb.records import Document
 from kb.runtime import Runtime
 from kb.store.audit import AuditEntry, AuditLog
 from kb.store.secrets import SecretFindings
-from tests.conftest import EXAMPLE_NOW
+from tests.conftest import EXAMPLE_NOW, place_store
 
 SIGNING_KEY = "test-signing-key-0123456789abcdef"
 FALLBACK = "kb-admins@acme.test"
@@ -234,9 +234,12 @@ def company(
     smtp_server: tuple[Mailbox, int],
     webhook_server: tuple[Receiver, str],
     monkeypatch: pytest.MonkeyPatch,
+    store_backend: str,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Runtime]:
     monkeypatch.setenv("KB_SIGNING_KEY", SIGNING_KEY)
     settings = company_settings(tmp_path / "data", smtp_server[1], webhook_server[1])
+    place_store(settings, store_backend, request)
     rt = Runtime(settings, clock=FixedClock(EXAMPLE_NOW))
     fill_store(rt)
     yield rt

@@ -30,8 +30,12 @@ def message() -> Rendered:
     item = DigestItem(
         doc_id="notion:1",
         title="Deploy runbook",
-        path="Eng / Deploy runbook",
+        source="notion",
+        path=["Eng"],
+        breadcrumb="Eng / Deploy runbook",
+        doc_status="active",
         status="overdue",
+        weight=0.5,
         overdue_days=12,
         usage=3,
         url="https://notion.test/1",

@@ -136,7 +136,7 @@ def test_a_freshkb_review_takes_the_doc_out_and_names_the_reviewer(tmp_path: Pat
         reviews={"a-vpn": review},
     )
     item = by_recipient(batch)["alice@acme.test"].items[0]
-    assert (item.last_reviewer, item.last_reviewed_at) == ("bob@acme.test", review.reviewed_at)
+    assert (item.last_reviewer, item.last_reviewer_at) == ("bob@acme.test", review.reviewed_at)
 
 
 def test_render_text_html_and_slack(tmp_path: Path) -> None:
@@ -165,3 +165,42 @@ def test_html_escapes_titles(tmp_path: Path) -> None:
     digest.items[0].title = "<script>x</script>"
     html = render(digest).html
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def _visible_text(html: str) -> str:
+    """The words of an HTML body: tags dropped, entities decoded, whitespace collapsed."""
+    import html as html_lib
+    import re
+
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_text_and_html_email_say_the_same(tmp_path: Path) -> None:
+    """Both bodies come from one item template: every line of the text email, less its
+    numbering and bullets, is in the HTML email, links included (a digest without review links
+    too: the HTML used to drop the ``kb review`` command)."""
+    for linked in (True, False):
+        digest = by_recipient(build(tmp_path))["alice@acme.test"]
+        if not linked:
+            digest = digest.model_copy(
+                update={"items": [i.model_copy(update={"review_url": None}) for i in digest.items]}
+            )
+        msg = render(digest)
+        words = _visible_text(msg.html)
+        for line in msg.text.splitlines():
+            line = line.strip()
+            if not line or line == "-- FreshKB":
+                continue
+            line = line.split(". ", 1)[1] if line[0].isdigit() else line.removeprefix("- ")
+            if line.endswith("]") and " [" in line:  # "Title [status]" is "Title — status" in HTML
+                title, status = line[:-1].split(" [", 1)
+                assert f"{title} — {status}" in words, line
+                continue
+            if line.startswith("http"):
+                assert f'href="{line}"' in msg.html, line
+                continue
+            text, _, url = line.partition(": https://")
+            assert text in words, line
+            if url:
+                assert f'href="https://{url}"' in msg.html, line
+        assert ("kb review a-vpn --as <you>" in words) is not linked

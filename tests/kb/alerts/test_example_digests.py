@@ -7,7 +7,6 @@ order does not depend on what other tests searched.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from kb.clock import FixedClock
 from kb.runtime import Runtime
 from kb.store.audit import AuditEntry, AuditLog
-from tests.conftest import EXAMPLE_NOW, example_settings
+from tests.conftest import EXAMPLE_NOW, clone_store, example_settings, place_store
 from tests.kb.alerts.conftest import SIGNING_KEY, SLACK_PATH, Mailbox, Receiver
 
 pytestmark = pytest.mark.slow  # ingests the example data with the real model
@@ -61,6 +60,8 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
 @pytest.fixture
 def example_copy(
     example_runtime: Runtime,
+    example_backend: str,
+    request: pytest.FixtureRequest,
     tmp_path: Path,
     smtp_server: tuple[Mailbox, int],
     webhook_server: tuple[Receiver, str],
@@ -72,12 +73,8 @@ def example_copy(
     for route in settings.alerts.routes:
         if route.channel != "email":
             route.target = webhook_server[1] + SLACK_PATH
-    settings.store_path.parent.mkdir(parents=True)
-    dst = sqlite3.connect(settings.store_path)
-    try:
-        example_runtime.db.connect().backup(dst)
-    finally:
-        dst.close()
+    place_store(settings, example_backend, request)
+    clone_store(example_runtime, settings)
     rt = Runtime(settings, clock=FixedClock(EXAMPLE_NOW))
     AuditLog(rt.db).db.execute("DELETE FROM usage")
     yield rt

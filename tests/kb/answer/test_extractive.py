@@ -222,6 +222,7 @@ def test_unrelated_sentences_are_not_quoted_even_from_relevant_hits(answerer: Ex
     assert answer.text == NOTHING_FOUND
 
 
+@pytest.mark.slow  # loads the embedding model: the fast subset's only model load
 def test_an_only_deprecated_source_is_answered_with_its_own_banner_first(
     answerer: ExtractiveAnswerer,
 ) -> None:

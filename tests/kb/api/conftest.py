@@ -3,7 +3,6 @@ restricted groups, a TestClient, and a real uvicorn server on loopback."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 
 import pytest
@@ -14,7 +13,7 @@ from kb.auth import hash_token
 from kb.clock import FixedClock
 from kb.config import TokenEntry
 from kb.runtime import Runtime
-from tests.conftest import EXAMPLE_NOW
+from tests.conftest import EXAMPLE_NOW, clone_store, place_store
 from tests.kb.api.live import serve
 
 # name -> (token, user, groups, admin). The example data restricts HR and Security spaces to
@@ -33,21 +32,21 @@ def auth(name: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def api_runtime(example_runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+def api_runtime(
+    example_runtime: Runtime,
+    example_backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Iterator[Runtime]:
     """The example data with the test users' token hashes configured.
 
     The API writes audit rows, and the example runtime must stay read-only for other tests, so
-    the API gets a copy of the SQLite store (SQLite's backup API: consistent under WAL) and reads
-    the example's Chroma index, which it never writes."""
-    store = tmp_path_factory.mktemp("api") / "kb.sqlite"
-    src = sqlite3.connect(example_runtime.settings.store_path)
-    dst = sqlite3.connect(store)
-    with dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
+    the API gets a copy of the store (a new SQLite file or PostgreSQL database) and reads the
+    example's Chroma index, which it never writes."""
     settings = example_runtime.settings.model_copy(deep=True)
-    settings.store.path = store
+    settings.store.path = tmp_path_factory.mktemp("api") / "kb.sqlite"
+    place_store(settings, example_backend, request)
+    clone_store(example_runtime, settings)
     settings.auth.tokens = [
         TokenEntry(sha256=hash_token(tok), user=user, groups=groups, admin=admin)
         for tok, user, groups, admin in USERS.values()

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from kb.runtime import Runtime
 from kb.store.audit import AuditLog
+from tests.conftest import store_toml
 from tests.kb.api.conftest import auth
 
 pytestmark = pytest.mark.slow
@@ -103,7 +104,7 @@ def test_every_search_is_audited_and_kb_audit_shows_it(client: TestClient, api_r
     from kb.cli import app
 
     config = api_runtime.settings.store_path.parent / "audit-cli.toml"
-    config.write_text(f'[store]\npath = "{api_runtime.settings.store_path}"\n')
+    config.write_text(store_toml(api_runtime.settings))
     out = CliRunner().invoke(
         app, ["audit", "--config", str(config), "--user", "alice.chen@acme.com", "--limit", "1", "--json"]
     )

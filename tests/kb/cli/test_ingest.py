@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -187,3 +188,16 @@ def test_guarded_removal_dry_run_removed_and_restore(tmp_path: Path, embedder) -
     assert stored() == everything - {"gdrive:f4"}
     code, _, err = _invoke("restore", "gdrive:f3", "-c", str(config))
     assert code == 2 and "gdrive:f3" in err and "no removed document" in err
+
+
+def test_warnings_are_counted_apart_from_failures(tmp_path: Path) -> None:
+    from tests.ingestors.test_takeout import write_folder
+
+    write_folder(tmp_path / "takeout")
+    code, out, err = _invoke(
+        "ingest", "drive", str(tmp_path / "takeout"), "--dry-run", "-c", str(_config(tmp_path))
+    )
+    assert code == 0, err
+    # The Takeout's own warning and its unreadable diagram.png: warnings, not failures.
+    assert re.search(r"^  failed +0$", out, re.M) and re.search(r"^  warnings +2$", out, re.M), out
+    assert "warning: " in out and "Google Takeout carries no owners" in out

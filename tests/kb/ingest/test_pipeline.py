@@ -7,12 +7,10 @@ Drive and Notion ingestors are run through the pipeline at the end.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -29,10 +27,10 @@ from kb.ingest.pipeline import IngestOptions
 from kb.records import Document, IngestIssue, SourceBatch
 from kb.runtime import Runtime
 from kb.search.index import acl_key
-from kb.store.db import Database
+from kb.store.db import open_database
 from kb.store.locks import Lease
 from kb.store.secrets import SecretFindings
-from tests.conftest import NOTION_SAMPLE, ROOT
+from tests.conftest import NOTION_SAMPLE, ROOT, store_toml
 
 pytestmark = pytest.mark.slow
 
@@ -403,7 +401,10 @@ def test_kill_mid_ingest_then_rerun_converges(runtime: Runtime, tmp_path: Path, 
 
     config = tmp_path / "config.toml"
     # Small groups: the killed run must have committed some groups and not others.
-    config.write_text(f'[data]\ndir = "{runtime.settings.data.dir}"\n\n[ingest]\nembed_group_chunks = 32\n')
+    config.write_text(
+        f'[data]\ndir = "{runtime.settings.data.dir}"\n\n[ingest]\nembed_group_chunks = 32\n\n'
+        + store_toml(runtime.settings)
+    )
     proc = subprocess.Popen(
         [sys.executable, "-c", DRIVER, str(config), str(corpus)],
         cwd=ROOT,
@@ -411,12 +412,12 @@ def test_kill_mid_ingest_then_rerun_converges(runtime: Runtime, tmp_path: Path, 
     )
     updated = 0
     deadline = time.monotonic() + 240
-    with sqlite3.connect(runtime.settings.store_path) as probe:
-        while time.monotonic() < deadline and proc.poll() is None:
-            updated = probe.execute("SELECT COUNT(*) FROM chunks WHERE text LIKE 'Version 2%'").fetchone()[0]
-            if updated > 0:
-                break
-            time.sleep(0.02)
+    probe = runtime.db
+    while time.monotonic() < deadline and proc.poll() is None:
+        updated = probe.execute("SELECT COUNT(*) FROM chunks WHERE text LIKE 'Version 2%'").fetchone()[0]
+        if updated > 0:
+            break
+        time.sleep(0.02)
     time.sleep(delay)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -440,7 +441,7 @@ def test_kill_mid_ingest_then_rerun_converges(runtime: Runtime, tmp_path: Path, 
 
 def test_ingest_fails_fast_while_another_run_holds_the_lock(runtime: Runtime, tmp_path: Path) -> None:
     _corpus(tmp_path / "x")
-    other = Lease(Database(runtime.settings.store_path), "ingest", stale_after=timedelta(minutes=2))
+    other = Lease(open_database(runtime.settings), "ingest", stale_after=timedelta(minutes=2))
     assert other.acquire() is None
     try:
         with pytest.raises(IngestError, match="another ingest is running") as err:
@@ -458,7 +459,10 @@ def test_second_ingest_process_is_refused_and_the_first_completes(runtime: Runti
     _big_corpus(corpus, 2, n)
     ingester = runtime.ingester(READERS)  # creates the store before the other process starts
     config = tmp_path / "config.toml"
-    config.write_text(f'[data]\ndir = "{runtime.settings.data.dir}"\n\n[ingest]\nembed_group_chunks = 32\n')
+    config.write_text(
+        f'[data]\ndir = "{runtime.settings.data.dir}"\n\n[ingest]\nembed_group_chunks = 32\n\n'
+        + store_toml(runtime.settings)
+    )
     proc = subprocess.Popen(
         [sys.executable, "-c", DRIVER, str(config), str(corpus)],
         cwd=ROOT,
@@ -467,12 +471,11 @@ def test_second_ingest_process_is_refused_and_the_first_completes(runtime: Runti
     try:
         holder = None
         deadline = time.monotonic() + 120
-        with sqlite3.connect(runtime.settings.store_path) as probe:
-            while holder is None and time.monotonic() < deadline and proc.poll() is None:
-                with contextlib.suppress(sqlite3.OperationalError):  # no table yet
-                    holder = probe.execute("SELECT pid FROM leases WHERE name = 'ingest'").fetchone()
-                time.sleep(0.02)
-        assert holder == (proc.pid,), "the first run never took the lock"
+        while holder is None and time.monotonic() < deadline and proc.poll() is None:
+            row = runtime.db.execute("SELECT pid FROM leases WHERE name = 'ingest'").fetchone()
+            holder = row[0] if row else None
+            time.sleep(0.02)
+        assert holder == proc.pid, "the first run never took the lock"
         started = time.monotonic()
         with pytest.raises(IngestError, match=f"pid {proc.pid} on "):
             ingester.ingest("notion", corpus)

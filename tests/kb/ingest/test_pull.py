@@ -20,7 +20,8 @@ from kb.runtime import Runtime
 from kb.store.reviews import Review, ReviewStore
 from tests.conftest import EXAMPLE_NOW
 from tests.ingestors.notion_server import NotionServer, NotionState
-from tests.ingestors.notion_workspace import DEPLOY, ENG, OLD, RUNBOOKS, hexid, workspace
+from tests.ingestors.notion_workspace import DEPLOY, ENG, OLD, RUNBOOKS, export_files, hexid, workspace
+from tests.kb.ingest.conftest import CountingEmbedder
 
 pytestmark = pytest.mark.slow
 TOKEN = "secret_test_token"
@@ -33,11 +34,17 @@ def server() -> Iterator[NotionServer]:
 
 
 @pytest.fixture
-def rt(tmp_path: Path, server: NotionServer, embedder, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:  # type: ignore[no-untyped-def]
+def rt(
+    tmp_path: Path, server: NotionServer, counting: CountingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Runtime]:
     monkeypatch.setenv("KB_TEST_NOTION_TOKEN", TOKEN)
     settings = settings_from_dict(
         {
             "data": {"dir": str(tmp_path / "data")},
+            "people": [
+                {"name": "Alice Chen", "email": "alice.chen@acme.com"},
+                {"name": "Bob Ortiz", "email": "bob.ortiz@acme.com"},
+            ],
             "sources": [
                 {
                     "name": "wiki",
@@ -52,7 +59,7 @@ def rt(tmp_path: Path, server: NotionServer, embedder, monkeypatch: pytest.Monke
             ],
         }
     )
-    runtime = Runtime(settings, embedder=embedder, clock=FixedClock(EXAMPLE_NOW))
+    runtime = Runtime(settings, embedder=counting, clock=FixedClock(EXAMPLE_NOW))
     yield runtime
     runtime.close()
 
@@ -91,6 +98,44 @@ def test_moving_from_an_export_to_pulls_keeps_ids_and_reviews(rt: Runtime, tmp_p
 
     again = pull(rt.ingester(), "wiki")
     assert again.chunks_embedded == 0 and len(again.unchanged) == 4
+
+
+def write_export(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, text in export_files().items():
+            zf.writestr(name, text)
+    return path
+
+
+def test_a_pull_of_the_exported_workspace_embeds_nothing(
+    rt: Runtime, server: NotionServer, counting: CountingEmbedder, tmp_path: Path
+) -> None:
+    exported = rt.ingester().ingest("notion", write_export(tmp_path / "export.zip"))
+    ids = sorted(nid(x) for x in (ENG, RUNBOOKS, DEPLOY, OLD))
+    assert sorted(exported.added) == ids and exported.chunks_embedded == len(counting.texts) > 0
+    chunks = {i: [(c.chunk_id, c.text) for c in rt.documents.chunks_for(i)] for i in ids}
+    review = Review(
+        doc_id=nid(DEPLOY), reviewer="bob.ortiz@acme.com", reviewed_at=datetime(2026, 11, 1, tzinfo=UTC)
+    )
+    ReviewStore(rt.db).record(review)
+    counting.texts.clear()
+
+    pulled = pull(rt.ingester(), "wiki")
+    # Same pages, same text: no model call and no chunk written; metadata the API adds (verification
+    # start, emails, link order) is updated in place.
+    assert pulled.chunks_embedded == 0 and counting.texts == []
+    assert pulled.added == [] and pulled.removed == [] and sorted(pulled.updated + pulled.unchanged) == ids
+    assert {i: [(c.chunk_id, c.text) for c in rt.documents.chunks_for(i)] for i in ids} == chunks
+    assert [r.reviewer for r in ReviewStore(rt.db).history(nid(DEPLOY))] == ["bob.ortiz@acme.com"]
+
+    # A real edit upstream re-embeds that page, and only it.
+    server.state.pages[RUNBOOKS]["last_edited_time"] = "2026-11-21T08:00:00.000Z"
+    server.state.blocks[RUNBOOKS][1]["paragraph"]["rich_text"][0]["plain_text"] = "Page the incident lead."
+    edited = pull(rt.ingester(), "wiki")
+    assert edited.updated == [nid(RUNBOOKS)] and edited.chunks_embedded == len(counting.texts) > 0
+    assert all(t.startswith("Runbooks\n") for t in counting.texts)  # what is embedded: title first
+    assert any("Page the incident lead." in c.text for c in rt.documents.chunks_for(nid(RUNBOOKS)))
+    assert not any("on-call engineer" in c.text for c in rt.documents.chunks_for(nid(RUNBOOKS)))
 
 
 def test_a_page_gone_upstream_is_removed(rt: Runtime, server: NotionServer) -> None:

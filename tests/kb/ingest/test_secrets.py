@@ -6,7 +6,6 @@ import pytest
 
 from kb.ingest.secrets import find_secrets, redact, redact_document
 from kb.records import Document
-from kb.store.db import Database
 from kb.store.documents import DocumentStore
 from kb.store.secrets import SecretFindings
 
@@ -89,8 +88,8 @@ def test_document_title_and_properties_are_redacted_too() -> None:
     assert redact_document(Document(doc_id="notion:2", source="notion", title="t"))[1] == []
 
 
-def test_findings_store_replaces_per_doc_and_lists_by_owner(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    db = Database(tmp_path / "kb.sqlite")
+def test_findings_store_replaces_per_doc_and_lists_by_owner(open_db) -> None:  # type: ignore[no-untyped-def]
+    db = open_db()
     docs = DocumentStore(db)
     store = SecretFindings(db)
     docs.upsert(Document(doc_id="notion:1", source="notion", title="A", owner="ann@x.example"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,12 +15,11 @@ import pytest
 from kb.config import settings_from_dict
 from kb.errors import StoreError
 from kb.runtime import Runtime
-from tests.conftest import ROOT
 from tests.kb.ingest.test_pipeline import READERS, assert_consistent, write_page
 
 pytestmark = pytest.mark.slow
 
-CHROMA = ROOT / ".venv" / "bin" / "chroma"
+CHROMA = Path(sys.executable).with_name("chroma")  # the venv running the tests
 
 
 def _free_port() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,8 @@ def put(store: DocumentStore, doc_id: str, *texts: str, title: str = "Page") -> 
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> DocumentStore:
-    s = DocumentStore(Database(tmp_path / "kb.sqlite"))
+def store(open_db: Callable[[], Database]) -> DocumentStore:
+    s = DocumentStore(open_db())
     put(
         s, "pub", "Invoices are generated on the first day of the month by Stripe.", "The VPN uses WireGuard."
     )

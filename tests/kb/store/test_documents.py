@@ -1,8 +1,9 @@
-"""DocumentStore: records read without text carry the freshness-marker excerpt, also in stores
-created before the ``markers`` column existed."""
+"""DocumentStore (on SQLite and PostgreSQL): records read without text carry the
+freshness-marker excerpt, also in stores created before the ``markers`` column existed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,8 +31,8 @@ def vpn() -> Document:
     )
 
 
-def test_records_without_text_carry_the_marker_excerpt(tmp_path: Path) -> None:
-    store = DocumentStore(Database(tmp_path / "kb.sqlite"))
+def test_records_without_text_carry_the_marker_excerpt(open_db: Callable[[], Database]) -> None:
+    store = DocumentStore(open_db())
     store.upsert(vpn())
     listed = store.list()[0]
     assert listed.text.startswith("> This page is deprecated") and "# Old notes" in listed.text
@@ -42,12 +43,12 @@ def test_records_without_text_carry_the_marker_excerpt(tmp_path: Path) -> None:
     assert full.status == "deprecated" and assess(listed, NOW, Settings()) == full
 
 
-def test_a_store_from_before_the_markers_column_is_migrated(tmp_path: Path) -> None:
-    db = Database(tmp_path / "kb.sqlite")
-    db.connect().executescript(
+def test_a_store_from_before_the_markers_column_is_migrated(open_db: Callable[[], Database]) -> None:
+    db = open_db()
+    db.execute(
         """CREATE TABLE documents (doc_id TEXT PRIMARY KEY, source TEXT NOT NULL, owner TEXT,
            status TEXT NOT NULL, title TEXT NOT NULL, record TEXT NOT NULL, text TEXT NOT NULL,
-           content_hash TEXT NOT NULL, meta_hash TEXT NOT NULL, ingested_at TEXT NOT NULL);"""
+           content_hash TEXT NOT NULL, meta_hash TEXT NOT NULL, ingested_at TEXT NOT NULL)"""
     )
     doc = vpn()
     db.execute(

@@ -1,13 +1,13 @@
-"""``kb.store.locks.Lease`` on a real SQLite store: exclusion, holder details, staleness, heartbeat."""
+"""``kb.store.locks.Lease`` on a real SQLite and PostgreSQL store: exclusion, holder details,
+staleness, heartbeat."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -18,10 +18,8 @@ STALE = timedelta(seconds=60)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "kb.sqlite")
-    yield database
-    database.close()
+def db(open_db: Callable[[], Database]) -> Database:
+    return open_db()
 
 
 def _dead_pid() -> int:
@@ -30,11 +28,11 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def test_second_holder_is_refused_with_who_holds_it(db: Database, tmp_path: Path) -> None:
+def test_second_holder_is_refused_with_who_holds_it(db: Database, open_db: Callable[[], Database]) -> None:
     first = Lease(db, "ingest", stale_after=STALE)
     assert first.acquire() is None
     try:
-        other = Lease(Database(tmp_path / "kb.sqlite"), "ingest", stale_after=STALE)
+        other = Lease(open_db(), "ingest", stale_after=STALE)
         holder = other.acquire()
         assert holder is not None and holder.pid == first.pid and holder.host == first.host
         assert f"pid {first.pid} on {first.host}" in holder.describe()
@@ -74,20 +72,25 @@ def test_other_host_is_stale_only_after_its_heartbeat_stops(db: Database) -> Non
     local.release()
 
 
-def test_heartbeat_keeps_the_lease_fresh_and_detects_a_takeover(db: Database, tmp_path: Path) -> None:
+def test_heartbeat_keeps_the_lease_fresh_and_detects_a_takeover(
+    db: Database, open_db: Callable[[], Database]
+) -> None:
     lease = Lease(db, "ingest", stale_after=timedelta(seconds=5), heartbeat_every=timedelta(seconds=0.05))
     assert lease.acquire() is None
     try:
         started = lease.holder()
         assert started is not None
-        time.sleep(0.3)
+        deadline = time.monotonic() + 5  # a few beats (a new pooled connection may come first)
         later = lease.holder()
+        while (later is None or later.heartbeat_at == started.heartbeat_at) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            later = lease.holder()
         assert later is not None and later.heartbeat_at > started.heartbeat_at
         assert later.started_at == started.started_at
 
         # Someone decides the lease is stale and takes it; the heartbeat notices.
         thief = Lease(
-            Database(tmp_path / "kb.sqlite"),
+            open_db(),
             "ingest",
             stale_after=STALE,
             now=lambda: datetime.now(UTC) + timedelta(hours=1),
