@@ -8,13 +8,13 @@ is no re-query, and the cost is the same whatever the reader may or may not see.
 
 The matrix is loaded from the Chroma collection once; when the store's generation changes
 (``DocumentStore.generation()``, as ``kb.search.lexical`` does) only the rows of the documents
-written or deleted since (``DocumentStore.changed``) are dropped and re-read from Chroma, so an
-ingest that changes 1% of the documents costs a search 1% of a load (plus one copy of the
-matrix), not the 3-4 s a reload took at 51k chunks. A change log that does not reach back (a
-store written before it existed) or a change to more than ``PATCH_MAX_SHARE`` of the documents
-reloads everything. Rows are kept only for chunks
-the store knows at load time: ingest writes vectors before its commit (which bumps the
-generation, so they are picked up by the next reload), and a removal deletes from the store
+written or deleted since (``DocumentStore.changed``) are dropped and re-read from Chroma
+(``VectorIndex.vectors_of``), so an ingest that changes 1% of the documents costs a search 1% of
+a load (plus one copy of the matrix), not the 3-4 s a reload took at 51k chunks. A change log
+that does not reach back (a store written before it existed) or a change to more than
+``PATCH_MAX_SHARE`` of the documents reloads everything. Rows are kept only for chunks the store
+knows when they are read: ingest writes vectors before its commit (which bumps the generation,
+so they are picked up by the next update), and a removal deletes from the store
 first, so vectors it has not deleted yet are never loaded. A chunk's document comes from its id
 (``<doc_id>#<index>``) and its ACL key from the store's record of that document (the same keys
 the retriever computes a reader's from), so Chroma's metadata is never read: that halves the
@@ -178,7 +178,8 @@ class DenseIndex:
             return None
         doc_keys = self._acl_keys()
         ids = [c for c in self._store.chunk_ids_of(sorted(changed)) if c.rsplit("#", 1)[0] in doc_keys]
-        held = self._index().stored(ids) if ids else {}
+        page = self._index().vectors_of(ids) if ids else None
+        held = dict(zip(page.chunk_ids, page.embeddings, strict=True)) if page else {}
         new_ids = [c for c in ids if c in held]
         keep = np.fromiter((d not in changed for d in m.doc_ids), dtype=bool, count=len(m.doc_ids))
         if int(keep.sum()) + len(new_ids) > self.max_chunks:
@@ -188,7 +189,7 @@ class DenseIndex:
         new_codes = [keys.setdefault(doc_keys[d], len(keys)) for d in new_docs]
         parts = [m.vectors[keep]]
         if new_ids:
-            parts.append(_normalised(np.asarray([held[c][0] for c in new_ids])).astype(self._dtype))
+            parts.append(_normalised(np.stack([held[c] for c in new_ids])).astype(self._dtype))
         vectors = np.concatenate(parts) if len(m.vectors) or new_ids else m.vectors
         self.patches += 1
         return _Matrix(

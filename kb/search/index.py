@@ -84,6 +84,11 @@ class VectorIndex(Protocol):
         """Vector and metadata of each of ``chunk_ids`` that is stored (tombstones keep them)."""
         ...
 
+    def vectors_of(self, chunk_ids: Iterable[str]) -> VectorPage:
+        """The vectors of those of ``chunk_ids`` that are stored, without metadata (the dense
+        matrix's update after an ingest)."""
+        ...
+
     def refresh(self, if_epoch: int | None = None) -> None:
         """See what another process wrote since this index was opened (a no-op where reads are live)."""
         ...
@@ -333,6 +338,19 @@ class ChromaIndex:
             if len(page.chunk_ids) < size:
                 return
             offset += size
+
+    @_read
+    def vectors_of(self, chunk_ids: Iterable[str]) -> VectorPage:
+        ids: list[str] = []
+        parts: list[np.ndarray] = []
+        for batch in _batches(sorted(set(chunk_ids)), self._max_batch):
+            got = self._collection.get(ids=batch, include=["embeddings"])
+            if got["ids"]:
+                ids += got["ids"]
+                parts.append(np.asarray(got["embeddings"], dtype=np.float32))
+        if not ids:
+            return VectorPage(chunk_ids=[], embeddings=np.empty((0, 0), dtype=np.float32))
+        return VectorPage(chunk_ids=ids, embeddings=np.concatenate(parts))
 
     @_read
     def stored(self, chunk_ids: Iterable[str]) -> dict[str, tuple[list[float], dict[str, Any]]]:

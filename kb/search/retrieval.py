@@ -149,15 +149,37 @@ class Retriever:
         generation = store.generation()
         with self._lock:
             if self._map is None or self._map.generation != generation:
-                docs: dict[str, Document] = {}
+                old = self._map
+                docs = self._changed_docs(old, generation)
+                if docs is None:  # text = the marker excerpt, not the whole text
+                    docs, old = {doc.doc_id: doc for doc in store.list()}, None
                 keys: dict[str, str] = {}
                 by_key: dict[str, tuple[list[str], list[str]]] = {}
-                for doc in store.list():  # text = the marker excerpt, not the whole text
-                    docs[doc.doc_id] = doc
-                    keys[doc.doc_id] = key = acl_key(doc.acl)
+                for doc in docs.values():
+                    # An unchanged record is the same object as in the old map: keep its key.
+                    if old is not None and old.docs.get(doc.doc_id) is doc:
+                        key = old.acl_keys[doc.doc_id]
+                    else:
+                        key = acl_key(doc.acl)
+                    keys[doc.doc_id] = key
                     by_key.setdefault(key, (doc.acl, []))[1].append(doc.doc_id)
                 self._map = _DocMap(generation, docs, keys, by_key, Relations.of(docs.values()))
             return self._map
+
+    def _changed_docs(self, old: _DocMap | None, generation: int) -> dict[str, Document] | None:
+        """``old``'s documents with those changed since re-read (``DocumentStore.changed``), in
+        doc id order as ``list()`` returns them; None when they must all be read."""
+        changed = None if old is None else self.documents.changed(old.generation, generation)
+        if old is None or changed is None or len(changed) > 0.25 * max(len(old.docs), 1):
+            return None
+        docs = dict(old.docs)
+        for doc_id in changed:
+            doc = self.documents.get(doc_id, with_text=False)
+            if doc is None:
+                docs.pop(doc_id, None)
+            else:
+                docs[doc_id] = doc
+        return dict(sorted(docs.items()))
 
     # -- search -----------------------------------------------------------------------------
     def embed_query(self, query: str) -> list[float]:

@@ -264,5 +264,6 @@ def test_retriever_exact_and_chroma_paths_agree(example_runtime: Runtime) -> Non
             a = exact.search(query, p, top_k=10, now=EXAMPLE_NOW)
             b = chroma.search(query, p, top_k=10, now=EXAMPLE_NOW)
             assert [h.doc.doc_id for h in a.hits] == [h.doc.doc_id for h in b.hits]
-            assert np.allclose([h.relevance for h in a.hits], [h.relevance for h in b.hits], atol=1e-4)
+            # The exact path's matrix is float16 (retrieval.dense_float16): cosines within ~3e-4.
+            assert np.allclose([h.relevance for h in a.hits], [h.relevance for h in b.hits], atol=1e-3)
     assert exact._vectors.exact and not chroma._vectors.exact
