@@ -24,7 +24,13 @@ from .dates import NotionDates
 # Calendar units in days: a month is a twelfth of the mean Gregorian year (365.2425 days), so
 # "12 months" is 365 days like "1 year", "6 months" 183 and "3 months" 91 (not 360 / 180 / 90).
 YEAR_DAYS = 365.2425
-_INTERVAL_UNITS = {"day": 1.0, "week": 7.0, "month": YEAR_DAYS / 12, "quarter": YEAR_DAYS / 4, "year": YEAR_DAYS}
+_INTERVAL_UNITS = {
+    "day": 1.0,
+    "week": 7.0,
+    "month": YEAR_DAYS / 12,
+    "quarter": YEAR_DAYS / 4,
+    "year": YEAR_DAYS,
+}
 _INTERVAL_WORDS = {
     "daily": 1,
     "weekly": 7,
