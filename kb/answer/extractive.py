@@ -202,14 +202,16 @@ class ExtractiveAnswerer:
         floor = max(MIN_SENTENCE_SIMILARITY, RELATIVE_SIMILARITY * best)
         relevant_now = [c for c in candidates if c.similarity >= floor]
         current = [c for c in relevant_now if is_current(sources[c.source])]
-        chosen = self._select(current or relevant_now, candidates)
+        chosen = self._select(current or relevant_now, candidates, sources)
         if not chosen:
             return self._nothing(result)
         if not current or sources[chosen[0].source].freshness.status in STALE:
             chosen = self._with_banners(chosen, candidates)
         return self._compose(chosen, sources, result, outdated=not current)
 
-    def _select(self, pool: list[_Candidate], candidates: list[_Candidate]) -> list[_Candidate]:
+    def _select(
+        self, pool: list[_Candidate], candidates: list[_Candidate], sources: list[SearchHit]
+    ) -> list[_Candidate]:
         """The lead source (the highest-ranked one with a relevant sentence) answers: its best
         sentences in reading order, the best one with the sentence after it in the same paragraph.
         Another source adds a sentence only when it scores above everything the lead has."""
@@ -223,7 +225,17 @@ class ExtractiveAnswerer:
         if after is not None and after.block == top.block and after not in keep:
             keep = [*keep[: self._settings.max_sentences - 1], after]
         keep.sort(key=lambda c: c.order)
-        others = sorted((c for c in pool if c.source != lead and c.score > top.score), key=lambda c: -c.score)
+        # ... and only a source at least as current as the lead: a less current page that answers
+        # the same question is what the lead replaces ("every 3 months" beside "periodically").
+        weight = sources[lead].freshness.weight
+        others = sorted(
+            (
+                c
+                for c in pool
+                if c.source != lead and c.score > top.score and sources[c.source].freshness.weight >= weight
+            ),
+            key=lambda c: -c.score,
+        )
         return [*keep, *others][: max(self._settings.max_sentences, len(keep))]
 
     def _with_banners(self, chosen: list[_Candidate], candidates: list[_Candidate]) -> list[_Candidate]:
