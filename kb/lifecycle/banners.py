@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Literal
 
 from kb.config import FreshnessSettings
@@ -94,16 +95,12 @@ def _rest(text: str, at: int, length: int) -> str:
     return text[at + length :].split("\n", 1)[0].strip(" :-*_[]()`")
 
 
-def _configured(doc: Document, fs: FreshnessSettings) -> Banner | None:
-    places = [(doc.title.lower(), False), (opening(doc.text), False)]
-    places += [(h.lower(), True) for h in HEADING.findall(doc.text)]
-    kinds: list[tuple[Kind, list[str]]] = [
-        ("superseded", fs.markers_superseded),
-        ("deprecated", fs.markers_deprecated),
-        ("outdated", fs.markers_outdated),
-    ]
-    for kind, markers in kinds:
-        for marker in (m.lower().strip() for m in markers):
+def _configured(title: str, text: str, markers: tuple[tuple[str, ...], ...]) -> Banner | None:
+    places = [(title.lower(), False), (opening(text), False)]
+    places += [(h.lower(), True) for h in HEADING.findall(text)]
+    kinds: tuple[Kind, ...] = ("superseded", "deprecated", "outdated")
+    for kind, phrases in zip(kinds, markers, strict=True):
+        for marker in (m.lower().strip() for m in phrases):
             for text, at_start in places:
                 at = _phrase(text, marker, at_start=at_start)
                 if at >= 0:
@@ -113,8 +110,16 @@ def _configured(doc: Document, fs: FreshnessSettings) -> Banner | None:
 
 def find_banner(doc: Document, fs: FreshnessSettings) -> Banner | None:
     """What the page says about its own state, strongest kind first; None for no banner."""
-    found = _configured(doc, fs)
-    text = f"{doc.title}\n{doc.text[:MARKER_WINDOW]}"
+    markers = (tuple(fs.markers_superseded), tuple(fs.markers_deprecated), tuple(fs.markers_outdated))
+    return _banner(doc.title, doc.text, markers)
+
+
+# Retrieval assesses every candidate of every query; a page's text (the same string object while
+# the document map is unchanged) is read once, not per query.
+@lru_cache(maxsize=8192)
+def _banner(title: str, full: str, markers: tuple[tuple[str, ...], ...]) -> Banner | None:
+    found = _configured(title, full, markers)
+    text = f"{title}\n{full[:MARKER_WINDOW]}"
     m = SELF_REFERENCE.search(text)
     if m is not None:
         what = m.group("what").lower()
@@ -141,7 +146,12 @@ def _parse_date(text: str) -> datetime | None:
 def expiry(doc: Document) -> tuple[datetime, str] | None:
     """A stated expiry ("current until 1 March 2024") in the title or the opening: the date and
     the phrase, or None."""
-    for text in (doc.title, opening(doc.text)):
+    return _expiry(doc.title, doc.text)
+
+
+@lru_cache(maxsize=8192)
+def _expiry(title: str, full: str) -> tuple[datetime, str] | None:
+    for text in (title, opening(full)):
         for m in _UNTIL.finditer(text):
             at = _parse_date(m.group("date"))
             if at is not None:
