@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kb.config import Settings
-from kb.lifecycle.freshness import MARKER_WINDOW, assess
+from kb.lifecycle.freshness import assess
 from kb.records import Document
 from kb.store.db import Database
 from kb.store.documents import DocumentStore
