@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kb.config import Settings
 from kb.lifecycle.freshness import assess
-from kb.records import Document
+from kb.records import MARKER_WINDOW, Document
 from kb.store.db import Database
 from kb.store.documents import DocumentStore
 
