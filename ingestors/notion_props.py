@@ -21,21 +21,30 @@ from kb.records import ACTIVE, IngestIssue
 
 from .dates import NotionDates
 
+# Calendar units in days: a month is a twelfth of the mean Gregorian year (365.2425 days), so
+# "12 months" is 365 days like "1 year", "6 months" 183 and "3 months" 91 (not 360 / 180 / 90).
+YEAR_DAYS = 365.2425
+_INTERVAL_UNITS = {
+    "day": 1.0,
+    "week": 7.0,
+    "month": YEAR_DAYS / 12,
+    "quarter": YEAR_DAYS / 4,
+    "year": YEAR_DAYS,
+}
 _INTERVAL_WORDS = {
     "daily": 1,
     "weekly": 7,
     "biweekly": 14,
     "fortnightly": 14,
-    "monthly": 30,
-    "quarterly": 90,
-    "semiannually": 182,
-    "semi-annually": 182,
-    "half-yearly": 182,
+    "monthly": round(YEAR_DAYS / 12),
+    "quarterly": round(YEAR_DAYS / 4),
+    "semiannually": round(YEAR_DAYS / 2),
+    "semi-annually": round(YEAR_DAYS / 2),
+    "half-yearly": round(YEAR_DAYS / 2),
     "yearly": 365,
     "annually": 365,
     "annual": 365,
 }
-_INTERVAL_UNITS = {"day": 1, "week": 7, "month": 30, "quarter": 90, "year": 365}
 _INTERVAL_RE = re.compile(r"^(?:every\s+)?(?P<n>\d+(?:\.\d+)?)?\s*(?P<unit>day|week|month|quarter|year)?s?$")
 _UNTIL_RE = re.compile(r"\b(?:until|till|expires)\b\s*(?P<date>.*)$", re.IGNORECASE)
 _BY_RE = re.compile(r"^by\s+(?P<who>.+?)(?:\s+on\s+(?P<on>.+))?$", re.IGNORECASE)

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 
 from kb.answer.base import (
     NOTHING_FOUND,
+    STALE,
     Answer,
     Citation,
     citation_for,
     stale_warnings,
 )
-from kb.answer.sentences import ELLIPSIS, split_sentences
+from kb.answer.sentences import ELLIPSIS, sentence_blocks
 from kb.config import AnswerSettings
 
 if TYPE_CHECKING:
@@ -139,13 +140,13 @@ def source_texts(hit: SearchHit, chunks: ChunkTexts | None) -> list[tuple[str, s
     return out
 
 
-def _sentences(heading: str, text: str) -> list[str]:
-    """A chunk's sentences; under a question heading (an FAQ) the first one is its answer and
-    reads as one only with the question in front."""
-    sentences = split_sentences(text)
+def _sentences(heading: str, text: str) -> list[tuple[str, int]]:
+    """A chunk's sentences with their block numbers; under a question heading (an FAQ) the first
+    one is its answer and reads as one only with the question in front."""
+    sentences = sentence_blocks(text)
     question = heading.rsplit(" / ", 1)[-1].strip()
     if sentences and question.endswith("?"):
-        sentences[0] = f"{question} {sentences[0]}"
+        sentences[0] = (f"{question} {sentences[0][0]}", sentences[0][1])
     return sentences
 
 
@@ -153,7 +154,14 @@ def stored_sentence_texts(heading: str, text: str, title: str) -> list[str]:
     """What ``ExtractiveAnswerer.answer`` embeds for each sentence of a stored chunk (its heading
     path, or the title, in front), each once: the ingest embeds these and stores their vectors
     (``kb.answer.precomputed``). tests/kb/answer/test_precomputed.py holds the two in step."""
-    return list(dict.fromkeys(f"{heading or title}: {s}" for s in _sentences(heading, text)))
+    return list(dict.fromkeys(f"{heading or title}: {s}" for s, _ in _sentences(heading, text)))
+
+
+def replaced(hit: SearchHit, present: set[str]) -> bool:
+    """Whether the page that replaces ``hit`` (stated or inferred) is among the results: then
+    the newer page answers, and the older one is not quoted at all."""
+    s = hit.successor
+    return s is not None and s.doc_id in present and s.doc_id != hit.doc.doc_id
 
 
 @dataclass
@@ -161,6 +169,8 @@ class _Candidate:
     source: int  # index into the sources list
     sentence: str
     context: str  # heading path (or title): embedded in front of the sentence
+    block: tuple[int, int] = (0, 0)  # (chunk, paragraph/list/table) the sentence is in
+    order: int = 0  # position in its source
     similarity: float = 0.0
     score: float = 0.0
 
@@ -183,9 +193,11 @@ class ExtractiveAnswerer:
         self._chunks = chunks
 
     def answer(self, question: str, result: SearchResult) -> Answer:
-        relevant = [h for h in result.hits if h.relevance >= self._settings.min_relevance]
+        present = {h.doc.doc_id for h in result.hits}
+        relevant = [
+            h for h in result.hits if h.relevance >= self._settings.min_relevance and not replaced(h, present)
+        ]
         sources = [h for h in relevant if is_current(h)][:CURRENT_SOURCES]
-        current_ids = {h.doc.doc_id for h in sources}
         sources += [h for h in relevant if not is_current(h)][:STALE_SOURCES]
         candidates = self._candidates(sources)
         if not candidates:
@@ -193,18 +205,45 @@ class ExtractiveAnswerer:
         # The heading path in front: "Snowflake costs ..." alone does not say it is about access.
         q, vectors = self._embed(question, [f"{c.context}: {c.sentence}" for c in candidates])
         self._score(question, q, vectors, candidates, sources)
-        # A page whose successor is among the sources sets no bar: the successor replaces it.
-        replaced = {i for i, h in enumerate(sources) if h.successor and h.successor.doc_id in current_ids}
-        best = max((c.similarity for c in candidates if c.source not in replaced), default=0.0)
+        best = max(c.similarity for c in candidates)
         floor = max(MIN_SENTENCE_SIMILARITY, RELATIVE_SIMILARITY * best)
         relevant_now = [c for c in candidates if c.similarity >= floor]
         current = [c for c in relevant_now if is_current(sources[c.source])]
-        chosen = self._keep(current or relevant_now)
+        chosen = self._select(current or relevant_now, candidates, sources)
         if not chosen:
             return self._nothing(result)
-        if not current:
+        if not current or sources[chosen[0].source].freshness.status in STALE:
             chosen = self._with_banners(chosen, candidates)
         return self._compose(chosen, sources, result, outdated=not current)
+
+    def _select(
+        self, pool: list[_Candidate], candidates: list[_Candidate], sources: list[SearchHit]
+    ) -> list[_Candidate]:
+        """The lead source (the highest-ranked one with a relevant sentence) answers: its best
+        sentences in reading order, the best one with the sentence after it in the same paragraph.
+        Another source adds a sentence only when it scores above everything the lead has."""
+        if not pool:
+            return []
+        lead = min(c.source for c in pool)
+        own = sorted((c for c in pool if c.source == lead), key=lambda c: -c.score)
+        top = own[0]
+        keep = [c for c in own if c.score >= KEEP_RATIO * top.score][: self._settings.max_sentences]
+        after = next((c for c in candidates if c.source == lead and c.order == top.order + 1), None)
+        if after is not None and after.block == top.block and after not in keep:
+            keep = [*keep[: self._settings.max_sentences - 1], after]
+        keep.sort(key=lambda c: c.order)
+        # ... and only a source at least as current as the lead: a less current page that answers
+        # the same question is what the lead replaces ("every 3 months" beside "periodically").
+        weight = sources[lead].freshness.weight
+        others = sorted(
+            (
+                c
+                for c in pool
+                if c.source != lead and c.score > top.score and sources[c.source].freshness.weight >= weight
+            ),
+            key=lambda c: -c.score,
+        )
+        return [*keep, *others][: max(self._settings.max_sentences, len(keep))]
 
     def _with_banners(self, chosen: list[_Candidate], candidates: list[_Candidate]) -> list[_Candidate]:
         """An outdated source's own banner ("This page is deprecated: replaced by Tailscale")
@@ -231,16 +270,16 @@ class ExtractiveAnswerer:
         seen: set[str] = set()
         for i, hit in enumerate(sources):
             per_chunk = [
-                [(heading or hit.doc.title, s) for s in _sentences(heading, text)]
-                for heading, text in source_texts(hit, self._chunks)
+                [(heading or hit.doc.title, s, (n, b)) for s, b in _sentences(heading, text)]
+                for n, (heading, text) in enumerate(source_texts(hit, self._chunks))
             ]
             taken, cap = 0, SENTENCES_PER_SOURCE if is_current(hit) else SENTENCES_PER_STALE_SOURCE
-            for context, sentence in chain.from_iterable(per_chunk):  # best chunk first
+            for context, sentence, block in chain.from_iterable(per_chunk):  # best chunk first
                 key = sentence.lower()
                 if key in seen:
                     continue  # overlapping chunks repeat sentences
                 seen.add(key)
-                out.append(_Candidate(i, sentence, context))
+                out.append(_Candidate(i, sentence, context, block=block, order=taken))
                 taken += 1
                 if taken == cap:
                     break
@@ -264,13 +303,6 @@ class ExtractiveAnswerer:
             # words and the source's rank pull the sentence that actually answers it up.
             rank = (hit.relevance / best_relevance) ** 0.5
             c.score = (c.similarity * rank + 0.15 * overlap) * (0.75 + 0.25 * hit.freshness.weight)
-
-    def _keep(self, pool: list[_Candidate]) -> list[_Candidate]:
-        if not pool:
-            return []
-        pool = sorted(pool, key=lambda c: -c.score)
-        top = pool[0].score
-        return [c for c in pool if c.score >= KEEP_RATIO * top][: self._settings.max_sentences]
 
     def _compose(
         self, chosen: list[_Candidate], sources: list[SearchHit], result: SearchResult, *, outdated: bool

@@ -10,6 +10,13 @@ extractive answerer.
   without a sentence end continues on the next line, and a short line without one is a heading.
 - Fragments are dropped: pieces under ``MIN_WORDS`` words, headings, and the piece a snippet's
   " …" cut.
+- Reference-style links keep their text ("[Ruff][]", "[Splunk CIM][cim]" -> "Ruff", "Splunk
+  CIM"), and link reference definitions ("[ruff]: https://...") are not sentences.
+- A list keeps its context: a sentence that introduces a list ("Recommended tools are:") is
+  quoted with its items ("... are: PagerDuty to page; Zendesk for tickets."), up to
+  ``LIST_ITEMS`` items and ``LIST_CHARS`` characters; longer lists stay one item a sentence.
+- Each sentence knows its block (paragraph, list, table), so the answerer can quote a sentence
+  with the one that follows it in the same paragraph (``sentence_blocks``).
 - Code is kept whole: a code span (``30 1 * * *``, ``uv venv -p python3.13``) is never split at
   the asterisks or dots inside it, and a short fenced block (a command) joins the sentence that
   introduces it ("Install it with:" + the command).
@@ -23,6 +30,7 @@ MIN_WORDS = 4
 ELLIPSIS = "…"  # kb.search.retrieval ends a snippet cut at its size limit with " …"
 # Sentence ends, and list bullets inside a folded line ("Steps: - Rotate ... - Tell ...").
 _SPLIT = re.compile(r"(?<=[.!?])\s+|\s+[-*•]\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")  # a line of a stored chunk: " - " is a dash there
 _LINE_PREFIX = re.compile(r"^\s*(?:>\s*)*(?:[-*+•]\s+|\d{1,2}[.)]\s+)?")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _BLOCK_START = re.compile(r"^\s*(?:#|>|[-*+•]\s|\d{1,2}[.)]\s|\|)")
@@ -35,6 +43,19 @@ _SEP_CELL = re.compile(r"^\s*:?-{3,}:?\s*$")
 _SEP_ROW = re.compile(r"\|(?:\s*:?-{3,}:?\s*\|)+")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+# "[text][]", "[text][ref]" and a bare "[text]" (a shortcut reference): the text.
+_REF_LINK = re.compile(r"\[([^\]\[]+)\](?:\[[^\]]*\])?(?![(:])")
+# "[label]: https://..." lines: the targets of reference-style links.
+_REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+")
+LEAD_WORDS = 2  # "Recommended tools are:" introduces a list: kept while the list follows
+LIST_ITEMS = 8  # a list this long is quoted with the sentence that introduces it
+LIST_CHARS = 400
+# A line ending in one of these words goes on in the next line: a heading or a finished line
+# never ends with "or", "the", "to".
+_OPEN_END = re.compile(
+    r"\b(?:a|an|and|are|as|at|be|by|for|from|in|is|of|on|or|that|the|to|with)$", re.IGNORECASE
+)
 _CODE = re.compile(r"(`+)(.*?)\1")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 # Placeholders for code spans while a line is split into sentences (private-use characters).
@@ -51,11 +72,16 @@ def clean_inline(text: str) -> str:
     text = _LINK.sub(r"\1", _IMAGE.sub("", text))
     out, last = [], 0
     for m in _CODE.finditer(text):
-        out.append(_EMPHASIS.sub("", text[last : m.start()]))
+        out.append(_plain(text[last : m.start()]))
         out.append(m.group(2).strip())
         last = m.end()
-    out.append(_EMPHASIS.sub("", text[last:]))
+    out.append(_plain(text[last:]))
     return " ".join("".join(out).split())
+
+
+def _plain(text: str) -> str:
+    """Prose outside code spans: reference links become their text, emphasis goes."""
+    return _EMPHASIS.sub("", _REF_LINK.sub(r"\1", text))
 
 
 def _cells(row: str) -> list[str]:
@@ -130,16 +156,18 @@ def _continues(prev: str, line: str) -> bool:
         return False
     if _BLOCK_START.match(line) or _HEADING.match(prev) or _FENCE.match(prev) or _FENCE.match(line):
         return False
-    return len(prev) >= WRAPPED_LINE_CHARS or line[0].islower()
+    return len(prev) >= WRAPPED_LINE_CHARS or line[0].islower() or bool(_OPEN_END.search(prev))
 
 
 def _logical_lines(lines: list[str]) -> list[str]:
     out: list[str] = []
+    fenced = False
     for line in lines:
-        if out and _continues(out[-1], line):
+        if not fenced and out and _continues(out[-1], line):
             out[-1] = f"{out[-1].rstrip()} {line.strip()}"
         else:
             out.append(line)
+        fenced ^= bool(_FENCE.match(line))  # code lines are never joined
     return out
 
 
@@ -154,7 +182,7 @@ def _is_plain_heading(line: str) -> bool:
     )
 
 
-def _prose(line: str) -> list[str]:
+def _prose(line: str, folded: bool = True, min_words: int = MIN_WORDS) -> list[str]:
     if _is_plain_heading(line):
         return []
     if _HEADING.match(line):
@@ -171,10 +199,11 @@ def _prose(line: str) -> list[str]:
     line = _LINE_PREFIX.sub("", line)
     held = _CODE.sub(hold, line)  # a code span's '*' or '. ' is not a bullet or a sentence end
     out = []
-    for piece in _SPLIT.split(held):
+    for piece in (_SPLIT if folded else _SENTENCE_END).split(held):
         s = clean_inline(_LINE_PREFIX.sub("", piece)).strip(" -|")
         s = _HELD.sub(lambda m: spans[int(m.group(1))], s)
-        if len(s.split()) >= MIN_WORDS:
+        words = len(s.split())
+        if words >= min_words or (words >= LEAD_WORDS and s.endswith(":")):
             out.append(s if s[-1] in ".!?:" else s + ".")
     return out
 
@@ -188,38 +217,87 @@ def _code_block(lines: list[str], out: list[str]) -> None:
         out[-1] = f"{out[-1]} {text}"
 
 
-def split_sentences(text: str) -> list[str]:
-    """The readable sentences of a chunk text or snippet, in order."""
+def _join_list(lead: str, items: list[str]) -> str | None:
+    """A list's lead-in with its items ("Tools are: PagerDuty to page; Zendesk for tickets."),
+    or None when the list is too long to quote whole."""
+    parts = [i.rstrip(".;") for i in items]
+    text = f"{lead} {'; '.join(parts)}."
+    return text if len(parts) <= LIST_ITEMS and len(text) <= LIST_CHARS else None
+
+
+def sentence_blocks(text: str) -> list[tuple[str, int]]:
+    """The readable sentences of a chunk text or snippet, in order, each with the number of its
+    block (a paragraph, a list with its lead-in, a table)."""
     cut = text.rstrip().endswith(ELLIPSIS)
     text = text.rstrip().removesuffix(ELLIPSIS) if cut else text
+    folded = "\n" not in text.strip()  # a snippet: bullets run into the line
     lines = [part for line in text.replace(ELLIPSIS, " ").splitlines() for part in _unfold(line)]
     lines = _logical_lines(lines)
-    out: list[str] = []
-    block: list[str] = []
+    out: list[tuple[str, int]] = []
+    block = 0
+    table: list[str] = []
     code: list[str] | None = None  # lines of an open fenced block
+    items: list[str] | None = None  # items of the list introduced by out[-1]
     ends_in_prose = False
+
+    def close_list() -> None:
+        nonlocal items
+        if out and out[-1][0].endswith(":") and len(out[-1][0].split()) < MIN_WORDS and not items:
+            out.pop()  # a short lead-in ("For example:") says nothing without its list
+        elif items:
+            joined = _join_list(out[-1][0], items)
+            if joined is not None:
+                out[-1] = (joined, out[-1][1])
+            else:
+                out.extend((i, out[-1][1]) for i in items)
+        items = None
+
     for line in lines:
         if _FENCE.match(line):
             if code is None:
+                close_list()
                 code = []
             else:
-                _code_block(code, out)
+                texts = [t for t, _ in out[-1:]]
+                _code_block(code, texts)
+                if texts:
+                    out[-1] = (texts[0], out[-1][1])
                 code = None
             continue
         if code is not None:
             code.append(line)
             continue
         if _is_row(line):
-            block.append(line)
+            close_list()
+            table.append(line)
             continue
-        if block:
-            out += table_sentences(block)
-            block = []
-        found = _prose(line)
-        out += found
-        ends_in_prose = bool(found) or (ends_in_prose and not line.strip())
-    if block:
-        out += table_sentences(block)
-    elif cut and ends_in_prose and not lines[-1].rstrip().endswith((".", "!", "?")):
+        if table:
+            block += 1
+            out += [(t, block) for t in table_sentences(table)]
+            table = []
+        if not line.strip() or _REF_DEF.match(line):
+            ends_in_prose = ends_in_prose and not line.strip()
+            continue
+        found = _prose(line, folded)
+        item = not folded and bool(_LIST_ITEM.match(line))
+        if item and items is None and out and out[-1][0].endswith(":"):
+            items = []  # the sentence before introduces this list
+        if item and items is not None:
+            items += _prose(line, folded, min_words=1)
+        else:
+            close_list()
+            if not item or not out or out[-1][0].endswith(":"):
+                block += 1
+            out += [(t, block) for t in found]
+        ends_in_prose = bool(found)
+    close_list()
+    if table:
+        out += [(t, block + 1) for t in table_sentences(table)]
+    elif cut and ends_in_prose and out and not lines[-1].rstrip().endswith((".", "!", "?")):
         out.pop()  # the snippet edge cut this one mid-sentence
     return out
+
+
+def split_sentences(text: str) -> list[str]:
+    """The readable sentences of a chunk text or snippet, in order."""
+    return [s for s, _ in sentence_blocks(text)]

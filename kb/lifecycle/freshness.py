@@ -7,8 +7,9 @@ Order of evidence, strongest first:
 
 1. lifecycle metadata: a successor (``superseded_by``, or a readable document that lists this one
    in its ``supersedes``), ``status`` archived / deprecated;
-2. phrases near the top of the text ("this page is deprecated", "superseded by", "may contain
-   outdated information");
+2. banners: what the page says about itself in its title, opening or headings ("this page is
+   deprecated", "superseded by", "may contain outdated information", "current until <date>";
+   ``kb.lifecycle.banners``);
 3. dates: the review basis plus the review interval gives the due date.
 
 The weight is 1.0 while a review is not yet due and decays past the due date; lifecycle states
@@ -18,7 +19,6 @@ on a topic still surfaces (flagged) instead of vanishing.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
@@ -26,7 +26,8 @@ from pydantic import BaseModel, Field
 
 from kb.clock import utc
 from kb.config import FreshnessSettings, Settings
-from kb.records import ARCHIVED, DEPRECATED, HEADING, MARKER_WINDOW, Document
+from kb.lifecycle.banners import expiry, find_banner
+from kb.records import ARCHIVED, DEPRECATED, Document
 
 
 class Successor(Protocol):
@@ -107,39 +108,14 @@ def decay_weight(overdue_days: float, fs: FreshnessSettings) -> float:
     return 0.5 if days <= hl else fs.floor
 
 
-def marker_text(doc: Document) -> str:
-    """Where banners live: the title, the top of the text and every heading (lower-cased)."""
-    headings = " \n".join(HEADING.findall(doc.text))
-    return f"{doc.title}\n{doc.text[:MARKER_WINDOW]}\n{headings}".lower()
-
-
-def find_marker(text: str, markers: list[str]) -> str | None:
-    """The first marker phrase found in ``text`` (already lower-case), on word boundaries."""
-    for marker in markers:
-        m = marker.lower().strip()
-        # The substring test is what rules out nearly every document; the regex (word
-        # boundaries) runs only when the phrase is there. Retrieval calls this per candidate.
-        if (
-            m
-            and m in text
-            and re.search(
-                rf"(?<!\w){re.escape(m)}(?!\w)" if m[-1].isalnum() else rf"(?<!\w){re.escape(m)}", text
-            )
-        ):
-            return m
-    return None
-
-
 def successor_hint(doc: Document, settings: Settings) -> str | None:
-    """The rest of the line after a "superseded by" marker: names the successor, if anyone
-    wrote it down (retrieval resolves it against the titles of the documents this one links to)."""
-    text = marker_text(doc)
-    marker = find_marker(text, settings.freshness.markers_superseded)
-    if marker is None:
+    """The rest of the line after a "superseded by" / "has moved to" banner: names the successor,
+    if anyone wrote it down (``kb.lifecycle.successors`` resolves it against the titles of the
+    documents this one links to)."""
+    banner = find_banner(doc, settings.freshness)
+    if banner is None or banner.kind != "superseded":
         return None
-    idx = text.find(marker)
-    rest = text[idx + len(marker) :].split("\n", 1)[0].strip(" :-*_[]()`")
-    return rest or None
+    return banner.rest.removeprefix("to ").strip() or None
 
 
 def overdue_weight(
@@ -207,12 +183,19 @@ def assess(
     interval = doc.review_interval_days or settings.review.default_interval_days
     status, due_at, overdue_days, weight = _date_status(basis, basis_at, interval, now, settings, reasons)
 
-    text = marker_text(doc)
-    outdated = find_marker(text, fs.markers_outdated)
-    if outdated and status not in ("overdue",):
+    until = expiry(doc)
+    if until is not None and now > utc(until[0]) and (due_at is None or utc(until[0]) < due_at):
+        # A stated expiry is a review date the page set for itself, and it has passed.
+        due_at = utc(until[0])
+        overdue_days = (now - due_at).days
+        reasons.append(f"the text says '{until[1]}': expired {overdue_days} days ago")
+        status = "overdue"
+        weight = min(weight, overdue_weight("review", (now - due_at).total_seconds() / 86400, settings))
+    banner = find_banner(doc, fs)
+    if banner is not None and banner.kind == "outdated" and status != "overdue":
         # The author says the page may be stale: at least overdue, weighted as if half a
         # half-life past due, whatever the dates say.
-        reasons.append(f"the text says '{outdated}'")
+        reasons.append(f"the text says '{banner.phrase}'")
         status, weight = "overdue", min(weight, overdue_weight("review", fs.half_life_days, settings))
 
     lifecycle: Status | None = None
@@ -226,12 +209,9 @@ def assess(
     elif doc.status.lower() == DEPRECATED:
         lifecycle = "deprecated"
         reasons.insert(0, "status is deprecated")
-    elif marker := find_marker(text, fs.markers_superseded):
-        lifecycle = "superseded"
-        reasons.insert(0, f"the text says '{marker}'")
-    elif marker := find_marker(text, fs.markers_deprecated):
-        lifecycle = "deprecated"
-        reasons.insert(0, f"the text says '{marker}'")
+    elif banner is not None and banner.kind != "outdated":
+        lifecycle = banner.kind
+        reasons.insert(0, f"the text says '{banner.phrase}'")
     if successor is not None and successor.inferred:
         reasons.insert(0, f"probably replaced by '{successor.title}' ({successor.reason})")
     if lifecycle is not None:

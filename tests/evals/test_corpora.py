@@ -310,7 +310,7 @@ def test_builder_renders_history_deterministically(tiny_repo: Path, tmp_path: Pa
     assert batch.complete and not batch.issues
     by_id = {d.doc_id: d for d in batch.documents}
     assert by_id[deploy["doc_id"]].owner == "team-foo@tiny.example"
-    assert by_id[deploy["doc_id"]].review_interval_days == 180
+    assert by_id[deploy["doc_id"]].review_interval_days == 183  # "6 months" in calendar months
     drive = DriveIngestor(settings).read(first / "drive")
     assert drive.complete and {d.doc_id for d in drive.documents} == {
         r["drive_doc_id"] for r in records.values()

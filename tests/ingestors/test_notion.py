@@ -186,7 +186,7 @@ def test_database_rows_map_owner_dates_interval_status_and_relations(tmp_path: P
     old, new = docs[f"notion:{OLD}"], docs[f"notion:{NEW}"]
     assert old.owner == "alice@example.com"
     assert old.last_reviewed_at == datetime(2025, 6, 18, 16, 29, tzinfo=UTC)
-    assert old.review_interval_days == 90
+    assert old.review_interval_days == 91  # "3 months": calendar months
     assert old.status == "deprecated"
     assert old.superseded_by == f"notion:{NEW}"
     assert old.path == ["Docs"]
@@ -310,7 +310,16 @@ def test_unparseable_verification_date_is_a_warning_naming_the_property(tmp_path
 
 @pytest.mark.parametrize(
     ("value", "days"),
-    [("90", 90), ("90 days", 90), ("3 months", 90), ("1 year", 365), ("weekly", 7), ("Quarterly", 90)],
+    [
+        ("90", 90),
+        ("90 days", 90),
+        ("3 months", 91),
+        ("6 months", 183),
+        ("12 months", 365),
+        ("1 year", 365),
+        ("weekly", 7),
+        ("Quarterly", 91),
+    ],
 )
 def test_review_interval_forms(tmp_path: Path, value: str, days: int) -> None:
     files = {f"{ROOT}Page {OLD}.md": f"# Page\n\nReview interval: {value}\n\nBody\n"}

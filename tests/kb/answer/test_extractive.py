@@ -242,3 +242,63 @@ def test_an_only_deprecated_source_is_answered_with_its_own_banner_first(
     banner = "This page is deprecated: the OpenVPN service was replaced by Tailscale in 2025. [1]"
     assert banner in answer.text
     assert answer.text.index(banner) < answer.text.index("OpenVPN client")
+
+
+@pytest.mark.slow
+def test_a_source_whose_successor_is_among_the_results_is_not_quoted(answerer: ExtractiveAnswerer) -> None:
+    new = hit(1, "How to track technical debt", ["All items should be periodically reviewed by the team."])
+    guessed = DocRef(doc_id=new.doc.doc_id, title=new.doc.title, basis="inferred", inferred=True)
+    old = hit(
+        2,
+        "Track technical debt",
+        ["Tech leads should review each item every 3 months."],
+        status="overdue",
+        weight=0.6,  # still "current" by its dates: only the successor rule keeps it out
+        relevance=0.9,
+        successor=guessed,
+    )
+    answer = answerer.answer(
+        "How often should tech debt items be reviewed?", SearchResult(query="q", hits=[old, new])
+    )
+    assert "periodically reviewed" in answer.text
+    assert "every 3 months" not in answer.text
+    assert [c.title for c in answer.citations] == ["How to track technical debt"]
+
+
+@pytest.mark.slow
+def test_the_highest_ranked_current_page_answers_first(answerer: ExtractiveAnswerer) -> None:
+    top = hit(1, "Python style guide", ["Use Ruff as the linter and formatter for Python code."])
+    second = hit(
+        2,
+        "Linting Python",
+        ["Run Flake8 as the linter on Python code."],
+        status="overdue",
+        weight=0.6,
+        relevance=0.8,
+    )
+    answer = answerer.answer(
+        "Which linter should Python code use?", SearchResult(query="q", hits=[top, second])
+    )
+    assert answer.text.startswith("Use Ruff as the linter and formatter for Python code. [1]")
+    assert "Flake8" not in answer.text
+
+
+@pytest.mark.slow
+def test_the_best_sentence_comes_with_the_next_one_of_its_paragraph(embedder) -> None:  # type: ignore[no-untyped-def]
+    chunk = (
+        "You can use BrowserStack to test browsers on Windows, mobile phones and tablets. "
+        "Contact the Engineering Enablement team to request an account.\n\n"
+        "Virtual testing is useful, but test with physical devices too."
+    )
+    page = hit(1, "Supporting different browsers", [" ".join(chunk.split())])
+    answerer = ExtractiveAnswerer(
+        embedder,
+        AnswerSettings(max_sentences=2, min_relevance=0.25),
+        chunks=lambda doc_id: [("Supporting different browsers / Testing", chunk)],
+    )
+    answer = answerer.answer(
+        "How do I get a BrowserStack account for testing on mobile browsers?",
+        SearchResult(query="q", hits=[page]),
+    )
+    assert "BrowserStack to test browsers" in answer.text
+    assert "Engineering Enablement team to request an account" in answer.text

@@ -252,3 +252,55 @@ def test_naive_datetimes_are_taken_as_utc() -> None:
     fr = assess(doc(last_reviewed_at=datetime(2026, 10, 1)), NOW.replace(tzinfo=None), Settings())
     assert fr.status == "fresh"
     assert fr.due_at is not None and fr.due_at.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        # What real handbooks write at the top of a page that is gone or going.
+        ("This page has now moved to [Creating a container repository](x.md).", "superseded"),
+        ("# Operating systems\n\nThis guidance has been withdrawn. Use managed services.", "deprecated"),
+        (
+            "Intro paragraph first.\n\nNote that this page is no longer valid, and is due to be updated.",
+            "deprecated",
+        ),
+        # Advice that uses the same words is not a banner.
+        ("## Branching\n\n| Rule | Example |\n| --- | --- |\n| do not use `git push -f` | x |", "fresh"),
+        (
+            "# Languages\n\nGo and Python are used.\n\n## Languages we do not use for new projects\n\nScala.",
+            "fresh",
+        ),
+        ("## Do not use `git push -f`, use `--force-with-lease` instead\n\nWhy.", "fresh"),
+        (
+            "# Causes\n\nSome causes of tech debt.\n\n- out of date dependencies\n- hardcoded configuration",
+            "fresh",
+        ),
+        (
+            "We remove access keys from our modules. These are being replaced by short-lived credentials.",
+            "fresh",
+        ),
+        ("Content on this page should be replaced by a generic page later.", "fresh"),
+    ],
+)
+def test_banners_are_what_a_page_says_about_itself(text: str, status: str) -> None:
+    fr = assess(doc(text=text, last_reviewed_at=RECENT), NOW, Settings())
+    assert fr.status == status
+
+
+def test_a_banner_names_the_page_it_moved_to() -> None:
+    page = doc(text="This page has now moved to [Creating a container repository](x.md).")
+    assert successor_hint(page, Settings()) == "[creating a container repository](x.md)."
+
+
+def test_current_until_a_date_is_an_expiry() -> None:
+    page = doc(text="# Logging\n\nThis page is current until 1 September 2017.", last_reviewed_at=RECENT)
+    fr = assess(page, NOW, Settings())
+    assert fr.status == "overdue"
+    assert fr.due_at == datetime(2017, 9, 1, tzinfo=UTC)
+    assert fr.overdue_days == (NOW - datetime(2017, 9, 1, tzinfo=UTC)).days
+    assert any("current until 1 september 2017" in r for r in fr.reasons)
+    # A missed review, bounded like one: never below 1 - review_penalty.
+    assert fr.weight == pytest.approx(0.5, abs=0.01)
+    # Not yet expired: the page's own dates decide.
+    later = doc(text="This page is current until 1 March 2027.", last_reviewed_at=RECENT)
+    assert assess(later, NOW, Settings()).status == "fresh"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kb.config import Settings
-from kb.lifecycle.freshness import MARKER_WINDOW, assess
-from kb.records import Document
+from kb.lifecycle.freshness import assess
+from kb.records import MARKER_WINDOW, Document
 from kb.store.db import Database
 from kb.store.documents import DocumentStore
 
