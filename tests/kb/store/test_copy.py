@@ -16,8 +16,10 @@ from kb.store.audit import AuditEntry, AuditLog
 from kb.store.copy import copy_store
 from kb.store.db import Database
 from kb.store.documents import DocumentStore
+from kb.store.duplicates import NearDuplicates, Pair
 from kb.store.export_ids import ExportIdentities
 from kb.store.feedback import Feedback, FeedbackStore
+from kb.store.health_snapshots import HealthSnapshots, SnapshotRow
 from kb.store.inferred_successors import InferredPair, InferredSuccessors
 from kb.store.pull_state import PullState
 from kb.store.raw_hashes import RawEntry, RawHashes
@@ -85,6 +87,12 @@ def fill(db: Database) -> None:
             doc_id="notion:0", successor_id="notion:1", decision="replaced", decided_by="a@x", decided_at=NOW
         )
     )
+    NearDuplicates(db).replace([Pair.of("notion:0", "notion:1", 0.8)], NOW)
+    HealthSnapshots(db).record(
+        NOW.date(),
+        [SnapshotRow(day=NOW.date(), dimension="all", key="all", documents=3, fresh=1, due_soon=1, overdue=1,
+                     unowned=0, owner_left=0)],
+    )  # fmt: skip
 
 
 def test_every_row_moves_and_the_counts_match(tmp_path: Path, open_db: Callable[[], Database]) -> None:
