@@ -154,6 +154,7 @@ class Runtime:
         from kb.records import Principal
 
         admin = Principal(user="report@freshkb.invalid", admin=True)
+        self.audit.flush()  # the API queues audit rows; the report reads them from the store
         now = self.clock.now()
         docs, judged = self.alert_runner().judgements(now)
         fresh = {d: j.freshness for d, j in judged.items()}
