@@ -139,7 +139,7 @@ def test_user_who_may_not_read_the_sources_gets_none_of_them(
     [post] = POSTS
     assert post["user"] == "U_ENG"
     assert "Secrets Rotation Procedure" not in post["text"] and "12-hour expiry" not in post["text"]
-    api_runtime.audit.flush()  # queued off the request path
+    slack_client.app.state.audit.flush()  # the serving app's queue, off the request path
     entry = AuditLog(api_runtime.db).entries(user="alice.chen@acme.com", limit=1)[0]
     assert (entry.action, entry.query) == ("ask", STRIPE)
 
