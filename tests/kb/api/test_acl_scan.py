@@ -415,6 +415,8 @@ EXERCISE: dict[tuple[str, str], Call] = {
     ("POST", "/v1/successor-decision"): _decision_confirm,
     ("POST", "/v1/slack/events"): _slack,
     ("GET", "/metrics"): _get("/metrics", auth=True),
+    ("GET", "/v1/report"): _get("/v1/report", auth=True),  # admins only: 403 for the others
+    ("GET", "/admin"): _get("/admin"),
     ("GET", "/healthz"): _get("/healthz"),
     ("GET", "/readyz"): _get("/readyz"),
     ("GET", "/"): _get("/"),

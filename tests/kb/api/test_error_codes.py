@@ -32,7 +32,7 @@ from tests.conftest import EXAMPLE_NOW
 pytestmark = pytest.mark.slow  # embeds two documents with the real model
 
 SLACK_SECRET = "slack-secret-for-error-codes"
-ANN, BOB = "tok-ann", "tok-bob"
+ANN, BOB, ADMIN = "tok-ann", "tok-bob", "tok-root"
 DOC = "notion:" + "a" * 32
 JWT_SHAPED = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"  # a JWT whose keys cannot be fetched
 
@@ -76,6 +76,7 @@ def _settings(data: Path, **over: Any) -> Settings:
             "tokens": [
                 {"sha256": hash_token(ANN), "user": "ann@acme.test"},
                 {"sha256": hash_token(BOB), "user": "bob@acme.test"},
+                {"sha256": hash_token(ADMIN), "user": "root@acme.test", "admin": True},
             ],
             "jwt": {"issuer": "https://idp.test/", "audience": "kb", "jwks_path": str(data / "missing.json")},
         },
@@ -144,6 +145,7 @@ REQUESTS: dict[tuple[str, str], list[Req]] = {
     ("get", "/healthz"): [Req("/healthz")],
     ("get", "/readyz"): [Req("/readyz")],
     ("get", "/metrics"): _authed("/metrics", {}, []),
+    ("get", "/v1/report"): [*_authed("/v1/report", {}, []), Req("/v1/report", {"headers": _auth(ADMIN)})],
     ("post", "/v1/search"): _authed(
         "/v1/search",
         {"json": {"question": "expense receipt"}},
