@@ -4,6 +4,7 @@ restricted groups, a TestClient, and a real uvicorn server on loopback."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -74,3 +75,16 @@ def doc_id(runtime: Runtime, title: str) -> str:
     ids = [d.doc_id for d in runtime.documents.list() if d.title == title]
     assert len(ids) == 1, f"expected one example document titled {title!r}, found {ids}"
     return ids[0]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, one per test module (the browser tests)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.kb.api.test_page_browser import ARGS, CHROMIUM
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()

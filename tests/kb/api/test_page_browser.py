@@ -4,7 +4,6 @@ citations with freshness badges, and the warning about the 2021 spec."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +31,6 @@ pytestmark = [
         reason="needs Debian chromium at /usr/bin/chromium (install it with scripts/install-chromium.sh)",
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 def test_ask_a_billing_question_in_the_page(browser: Any, live_url: str) -> None:

@@ -6,7 +6,6 @@ screenshots in docs/screenshots/ come from these tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from kb.runtime import Runtime
 from kb.store.feedback import FeedbackStore
 from tests.conftest import ROOT
 from tests.kb.api.conftest import USERS
-from tests.kb.api.test_page_browser import ARGS, CHROMIUM
+from tests.kb.api.test_page_browser import CHROMIUM
 
 pytestmark = [
     pytest.mark.slow,
@@ -27,23 +26,14 @@ SHOTS = ROOT / "docs" / "screenshots"
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-def open_page(browser: Any, live_url: str, size: str) -> tuple[Any, list[str]]:
+def open_page(browser: Any, live_url: str, size: str, path: str = "/") -> tuple[Any, list[str]]:
+    """A page of ``size`` at ``live_url + path``, with the list its script errors go to."""
     width, height = WIDTHS[size]
     page = browser.new_page(viewport={"width": width, "height": height})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(live_url + "/")
+    page.goto(live_url + path)
     return page, errors
 
 

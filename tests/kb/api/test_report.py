@@ -25,7 +25,8 @@ from kb.store.health_snapshots import HealthSnapshots
 from tests.conftest import EXAMPLE_NOW, ROOT
 from tests.kb.api.conftest import USERS, auth, doc_id
 from tests.kb.api.live import serve
-from tests.kb.api.test_page_browser import ARGS, CHROMIUM
+from tests.kb.api.test_page_browser import CHROMIUM
+from tests.kb.api.test_page_flows_browser import open_page
 
 pytestmark = pytest.mark.slow
 
@@ -161,7 +162,6 @@ browser_only = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium"),
 ]
 SHOTS = ROOT / "docs" / "screenshots"
-WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
 @pytest.fixture(scope="module")
@@ -170,31 +170,11 @@ def live(rt: Runtime) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-def _open(browser: Any, url: str, size: str) -> tuple[Any, list[str]]:
-    width, height = WIDTHS[size]
-    page = browser.new_page(viewport={"width": width, "height": height})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(url)
-    return page, errors
-
-
 @browser_only[0]
 @browser_only[1]
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_admin_page_by_keyboard(browser: Any, live: str, size: str) -> None:
-    page, errors = _open(browser, live + "/admin", size)
+    page, errors = open_page(browser, live, size, "/admin")
     assert page.evaluate("document.activeElement.id") == "token"  # focus starts in the token field
     page.keyboard.type(USERS["admin"][0])
     page.keyboard.press("Enter")
@@ -217,7 +197,7 @@ def test_admin_page_by_keyboard(browser: Any, live: str, size: str) -> None:
 @browser_only[0]
 @browser_only[1]
 def test_admin_page_is_403_for_non_admins(browser: Any, live: str) -> None:
-    page, _ = _open(browser, live + "/admin", "desktop")
+    page, _ = open_page(browser, live, "desktop", "/admin")
     page.keyboard.type(USERS["engineer"][0])
     page.keyboard.press("Enter")
     page.locator("#denied").wait_for(state="visible", timeout=60_000)
@@ -230,7 +210,7 @@ def test_admin_page_is_403_for_non_admins(browser: Any, live: str) -> None:
 @browser_only[0]
 @browser_only[1]
 def test_search_results_fold_the_drive_copy_into_also_in(browser: Any, live: str) -> None:
-    page, errors = _open(browser, live + "/", "desktop")
+    page, errors = open_page(browser, live, "desktop", "/")
     page.get_by_label("Access token").focus()
     page.keyboard.type(USERS["engineer"][0])
     page.keyboard.press("Tab")
