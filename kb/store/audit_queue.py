@@ -33,6 +33,7 @@ class AuditQueue(Generic[Entry]):
         self._write = write
         self._flush_seconds = flush_seconds
         self._pending: list[Entry] = []
+        self._in_flight = 0  # entries taken by a flush and not yet committed
         self._cond = threading.Condition()
         self._write_lock = threading.Lock()  # one flush at a time: entries stay in order
         self._stopping = False
@@ -73,6 +74,7 @@ class AuditQueue(Generic[Entry]):
         with self._write_lock:
             with self._cond:
                 batch, self._pending = self._pending, []
+                self._in_flight = len(batch)
             if not batch:
                 return 0
             try:
@@ -80,14 +82,18 @@ class AuditQueue(Generic[Entry]):
             except BaseException:
                 with self._cond:
                     self._pending[:0] = batch  # back in front, in order
+                    self._in_flight = 0
                 raise
+            with self._cond:
+                self._in_flight = 0
             self.transactions += 1
             return len(batch)
 
     @property
     def pending(self) -> int:
+        """Entries not yet committed: queued, or taken by a write still under way."""
         with self._cond:
-            return len(self._pending)
+            return len(self._pending) + self._in_flight
 
     def close(self) -> int:
         """Stop the writer thread and write what is queued; returns the entries written."""

@@ -25,6 +25,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -208,6 +209,23 @@ class _NoLock:
         return None
 
 
+def _enable_wal(conn: sqlite3.Connection, path: Path, wait_s: float = 30.0) -> None:
+    """Switch ``conn`` to WAL. Switching takes an exclusive lock and SQLite answers "database
+    is locked" at once, without its busy handler, when another process switches the same new file
+    at that moment (several workers starting together); so wait and retry like the handler would."""
+    deadline = time.monotonic() + wait_s
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() >= deadline:
+                raise StoreError(f"cannot open store: {err}", subject=str(path)) from err
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 class SQLiteDatabase(Database):
     dialect = "sqlite"
 
@@ -229,7 +247,7 @@ class SQLiteDatabase(Database):
             except sqlite3.Error as err:
                 raise StoreError(f"cannot open store: {err}", subject=str(self.path)) from err
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(conn, self.path)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")

@@ -114,3 +114,24 @@ def test_the_recorder_queues_with_flush_seconds_and_writes_at_once_without(tmp_p
     assert _queries(log) == ["direct"]
     assert queued.close() == 1
     assert _queries(log) == ["direct", "queued"]
+
+
+def test_entries_being_written_still_count_as_pending(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    started, release = threading.Event(), threading.Event()
+
+    def slow_write(entries: list[AuditEntry]) -> None:
+        started.set()
+        release.wait(10)
+        log.record_many(entries)
+
+    queue = AuditQueue(slow_write, flush_seconds=3600)
+    queue.put(_entry(1))
+    writer = threading.Thread(target=queue.flush)
+    writer.start()
+    assert started.wait(10)
+    assert (queue.pending, _queries(log)) == (1, [])
+    release.set()
+    writer.join(10)
+    assert (queue.pending, _queries(log)) == (0, ["q1"])
+    queue.close()
