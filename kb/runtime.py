@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from kb.alerts.channels import Channel
+    from kb.alerts.owner_view import OwnerView
     from kb.alerts.runner import AlertRunner
     from kb.ingest.pipeline import Ingester, ReaderFactory
     from kb.insights.report import Report
+    from kb.records import Principal
     from kb.search.embedding import Embedder
     from kb.search.index import VectorIndex
     from kb.search.retrieval import Retriever
@@ -172,6 +174,38 @@ class Runtime:
             embed=lambda texts: self.embedder.embed_queries(texts),
             search_owners=search_owners,
             now=now,
+        )
+
+    def owner_view(self, principal: Principal) -> OwnerView:
+        """What ``principal`` owns and what needs them (``GET /v1/my``), judged as their digest
+        judges it (``AlertRunner.judgements``); negative feedback of the last
+        ``report.window_days``."""
+        from datetime import timedelta
+
+        from kb.alerts.owner_view import build_owner_view, owned_by
+        from kb.store.audit import AuditLog
+        from kb.store.duplicates import NearDuplicates
+        from kb.store.feedback import FeedbackStore
+        from kb.store.secrets import SecretFindings, StoredFinding
+
+        self.audit.flush()  # usage counts and feedback are read from the store
+        now = self.clock.now()
+        docs, judged = self.alert_runner().judgements(now, owner=principal.user)
+        mine = [d.doc_id for d in owned_by(principal, docs)]
+        findings: dict[str, list[StoredFinding]] = {}
+        for f in SecretFindings(self.db).for_owner(principal.user):
+            findings.setdefault(f.doc_id, []).append(f)
+        since = now - timedelta(days=self.settings.report.window_days)
+        return build_owner_view(
+            principal,
+            docs,
+            judged,
+            now=now,
+            usage=AuditLog(self.db).usage_counts(now - timedelta(days=self.settings.audit.usage_window_days)),
+            reviews={d: r for d in mine if (r := self.reviews.latest(d)) is not None},
+            secrets=findings,
+            partners=NearDuplicates(self.db).partners(among=mine),
+            feedback=FeedbackStore(self.db).list(rating="down", since=since),
         )
 
     def close(self) -> None:

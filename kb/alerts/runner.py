@@ -32,7 +32,7 @@ from kb.alerts.successor_questions import DecisionLinkFor, questions_for, with_q
 from kb.clock import Clock
 from kb.config import Settings
 from kb.errors import KBError
-from kb.identity import People, principal_for_user
+from kb.identity import People, principal_for_user, same_email
 from kb.lifecycle.evidence import SuccessorEvidence
 from kb.lifecycle.freshness import Freshness
 from kb.lifecycle.rules import fallback_owner_for
@@ -124,24 +124,34 @@ class AlertRunner:
         latest = {d: r for d in store.latest_all() if (r := store.latest(d)) is not None}
         return docs, {d: j.freshness for d, j in judged.items()}, latest
 
-    def judgements(self, now: datetime) -> tuple[list[Document], dict[str, Judged]]:
-        """Every document, and its freshness and successor as its owner sees them."""
+    def judgements(self, now: datetime, owner: str | None = None) -> tuple[list[Document], dict[str, Judged]]:
+        """Every document, and its freshness and successor as its owner sees them; with
+        ``owner``, only that owner's documents are judged (``GET /v1/my``), the same way."""
         docs = self.documents.list()  # text = the marker excerpt assess() reads
         reviewed = ReviewStore(self.db).latest_all()
-        judged = {d.doc_id: j for d, j in zip(docs, self._for_owners(docs, reviewed, now), strict=True)}
+        judged_docs = docs if owner is None else [d for d in docs if same_email(d.owner, owner)]
+        judged = {
+            d.doc_id: j
+            for d, j in zip(judged_docs, self._for_owners(docs, reviewed, now, judged_docs), strict=True)
+        }
         return docs, judged
 
     def _for_owners(
-        self, docs: list[Document], reviewed: Mapping[str, datetime], now: datetime
+        self,
+        docs: list[Document],
+        reviewed: Mapping[str, datetime],
+        now: datetime,
+        only: list[Document] | None = None,
     ) -> list[Judged]:
-        """Each document's freshness as its owner (who reads the digest) sees it: a successor the
-        owner cannot read does not count (``kb.lifecycle.successors.judge``); owners' decisions
-        and the successors inferred at ingest count (``kb.lifecycle.evidence``)."""
+        """Each document's freshness (of ``only``, default all ``docs``) as its owner (who reads
+        the digest) sees it: a successor the owner cannot read does not count
+        (``kb.lifecycle.successors.judge``); owners' decisions and the successors inferred at
+        ingest count (``kb.lifecycle.evidence``)."""
         relations = Relations.of(docs)
         evidence = SuccessorEvidence.load(self.db, relations.docs)
         readable: dict[str | None, frozenset[str]] = {}
         out = []
-        for doc in docs:
+        for doc in docs if only is None else only:
             if doc.owner not in readable:
                 owner = principal_for_user(doc.owner or "", self.settings.auth)
                 readable[doc.owner] = frozenset(d.doc_id for d in docs if owner.can_read(d.acl))

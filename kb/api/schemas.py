@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
 
+from kb.alerts.owner_view import OwnerView
 from kb.answer import Citation
 from kb.config import APISettings
 from kb.lifecycle.view import DocView
@@ -166,3 +167,32 @@ class DocDetail(DocSummary):
     alerts: list[dict[str, Any]] = Field(
         default_factory=list, description="staleness alerts sent about the document, newest first"
     )
+
+
+class MyCounts(BaseModel):
+    documents: int = Field(description="pages the caller owns and may read")
+    overdue: int
+    due_soon: int
+    successors: int = Field(description="inferred successors awaiting the caller's decision")
+    near_duplicates: int
+    secrets: int = Field(description="secrets redacted from the caller's pages at ingest")
+    negative_feedback: int
+
+
+class MyResponse(OwnerView):
+    """``GET /v1/my``: the caller's own pages and what needs them, most urgent first."""
+
+    counts: MyCounts
+
+    @classmethod
+    def from_view(cls, view: OwnerView) -> MyResponse:
+        counts = MyCounts(
+            documents=len(view.documents),
+            overdue=len(view.overdue),
+            due_soon=len(view.due_soon),
+            successors=len(view.successors),
+            near_duplicates=len(view.near_duplicates),
+            secrets=sum(k.count for s in view.secrets for k in s.found),
+            negative_feedback=len(view.negative_feedback),
+        )
+        return cls(**dict(view), counts=counts)

@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kb.api.routes import ask, docs, feedback, health, metrics, report, reviews, search, slack, successors
+from kb.api.routes import (
+    ask,
+    docs,
+    feedback,
+    health,
+    metrics,
+    my,
+    pages,
+    report,
+    reviews,
+    search,
+    slack,
+    successors,
+)
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -18,4 +31,6 @@ ROUTERS: list[APIRouter] = [
     feedback.router,
     successors.router,
     report.router,
+    my.router,
+    pages.router,
 ]

@@ -1,5 +1,5 @@
 """``GET /healthz`` (liveness), ``GET /readyz`` (readiness), both without auth and revealing nothing
-about the content, and ``GET /`` (the web page).
+about the content (the web pages are in ``kb.api.routes.pages``).
 
 Liveness only says the process answers HTTP. Readiness runs one real search (the model, the
 store, the dense index and BM25) as a principal who can read nothing but open documents, and
@@ -13,11 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
 from kb.api.deps import RuntimeDep
 from kb.api.errors import envelope, error_responses
-from kb.api.page import page_response
 from kb.errors import KBError
 from kb.records import Principal
 
@@ -43,8 +42,3 @@ def readyz(rt: RuntimeDep) -> Any:
     except KBError as err:
         return envelope(503, "NotReady", err.message, subject=err.subject)
     return JSONResponse({"status": "ready"})
-
-
-@router.get("/", include_in_schema=False, response_class=HTMLResponse)
-def index() -> HTMLResponse:
-    return page_response()

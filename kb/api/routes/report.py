@@ -1,14 +1,12 @@
-"""``GET /v1/report`` (the knowledge report, admins only: 403 for anyone else) and ``GET /admin``
-(the platform team's page, which loads it with the token kept in the tab)."""
+"""``GET /v1/report``: the knowledge report, admins only (403 for anyone else); the platform
+team's page ``/admin`` (``kb.api.routes.pages``) loads it with the token kept in the tab."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
 
 from kb.api.deps import CurrentPrincipal, RuntimeDep
 from kb.api.errors import error_responses
-from kb.api.page import page_response
 from kb.errors import PermissionDenied
 from kb.insights.report import Report
 
@@ -28,8 +26,3 @@ def report(runtime: RuntimeDep, principal: CurrentPrincipal) -> Report:
     if not principal.admin:
         raise PermissionDenied("the knowledge report is for admins only", subject="/v1/report")
     return runtime.report()
-
-
-@router.get("/admin", include_in_schema=False, response_class=HTMLResponse)
-def admin_page() -> HTMLResponse:
-    return page_response("admin.html")

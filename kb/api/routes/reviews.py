@@ -21,6 +21,7 @@ from kb.alerts.links import LinkExpired, ReviewClaim, ReviewLinks
 from kb.alerts.review import ReviewOutcome, confirm_review, freshness_now, load_doc, may_review
 from kb.api.deps import CurrentPrincipal, RuntimeDep
 from kb.api.errors import error_responses
+from kb.api.page import CSS_URL
 from kb.errors import ConfigError, KBError, NotFoundError, PermissionDenied
 from kb.records import Document
 from kb.runtime import Runtime
@@ -33,9 +34,12 @@ _HEADERS = {
     "Referrer-Policy": "no-referrer",  # the token is in the URL
     "X-Robots-Tag": "noindex",
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
+
+
+MY_LINK = '<p class="hint">Everything you own, most urgent first: <a href="/my">My documents</a>.</p>'
 
 
 class ReviewRequest(BaseModel):
@@ -74,11 +78,15 @@ def review_doc(
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    """A one-click page in the look of FreshKB's other pages (``/static/freshkb.css``), with no
+    script: its one button is a plain form POST."""
+    tone = " bad" if status >= 400 else ""
     html = (
-        f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(title)}</title>'
-        '<meta name="viewport" content="width=device-width"></head>'
-        '<body style="font-family:sans-serif;max-width:40em;margin:3em auto">'
-        f"<h1>{escape(title)}</h1>{body}</body></html>"
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} · FreshKB</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
+        f'<link rel="stylesheet" href="{CSS_URL}"></head>'
+        f'<body><main class="panel{tone}"><p class="meta">FreshKB</p><h1>{escape(title)}</h1>{body}'
+        "</main></body></html>"
     )
     return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
@@ -120,7 +128,9 @@ def review_page(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
         return _used_page(doc, used)
     fr = freshness_now(runtime.settings, runtime.reviews, runtime.documents, doc, runtime.clock.now())
     body = (
-        f"<p><strong>{escape(doc.title)}</strong><br>{escape(doc.breadcrumb)}</p>"
+        f'<p><strong>{escape(doc.title)}</strong><span class="badge b-{escape(fr.status)}">'
+        f"{escape(fr.status.replace('_', ' '))}</span><br>"
+        f'<span class="meta">{escape(doc.breadcrumb)}</span></p>'
         f"<p>Status: {escape(fr.status.replace('_', ' '))}. {escape('; '.join(fr.reasons))}</p>"
         f"<p>Confirm as <strong>{escape(claim.owner)}</strong> that this document is still "
         "accurate?</p>"
@@ -145,7 +155,7 @@ def review_confirm(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
     return _page(
         "Thanks: review recorded",
         f"<p><strong>{escape(doc.title)}</strong> is marked "
-        f"{escape(outcome.freshness.status.replace('_', ' '))}.{escape(due)}</p>",
+        f"{escape(outcome.freshness.status.replace('_', ' '))}.{escape(due)}</p>{MY_LINK}",
     )
 
 

@@ -24,7 +24,7 @@ from kb.alerts.links import LinkExpired
 from kb.alerts.successor_review import SuccessorItem, decide, may_decide, successor_items
 from kb.api.deps import CurrentPrincipal, RuntimeDep
 from kb.api.errors import error_responses
-from kb.api.routes.reviews import _page
+from kb.api.routes.reviews import MY_LINK, _page
 from kb.errors import ConfigError, KBError, NotFoundError, PermissionDenied
 from kb.identity import principal_for_user
 from kb.records import Document, Principal
@@ -156,7 +156,7 @@ def decision_confirm(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
     return _page(
         "Thanks: answer recorded",
         f"<p><strong>{escape(old.title)}</strong> {_SAID[claim.decision]} "
-        f"<strong>{escape(new.title)}</strong>. Search and digests use this from now on.</p>",
+        f"<strong>{escape(new.title)}</strong>. Search and digests use this from now on.</p>{MY_LINK}",
     )
 
 
