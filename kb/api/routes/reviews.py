@@ -131,7 +131,7 @@ def review_page(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
         f'<p><strong>{escape(doc.title)}</strong><span class="badge b-{escape(fr.status)}">'
         f"{escape(fr.status.replace('_', ' '))}</span><br>"
         f'<span class="meta">{escape(doc.breadcrumb)}</span></p>'
-        f"<p>Status: {escape(fr.status.replace('_', ' '))}. {escape('; '.join(fr.reasons))}</p>"
+        f'<p class="hint">Why: {escape("; ".join(fr.reasons))}</p>'
         f"<p>Confirm as <strong>{escape(claim.owner)}</strong> that this document is still "
         "accurate?</p>"
         '<form method="post"><button type="submit">Yes, still accurate</button></form>'

@@ -396,6 +396,18 @@ def _slack(c: TestClient, u: User) -> list[httpx.Response]:
     return out
 
 
+def _my(c: TestClient, u: User) -> list[httpx.Response]:
+    """The caller's own readable pages, every one of them, and nothing else."""
+    resp = c.get("/v1/my", headers=_h(u))
+    body = resp.json()
+    own = {d.doc_id for d in _readable(u) if d.owner == u.email}
+    assert resp.status_code == 200 and {d["doc_id"] for d in body["documents"]} == own, body
+    assert body["counts"]["documents"] == len(own)
+    for section in ("overdue", "due_soon", "successors", "near_duplicates", "secrets"):
+        assert {i["doc_id"] for i in body[section]} <= own, section
+    return [resp]
+
+
 def _get(path: str, auth: bool = False) -> Call:
     return lambda c, u: [c.get(path, headers=_h(u) if auth else {})]
 
@@ -417,6 +429,10 @@ EXERCISE: dict[tuple[str, str], Call] = {
     ("GET", "/metrics"): _get("/metrics", auth=True),
     ("GET", "/v1/report"): _get("/v1/report", auth=True),  # admins only: 403 for the others
     ("GET", "/admin"): _get("/admin"),
+    ("GET", "/v1/my"): _my,
+    ("GET", "/my"): _get("/my"),
+    ("GET", "/static/signin.js"): _get("/static/signin.js"),
+    ("GET", "/static/freshkb.css"): _get("/static/freshkb.css"),
     ("GET", "/healthz"): _get("/healthz"),
     ("GET", "/readyz"): _get("/readyz"),
     ("GET", "/"): _get("/"),

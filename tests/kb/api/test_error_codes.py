@@ -177,6 +177,7 @@ REQUESTS: dict[tuple[str, str], list[Req]] = {
         *_authed(f"/v1/docs/{DOC}/review", {"json": {"note": "ok"}}, [], token=BOB),
         *_authed("/v1/docs/notion:nope/review", {}, []),
     ],
+    ("get", "/v1/my"): [*_authed("/v1/my", {}, []), *_authed("/v1/my", {}, [], token=BOB)],
     ("get", "/v1/successors"): _authed("/v1/successors", {}, [{"params": {"pending": "bogus"}}]),
     ("post", "/v1/docs/{doc_id}/successor"): [
         # ann owns neither page: 403; bob owns DOC: a page cannot replace itself (400), then 200
