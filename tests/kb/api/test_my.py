@@ -277,8 +277,8 @@ def test_a_rejected_token_is_not_kept_and_the_token_is_shared(browser: Any, live
 def test_one_click_review_page_has_the_look_and_needs_no_javascript(
     browser: Any, live: str, rt: Runtime
 ) -> None:
-    target = doc_id(rt, "Redis Cache Operations")  # platform-team's, overdue
-    url = ReviewLinks(rt.settings).url_for(target, "platform-team@acme.com", EXAMPLE_NOW)
+    target = doc_id(rt, "Analytics Event Tracking Plan")  # tom.becker's, overdue
+    url = ReviewLinks(rt.settings).url_for(target, "tom.becker@acme.com", EXAMPLE_NOW)
     assert url is not None
     context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
     page = context.new_page()
