@@ -232,11 +232,12 @@ def test_my_page_review_by_keyboard(browser: Any, live: str, rt: Runtime, size: 
         if d.owner != "alice.chen@acme.com":
             assert f'data-doc-id="{d.doc_id}"' not in page.content(), d.title
     assert "Pentest" not in text and "sam.okafor" not in text
-    if size == "desktop":
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / "my.png"), full_page=True)
-    else:
+    if size == "phone":
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(
+        path=str(SHOTS / ("my.png" if size == "desktop" else "my-phone.png")), full_page=size == "desktop"
+    )
     before = overdue.count()
     doc = first.get_attribute("data-doc-id")
     _tab_to(page, f'#overdue > li[data-doc-id="{doc}"] button')
