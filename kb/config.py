@@ -374,6 +374,23 @@ class TokenEntry(Section):
     admin: bool = Field(False, description="May read everything and review any document")
 
 
+class OIDCLoginSettings(Section):
+    client_id: str = Field(
+        description="OAuth client id the pages sign in with (authorization code + PKCE at the issuer); "
+        "register <api.public_base_url>/auth/callback as its redirect URI"
+    )
+    client_secret_env: str = Field(
+        "",
+        description="Env var holding the client secret (confidential clients); empty = public client, "
+        "PKCE only",
+    )
+    scopes: list[str] = Field(["openid", "email", "profile"], description="Scopes asked for")
+    discovery_url: str = Field(
+        "", description="OpenID discovery document; empty = <issuer>/.well-known/openid-configuration"
+    )
+    timeout_s: float = Field(10.0, gt=0, description="Timeout of calls to the identity provider")
+
+
 class JWTSettings(Section):
     issuer: str = Field(description="Expected 'iss'")
     audience: str = Field(description="Expected 'aud'")
@@ -382,6 +399,10 @@ class JWTSettings(Section):
     algorithms: list[str] = Field(["RS256"], description="Accepted algorithms")
     user_claim: str = Field("email", description="Claim holding the user id")
     groups_claim: str = Field("groups", description="Claim holding the groups")
+    login: OIDCLoginSettings | None = Field(
+        None,
+        description="Sign-in on the web pages through the identity provider (OIDC); unset = paste a token",
+    )
 
 
 class AuthSettings(Section):

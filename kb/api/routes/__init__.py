@@ -10,6 +10,7 @@ from kb.api.routes import (
     docs,
     feedback,
     health,
+    login,
     metrics,
     my,
     pages,
@@ -33,4 +34,5 @@ ROUTERS: list[APIRouter] = [
     report.router,
     my.router,
     pages.router,
+    login.router,
 ]

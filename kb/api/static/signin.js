@@ -8,8 +8,29 @@ const FreshKB = (() => {
 
   function setup(field, forgetButton) {
     input = field;
+    // Back from the identity provider (/auth/callback): the token is in the fragment, which no
+    // server sees; keep it for the tab and take it out of the address bar and history at once.
+    const m = /^#freshkb_token=([A-Za-z0-9._~-]+)$/.exec(location.hash);
+    if (m) {
+      sessionStorage.setItem(KEY, m[1]);
+      history.replaceState(null, "", location.pathname + location.search);
+    }
     input.value = sessionStorage.getItem(KEY) || "";
     if (forgetButton) forgetButton.addEventListener("click", () => { forget(); input.focus(); });
+    offerLogin();
+  }
+
+  async function offerLogin() {
+    // With [auth.jwt.login] configured, a link to sign in through the identity provider.
+    try {
+      const resp = await fetch("/auth/config");
+      if (!resp.ok || !(await resp.json()).login) return;
+    } catch (e) { return; }
+    const a = el("a", {id: "sso", href: `/auth/login?next=${encodeURIComponent(location.pathname)}`,
+                       text: "Sign in with your company account"});
+    const p = el("p", {class: "hint"}, a, " or paste an access token.");
+    const row = input.closest(".row") || input;
+    row.after(p);
   }
 
   function token() { return input ? input.value.trim() : ""; }

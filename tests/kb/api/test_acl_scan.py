@@ -433,6 +433,9 @@ EXERCISE: dict[tuple[str, str], Call] = {
     ("GET", "/my"): _get("/my"),
     ("GET", "/static/signin.js"): _get("/static/signin.js"),
     ("GET", "/static/freshkb.css"): _get("/static/freshkb.css"),
+    ("GET", "/auth/config"): _get("/auth/config"),
+    ("GET", "/auth/login"): _get("/auth/login?next=/my"),  # [auth.jwt.login] unset here: a 404 page
+    ("GET", "/auth/callback"): _get("/auth/callback?code=c&state=s"),
     ("GET", "/healthz"): _get("/healthz"),
     ("GET", "/readyz"): _get("/readyz"),
     ("GET", "/"): _get("/"),
