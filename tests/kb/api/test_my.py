@@ -20,6 +20,7 @@ from kb.clock import FixedClock
 from kb.config import TokenEntry
 from kb.records import Principal
 from kb.runtime import Runtime
+from kb.store.successor_decisions import SuccessorDecisions
 from tests.conftest import EXAMPLE_NOW, ROOT, clone_store, place_store
 from tests.kb.api.conftest import USERS, auth, doc_id
 from tests.kb.api.live import serve
@@ -250,6 +251,42 @@ def test_my_page_review_by_keyboard(browser: Any, live: str, rt: Runtime, size: 
     assert page.locator(f'#overdue > li[data-doc-id="{doc}"]').count() == 0
     assert page.locator("#overdue > li:not(.empty)").count() == before - 1
     assert (rt.reviews.latest(doc or "") or pytest.fail("no review stored")).reviewer == "alice.chen@acme.com"
+    assert errors == []
+    page.close()
+
+
+@browser_only[0]
+@browser_only[1]
+def test_replaced_by_a_page_found_by_search_by_keyboard(browser: Any, live: str, rt: Runtime) -> None:
+    page, errors = open_page(browser, live, "desktop", "/my")
+    page.keyboard.type(USERS["security"][0])
+    page.keyboard.press("Enter")
+    page.locator("#mine").wait_for(state="visible", timeout=60_000)
+    item = page.locator("#overdue > li").filter(has_text="Pentest Report 2026")
+    item.get_by_role("button", name="is replaced by another page").focus()
+    page.keyboard.press("Enter")
+    search = item.get_by_role("searchbox")
+    assert search.evaluate("e => e === document.activeElement")
+    assert search.input_value() == "Pentest Report 2026 - Executive Summary"
+    page.keyboard.press("Control+A")
+    page.keyboard.type("pentest findings")
+    page.keyboard.press("Enter")
+    choice = item.get_by_role("button", name="is replaced by Pentest Findings 2026")
+    choice.wait_for(timeout=60_000)
+    assert item.get_by_role("button", name="Executive Summary is replaced by Pentest Report").count() == 0
+    choice.focus()
+    page.keyboard.press("Enter")
+    done = page.locator("#done")
+    done.wait_for(state="visible", timeout=30_000)
+    assert done.inner_text() == (
+        "Recorded: “Pentest Report 2026 - Executive Summary” is replaced by “Pentest Findings 2026”."
+    )
+    old, new = doc_id(rt, "Pentest Report 2026 - Executive Summary"), doc_id(rt, "Pentest Findings 2026")
+    assert page.locator(f'#overdue > li[data-doc-id="{old}"]').count() == 0
+    listed = page.locator(f'#documents > li[data-doc-id="{old}"]')
+    assert listed.locator(".badge").inner_text() == "superseded"
+    decided = {(d.doc_id, d.successor_id): d for d in SuccessorDecisions(rt.db).latest()}[(old, new)]
+    assert (decided.decision, decided.decided_by) == ("replaced", "sam.okafor@acme.com")
     assert errors == []
     page.close()
 
