@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
 
 from kb.alerts.digest import item_for
 from kb.alerts.owner_view import OwnerView, build_owner_view, owned_by
+from kb.clock import FixedClock
 from kb.config import Settings
 from kb.ingest.secrets import SecretFinding
 from kb.lifecycle.freshness import assess
 from kb.lifecycle.successors import Judged, Successor
 from kb.records import Document, Principal
+from kb.runtime import Runtime
 from kb.store.feedback import Feedback
-from tests.conftest import EXAMPLE_NOW
+from tests.conftest import EXAMPLE_NOW, place_store
+from tests.kb.alerts.conftest import company_settings, fill_store
 
 NOW = EXAMPLE_NOW
 ALICE = Principal(user="alice@acme.test", groups=frozenset({"eng@acme.test"}))
@@ -211,3 +217,29 @@ def test_an_admin_reads_everything_but_owns_nothing_here() -> None:
     view = _view(Principal(user="root@acme.test", admin=True))
     assert view.documents == view.overdue == view.successors == view.secrets == []
     assert view.negative_feedback == [] and view.near_duplicates == []
+
+
+def test_runtime_owner_view_is_the_digests_judgement(
+    tmp_path: Path, store_backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Over a store: ``Runtime.owner_view`` judges only the owner's pages, exactly as the whole
+    run does, and lists what alice's digest lists."""
+    settings = place_store(company_settings(tmp_path), store_backend, request)
+    rt = Runtime(settings, clock=FixedClock(NOW))
+    try:
+        fill_store(rt)
+        runner = rt.alert_runner()
+        _, everything = runner.judgements(NOW)
+        _, hers = runner.judgements(NOW, owner="ALICE@acme.test ")
+        assert sorted(hers) == ["a-fresh", "a-oncall", "a-runbook", "a-vpn"]
+        assert {k: everything[k] for k in hers} == hers
+        view = rt.owner_view(Principal(user="alice@acme.test"))
+        digest = {d.recipient: d for d in runner.collect(NOW).digests}["alice@acme.test"]
+        assert [i.doc_id for i in view.overdue + view.due_soon] == [i.doc_id for i in digest.items]
+        assert [(i.usage, i.overdue_days) for i in view.overdue] == [(5, 202), (5, 23)]
+        assert [(s.doc_id, [(k.kind, k.count) for k in s.found]) for s in view.secrets] == [
+            ("a-fresh", [("aws-access-key", 1)])
+        ]
+        assert rt.owner_view(Principal(user="bob@acme.test")).overdue == []  # his page is deprecated
+    finally:
+        rt.close()
