@@ -172,7 +172,7 @@ def verify_id_token(
     provider: Provider, login: OIDCLoginSettings, issuer: str, algorithms: list[str], token: str, nonce: str
 ) -> dict[str, Any]:
     try:
-        key = jwt.PyJWKClient(provider.jwks_uri, timeout=int(login.timeout_s)).get_signing_key_from_jwt(token)
+        key = jwt.PyJWKClient(provider.jwks_uri, timeout=login.timeout_s).get_signing_key_from_jwt(token)
         claims: dict[str, Any] = jwt.decode(
             token,
             key.key,
@@ -184,7 +184,7 @@ def verify_id_token(
         )
     except jwt.PyJWKClientConnectionError as err:
         raise ProviderFailed("cannot fetch the identity provider's signing keys") from err
-    except jwt.InvalidTokenError as err:
+    except jwt.PyJWTError as err:  # bad signature, claims, or a key the provider does not list
         raise LoginFailed("the identity provider's ID token is not valid") from err
     if not hmac.compare_digest(str(claims.get("nonce")).encode(), nonce.encode()):
         raise LoginFailed("the identity provider's ID token is for another sign-in")

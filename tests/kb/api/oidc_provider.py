@@ -30,7 +30,8 @@ class Provider:
     issuer: str = ""
     user: str = "alice.chen@acme.com"
     groups: list[str] = field(default_factory=lambda: ["engineering@acme.com"])
-    key: SigningKey = field(default_factory=SigningKey)
+    key: SigningKey = field(default_factory=SigningKey)  # published at /jwks
+    sign_with: SigningKey | None = None  # a key the provider does not publish (a forgery)
     redirect_uris: set[str] = field(default_factory=set)
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)  # why /token said no, for the tests
@@ -102,12 +103,13 @@ def provider_app(p: Provider) -> FastAPI:
             p.refused.append(why)
             return JSONResponse({"error": "invalid_grant", "error_description": why}, 400)
         claims = {"email": p.user, "groups": p.groups, "iss": p.issuer}
+        signer = p.sign_with or p.key
         return JSONResponse(
             {
                 "token_type": "Bearer",
                 "expires_in": 300,
-                "access_token": p.key.token(aud=AUDIENCE, **claims),  # type: ignore[arg-type]
-                "id_token": p.key.token(aud=CLIENT_ID, nonce=issued["nonce"], **claims),  # type: ignore[arg-type]
+                "access_token": signer.token(aud=AUDIENCE, **claims),  # type: ignore[arg-type]
+                "id_token": signer.token(aud=CLIENT_ID, nonce=issued["nonce"], **claims),  # type: ignore[arg-type]
             }
         )
 

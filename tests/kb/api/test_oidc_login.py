@@ -22,7 +22,7 @@ from kb.clock import FixedClock
 from kb.config import settings_from_dict
 from kb.runtime import Runtime
 from tests.conftest import EXAMPLE_NOW
-from tests.kb.api.jwt_keys import AUDIENCE
+from tests.kb.api.jwt_keys import AUDIENCE, SigningKey
 from tests.kb.api.live import serve
 from tests.kb.api.oidc_provider import CLIENT_ID, Provider, running_provider
 from tests.kb.api.test_page_browser import CHROMIUM
@@ -167,3 +167,14 @@ def test_sign_in_from_my_page_by_keyboard(browser: Any, base: str) -> None:
     assert page.get_by_label("Access token").input_value() == stored
     assert errors == []
     page.close()
+
+
+def test_an_id_token_signed_with_another_key_gets_no_token(base: str, provider: Provider) -> None:
+    authorize, cookie = _start(base)
+    code, state = _code(authorize)
+    provider.sign_with = SigningKey(kid="not-published")
+    try:
+        resp = _callback(base, cookie, code, state)
+    finally:
+        provider.sign_with = None
+    assert resp.status_code == 400 and "not valid" in resp.text and "location" not in resp.headers
