@@ -307,6 +307,15 @@ def test_a_rejected_token_is_not_kept_and_the_token_is_shared(browser: Any, live
     page.locator("#mine").wait_for(state="visible", timeout=60_000)
     page.goto(live + "/admin")  # the same tab's token on the other pages
     assert page.get_by_label("Access token (admin)").input_value() == USERS["security"][0]
+    page.goto(live + "/")
+    assert page.get_by_label("Access token").input_value() == USERS["security"][0]
+    page.goto(live + "/admin")  # the admin page forgets a rejected token too (the same script)
+    page.get_by_label("Access token (admin)").fill("revoked-token")
+    page.keyboard.press("Enter")
+    page.get_by_role("alert").wait_for(state="visible", timeout=30_000)
+    assert page.evaluate("sessionStorage.getItem('freshkb.token')") is None
+    page.goto(live + "/my")
+    assert page.get_by_label("Access token").input_value() == ""
     page.close()
 
 
