@@ -193,8 +193,9 @@ class Runtime:
         docs, judged = self.alert_runner().judgements(now, owner=principal.user)
         mine = [d.doc_id for d in owned_by(principal, docs)]
         findings: dict[str, list[StoredFinding]] = {}
-        for f in SecretFindings(self.db).for_owner(principal.user):
-            findings.setdefault(f.doc_id, []).append(f)
+        for f in SecretFindings(self.db).all():  # matched by doc id: the owner as owned_by reads it
+            if f.doc_id in judged:
+                findings.setdefault(f.doc_id, []).append(f)
         since = now - timedelta(days=self.settings.report.window_days)
         return build_owner_view(
             principal,
