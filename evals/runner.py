@@ -46,9 +46,10 @@ if TYPE_CHECKING:
 DEFAULT_USER = "eval"
 DEPTH = 10  # documents retrieved per question: the deepest cut-off (mrr@10, ndcg@10)
 PRIMARY = "freshkb"
-PRESETS: dict[str, dict[str, bool]] = {
+PRESETS: dict[str, dict[str, bool | str]] = {
     "naive": {"dense": True, "bm25": False, "freshness": False},
     "hybrid": {"dense": True, "bm25": True, "freshness": False},
+    "rrf": {"dense": True, "bm25": True, "freshness": False, "order_by": "fused"},
     "bm25": {"dense": False, "bm25": True, "freshness": False},
     "dense-fresh": {"dense": True, "bm25": False, "freshness": True},
 }
@@ -63,7 +64,7 @@ class System:
 
 
 def baseline_system(spec: str, configured: RetrievalSettings) -> System:
-    """A preset name (``naive``, ``hybrid``, ``bm25``, ``dense-fresh``) or a TOML file whose
+    """A preset name (``naive``, ``hybrid``, ``rrf``, ``bm25``, ``dense-fresh``) or a TOML file whose
     ``[retrieval]`` table overrides the configured retrieval settings."""
     if spec in PRESETS:
         return System(spec, configured.model_copy(update=PRESETS[spec]))

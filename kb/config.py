@@ -328,6 +328,18 @@ class RetrievalSettings(Section):
     min_relevance: float = Field(
         0.0, ge=0, description="Drop documents whose relevance is below this (0 = keep all)"
     )
+    order_by: Literal["relevance", "fused"] = Field(
+        "relevance",
+        description="'fused' orders documents by their best chunk's reciprocal-rank-fusion score alone "
+        "(plain hybrid search: the evals' rrf baseline); 'relevance' by relevance x freshness, "
+        "on-topic first",
+    )
+    dense_calibration: Literal["fixed", "candidates"] = Field(
+        "candidates",
+        description="How a cosine becomes dense relevance: 'candidates' counts from the query's own "
+        "background (the median cosine of its candidate_k dense candidates; relevance 0 there, 1 at "
+        "cosine 1), 'fixed' between cosine_floor and cosine_full",
+    )
     cosine_floor: float = Field(
         0.2, ge=-1, lt=1, description="Cosine similarity that counts as unrelated (relevance 0)"
     )
@@ -338,7 +350,7 @@ class RetrievalSettings(Section):
         0.3, ge=0, le=1, description="Share of BM25 in relevance when both retrievers run"
     )
     on_topic_ratio: float = Field(
-        0.7,
+        0.5,
         ge=0,
         le=1,
         description="Documents with relevance at least this times the best are ranked before the rest",
@@ -458,7 +470,7 @@ class AnswerSettings(Section):
     mode: Literal["extractive", "openai"] = Field("extractive", description="Answerer")
     max_sentences: int = Field(4, ge=1, description="Sentences in an extractive answer")
     min_relevance: float = Field(
-        0.25, ge=0, le=1, description="Below this best relevance the answer says nothing relevant was found"
+        0.15, ge=0, le=1, description="Below this best relevance the answer says nothing relevant was found"
     )
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
 

@@ -61,7 +61,7 @@ def run(
         typer.Option(
             "--baseline",
             help="Baseline for --compare: a preset "
-            "(naive, hybrid, bm25, dense-fresh) or a TOML file "
+            "(naive, hybrid, rrf, bm25, dense-fresh) or a TOML file "
             "with a [retrieval] table; default naive "
             "(dense only, no BM25, no freshness). Implies "
             "--compare",

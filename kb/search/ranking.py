@@ -20,7 +20,7 @@ every rule here is tested by value. docs/ranking.md explains the choices.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kb.config import RetrievalSettings
@@ -67,10 +67,28 @@ def ordered(scores: Mapping[str, float]) -> list[str]:
     return sorted(scores, key=lambda i: (-scores[i], i))
 
 
-def dense_relevance(cosine: float, settings: RetrievalSettings) -> float:
-    """Cosine similarity mapped to 0..1: 0 at or below ``cosine_floor``, 1 at ``cosine_full``."""
-    span = settings.cosine_full - settings.cosine_floor
-    return min(1.0, max(0.0, (cosine - settings.cosine_floor) / span))
+def dense_bounds(cosines: Iterable[float], settings: RetrievalSettings) -> tuple[float, float]:
+    """The cosines that map to dense relevance 0 and 1 for one query.
+
+    ``candidates``: 0 at the query's background, the median cosine of its dense candidates (what
+    the nearest chunks that do not answer score for this query and this corpus), 1 at cosine 1.
+    ``fixed``: ``cosine_floor`` and ``cosine_full``, the same for every query."""
+    if settings.dense_calibration == "candidates":
+        values = sorted(cosines)
+        if values:
+            mid = len(values) // 2
+            median = values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+            return min(median, 0.999), 1.0
+    return settings.cosine_floor, settings.cosine_full
+
+
+def dense_relevance(
+    cosine: float, settings: RetrievalSettings, bounds: tuple[float, float] | None = None
+) -> float:
+    """Cosine similarity mapped to 0..1 between ``bounds`` (``dense_bounds``; default the fixed
+    ``cosine_floor`` and ``cosine_full``)."""
+    floor, full = bounds or (settings.cosine_floor, settings.cosine_full)
+    return min(1.0, max(0.0, (cosine - floor) / (full - floor)))
 
 
 def lexical_relevance(hit: LexicalScore, best: float) -> float:
@@ -120,11 +138,12 @@ def collapse(
         if doc_id is not None:
             by_doc.setdefault(doc_id, []).append(chunk_id)
 
+    bounds = dense_bounds(dense.values(), settings)
     out = []
     for doc_id, chunks in by_doc.items():
         d_rel = lex_rel = None
         if settings.dense:
-            d_rel = max(dense_relevance(dense.get(c, dense_missing), settings) for c in chunks)
+            d_rel = max(dense_relevance(dense.get(c, dense_missing), settings, bounds) for c in chunks)
         if settings.bm25:
             lex_rel = max(lexical_relevance(lexical[c], best_lex) if c in lexical else 0.0 for c in chunks)
         out.append(
@@ -205,7 +224,10 @@ def rank(
         (d, weights.get(d.doc_id, 1.0) if settings.freshness else 1.0, scores[d.doc_id], d.doc_id in on_topic)
         for d in kept
     ]
-    scored.sort(key=lambda t: (not t[3], -t[2], -t[0].fused, t[0].doc_id))
+    if settings.order_by == "fused":  # plain hybrid search: the fusion's order, nothing else
+        scored.sort(key=lambda t: (-t[0].fused, t[0].doc_id))
+    else:
+        scored.sort(key=lambda t: (not t[3], -t[2], -t[0].fused, t[0].doc_id))
     return [
         Ranked(
             doc_id=d.doc_id,

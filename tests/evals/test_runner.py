@@ -62,6 +62,9 @@ def test_baseline_presets_keep_other_settings():
     naive = baseline_system("naive", configured)
     assert (naive.retrieval.dense, naive.retrieval.bm25, naive.retrieval.freshness) == (True, False, False)
     assert naive.retrieval.candidate_k == 80
+    plain = baseline_system("rrf", configured).retrieval
+    assert (plain.dense, plain.bm25, plain.freshness, plain.order_by) == (True, True, False, "fused")
+    assert (configured.order_by, plain.candidate_k) == ("relevance", 80)
 
 
 def test_baseline_from_a_toml_file(tmp_path):

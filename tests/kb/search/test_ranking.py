@@ -5,10 +5,23 @@ from __future__ import annotations
 import pytest
 
 from kb.config import RetrievalSettings
-from kb.search.ranking import DocScore, LexicalScore, blend, collapse, dense_relevance, ordered, rank, rrf
+from kb.search.ranking import (
+    DocScore,
+    LexicalScore,
+    blend,
+    collapse,
+    dense_bounds,
+    dense_relevance,
+    ordered,
+    rank,
+    rrf,
+)
 
-DENSE_ONLY = RetrievalSettings(bm25=False)
-HYBRID = RetrievalSettings()
+# The arithmetic below is the fixed mapping's (cosine_floor 0.2, cosine_full 0.8); the
+# per-query calibration has its own tests at the end.
+DENSE_ONLY = RetrievalSettings(bm25=False, dense_calibration="fixed", on_topic_ratio=0.7)
+HYBRID = RetrievalSettings(dense_calibration="fixed", on_topic_ratio=0.7)
+CANDIDATES = RetrievalSettings(bm25=False, dense_calibration="candidates")
 
 
 def test_rrf_by_value() -> None:
@@ -159,3 +172,37 @@ def test_a_page_never_outranks_its_successor() -> None:
     ranked = rank(docs, {"old": 1.0, "new": 1.0}, HYBRID, top_k=2, successors={"old": ["new"]})
     assert [r.doc_id for r in ranked] == ["new", "old"]
     assert ranked[1].score < ranked[0].score
+
+
+def test_candidates_calibration_counts_from_the_querys_median_candidate() -> None:
+    assert dense_bounds([0.3, 0.5, 0.4, 0.9], CANDIDATES) == pytest.approx((0.45, 1.0))
+    assert dense_bounds([0.3, 0.5, 0.4], CANDIDATES) == pytest.approx((0.4, 1.0))
+    assert dense_bounds([0.3, 0.5, 0.4], DENSE_ONLY) == (0.2, 0.8)
+    assert dense_bounds([], CANDIDATES) == (0.2, 0.8)  # nothing to calibrate on: the fixed bounds
+
+
+def test_the_same_cosine_means_more_when_it_stands_out_from_its_candidates() -> None:
+    chunk_doc = {f"d{i}#0": f"d{i}" for i in range(5)}
+    # One chunk well above a low background: relevant.
+    clear = collapse(
+        {"d0#0": 0.6, "d1#0": 0.3, "d2#0": 0.3, "d3#0": 0.3, "d4#0": 0.2}, {}, chunk_doc, CANDIDATES
+    )
+    # The same cosine among candidates that all score about the same: nothing stands out.
+    flat = collapse(
+        {"d0#0": 0.6, "d1#0": 0.59, "d2#0": 0.58, "d3#0": 0.58, "d4#0": 0.57}, {}, chunk_doc, CANDIDATES
+    )
+    assert clear[0].relevance == pytest.approx((0.6 - 0.3) / 0.7, abs=1e-6)
+    assert flat[0].relevance == pytest.approx((0.6 - 0.58) / 0.42, abs=1e-6)
+    assert clear[0].relevance > 8 * flat[0].relevance
+    assert [d.relevance for d in clear][-1] == 0.0  # below the background: no dense relevance
+
+
+def test_fused_order_is_plain_hybrid_search() -> None:
+    docs = [
+        DocScore("a", ("a#0",), fused=0.010, relevance=0.9),
+        DocScore("b", ("b#0",), fused=0.030, relevance=0.2),
+        DocScore("c", ("c#0",), fused=0.020, relevance=0.5),
+    ]
+    plain = RetrievalSettings(freshness=False, order_by="fused")
+    assert [r.doc_id for r in rank(docs, {}, plain, 3)] == ["b", "c", "a"]
+    assert [r.doc_id for r in rank(docs, {}, RetrievalSettings(freshness=False), 3)] == ["a", "c", "b"]
