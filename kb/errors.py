@@ -59,6 +59,12 @@ class BadRequest(KBError):
     http_status = 400
 
 
+class Conflict(KBError):
+    """A well-formed request the resource's state rules out (a page named as its own successor)."""
+
+    http_status = 409
+
+
 class AnswerError(KBError):
     http_status = 502
 

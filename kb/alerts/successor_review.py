@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from kb.alerts.review import may_review
 from kb.clock import Clock
-from kb.errors import BadRequest, NotFoundError, PermissionDenied
+from kb.errors import Conflict, NotFoundError, PermissionDenied
 from kb.identity import normalize_email
 from kb.records import Document, Principal
 from kb.store.audit import AuditEntry, AuditLog
@@ -78,7 +78,7 @@ def decide(
         # an id the caller may not read (the same answer as for an id that does not exist).
         raise NotFoundError("no such document", subject="successor_id") from None
     if doc_id == successor_id:
-        raise BadRequest("a page cannot replace itself", subject="successor_id")
+        raise Conflict("a page cannot replace itself", subject="successor_id")
     if not may_decide(principal, doc):
         raise PermissionDenied(
             "only the page's owner or an admin may decide what replaces it", subject=doc_id

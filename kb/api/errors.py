@@ -66,6 +66,7 @@ _WHY = {
     401: "Missing, malformed or invalid bearer token",
     403: "The caller may not do this (e.g. review a document they neither own nor administer)",
     404: "No such document, or one the caller may not read (the same answer)",
+    409: "The request contradicts the resource's state (e.g. a page named as its own successor)",
     422: "A field is missing, unknown or out of range; `error.field` names it",
     500: "Unexpected error; the body reveals nothing about its cause",
     502: "The configured answer endpoint failed",

@@ -63,7 +63,7 @@ def list_successors(
 @router.post(
     "/docs/{doc_id}/successor",
     response_model=SuccessorDecision,
-    responses=error_responses(400, 401, 403, 404, 422, 500, 503),
+    responses=error_responses(400, 401, 403, 404, 409, 422, 500, 503),
 )
 def decide_successor(
     doc_id: str, body: DecisionRequest, runtime: RuntimeDep, principal: CurrentPrincipal

@@ -180,7 +180,7 @@ REQUESTS: dict[tuple[str, str], list[Req]] = {
     ("get", "/v1/my"): [*_authed("/v1/my", {}, []), *_authed("/v1/my", {}, [], token=BOB)],
     ("get", "/v1/successors"): _authed("/v1/successors", {}, [{"params": {"pending": "bogus"}}]),
     ("post", "/v1/docs/{doc_id}/successor"): [
-        # ann owns neither page: 403; bob owns DOC: a page cannot replace itself (400), then 200
+        # ann owns neither page: 403; bob owns DOC: a page cannot replace itself (409), then 200
         *_authed(f"/v1/docs/{DOC}/successor", {"json": _DECIDE}, [_NOT_JSON, {"json": {"x": 1}}]),
         *_authed(f"/v1/docs/{DOC}/successor", {"json": {**_DECIDE, "successor_id": DOC}}, [], token=BOB),
         *_authed(f"/v1/docs/{DOC}/successor", {"json": _DECIDE}, [], token=BOB),
