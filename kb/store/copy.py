@@ -59,7 +59,8 @@ def _ordered(db: Database, tables: Iterable[str]) -> list[str]:
     return out
 
 
-def _count(db: Database, table: str) -> int:
+def _count(db: Any, table: str) -> int:
+    """Rows of ``table`` through ``db`` (a store, or a snapshot's connection)."""
     return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
 
@@ -94,16 +95,19 @@ def copy_store(source: Database, destination: Database) -> CopyReport:
             + "): refusing to merge stores",
             subject=destination.target,
         )
-    with destination.transaction() as conn:
-        for table in tables:
-            columns = sorted(source.columns(table) & destination.columns(table, conn))
-            quoted = ", ".join(f'"{c}"' for c in columns)
-            rows = source.execute(f"SELECT {quoted} FROM {table}")
-            insert = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join('?' for _ in columns)})"
-            for batch in _batches(rows, columns):
-                conn.executemany(insert, batch)
-            destination.after_bulk_insert(conn, table)
-    counts = [
-        TableCount(table=t, source=_count(source, t), destination=_count(destination, t)) for t in tables
-    ]
+    # One snapshot of the source for the rows and their counts: a server still writing its
+    # audit log while the store is copied must not make the counts disagree (or lose rows).
+    with source.snapshot() as snap:
+        with destination.transaction() as conn:
+            for table in tables:
+                columns = sorted(source.columns(table) & destination.columns(table, conn))
+                quoted = ", ".join(f'"{c}"' for c in columns)
+                rows = snap.execute(f"SELECT {quoted} FROM {table}")
+                insert = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join('?' for _ in columns)})"
+                for batch in _batches(rows, columns):
+                    conn.executemany(insert, batch)
+                destination.after_bulk_insert(conn, table)
+        counts = [
+            TableCount(table=t, source=_count(snap, t), destination=_count(destination, t)) for t in tables
+        ]
     return CopyReport(source=source.target, destination=destination.target, tables=counts)

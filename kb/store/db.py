@@ -121,6 +121,14 @@ class Database:
         raise NotImplementedError
         yield  # pragma: no cover
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Any]:
+        """A read-only view of one instant: every read through the yielded connection sees the
+        store as it was at the first one, whatever other processes write meanwhile (``kb
+        migrate`` copies a store that a running server keeps writing its audit log to)."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
     def columns(self, table: str, conn: Any = None) -> set[str]:
         """Column names of ``table`` (empty when it does not exist), seen from ``conn`` (a
         transaction's connection) or a fresh read."""
@@ -266,6 +274,21 @@ class SQLiteDatabase(Database):
             raise
         else:
             conn.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A deferred read transaction on a connection of its own (WAL: writers go on)."""
+        try:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as err:
+            raise StoreError(f"cannot open store: {err}", subject=str(self.path)) from err
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute("BEGIN")
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # the read starts here
+            yield conn
+        finally:
+            conn.close()
 
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         return self.connect().execute(sql, params)

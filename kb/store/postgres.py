@@ -223,6 +223,13 @@ class PostgresDatabase(Database):
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             yield _Conn(conn)
 
+    @contextmanager
+    def snapshot(self) -> Iterator[_Conn]:
+        """A REPEATABLE READ, READ ONLY transaction: one snapshot for every read."""
+        with self._connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield _Conn(conn)
+
     def columns(self, table: str, conn: Any = None) -> set[str]:
         sql = (
             "SELECT column_name FROM information_schema.columns "

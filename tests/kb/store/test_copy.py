@@ -151,3 +151,33 @@ def test_a_destination_with_rows_is_refused_and_untouched(
         copy_store(source, destination)
     assert DocumentStore(destination).count() == 0
     assert [r.reviewer for r in ReviewStore(destination).history("notion:9")] == ["keep@x"]
+
+
+def test_a_store_written_to_during_the_copy_is_copied_as_of_one_instant(
+    tmp_path: Path, open_db: Callable[[], Database]
+) -> None:
+    """A server keeps writing its audit log while ``kb migrate --to`` copies its store."""
+    import threading
+
+    source = Database(tmp_path / "source.sqlite")
+    fill(source)
+    log = AuditLog(Database(tmp_path / "source.sqlite"))  # the server: its own connection
+    stop, written = threading.Event(), [0]
+
+    def serve() -> None:
+        while not stop.is_set():
+            log.record(AuditEntry(at=NOW, user="s@x", action="search", query=f"q{written[0]}", doc_ids=[]))
+            written[0] += 1
+
+    server = threading.Thread(target=serve)
+    server.start()
+    try:
+        while written[0] < 20:  # the server is writing before the copy starts
+            threading.Event().wait(0.01)
+        report = copy_store(source, open_db())
+    finally:
+        stop.set()
+        server.join()
+    audit = next(t for t in report.tables if t.table == "audit")
+    assert report.ok, report
+    assert 1 + 20 <= audit.destination <= 1 + written[0]
