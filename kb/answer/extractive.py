@@ -53,6 +53,7 @@ STALE_SOURCES = 2
 SENTENCES_PER_SOURCE = 8  # a current source; an outdated one (the fallback) gets fewer
 SENTENCES_PER_STALE_SOURCE = 5
 _WORD = re.compile(r"[a-z0-9]+")
+SHORT_BANNER_WORDS = 6  # "This page is deprecated." says nothing of what replaced it
 # A page's own banner naming what replaced it, or saying it is gone.
 BANNER = re.compile(
     r"\b(?:deprecated|replaced by|superseded by|has moved|no longer (?:used|maintained)|obsolete|retired)\b",
@@ -250,15 +251,29 @@ class ExtractiveAnswerer:
 
     def _with_banners(self, chosen: list[_Candidate], candidates: list[_Candidate]) -> list[_Candidate]:
         """An outdated source's own banner ("This page is deprecated: replaced by Tailscale")
-        goes first, so the answer follows the page's stated replacement, not its old procedure."""
+        goes first, chosen or not, so the answer follows the page's stated replacement, not its
+        old procedure. A short banner ("This page is deprecated.") brings the sentence after it in
+        its paragraph, which usually says what replaced the page."""
         quoted = {c.source for c in chosen}
-        banners = [
-            c for c in candidates if c.source in quoted and BANNER.search(c.sentence) and c not in chosen
-        ]
         first: dict[int, _Candidate] = {}
-        for c in banners:
-            first.setdefault(c.source, c)
-        return [*first.values(), *chosen][: max(self._settings.max_sentences, len(first) + 1)]
+        for c in candidates:
+            if c.source in quoted and BANNER.search(c.sentence):
+                first.setdefault(c.source, c)
+        lead: list[_Candidate] = []
+        for banner in first.values():
+            lead.append(banner)
+            after = next(
+                (
+                    c
+                    for c in candidates
+                    if c.source == banner.source and c.order == banner.order + 1 and c.block == banner.block
+                ),
+                None,
+            )
+            if after is not None and len(banner.sentence.split()) <= SHORT_BANNER_WORDS:
+                lead.append(after)
+        rest = [c for c in chosen if c not in lead]
+        return [*lead, *rest][: max(self._settings.max_sentences, len(lead) + 1)]
 
     def _embed(self, question: str, sentences: list[str]) -> tuple[list[float], list[list[float]]]:
         """One model call for the question and every sentence, when the embedder embeds queries

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from kb.answer import NOTHING_FOUND
-from kb.answer.extractive import ExtractiveAnswerer
+from kb.answer.extractive import ExtractiveAnswerer, _Candidate
 from kb.answer.sentences import split_sentences
 from kb.config import AnswerSettings
 from kb.lifecycle.freshness import Freshness
@@ -242,6 +242,35 @@ def test_an_only_deprecated_source_is_answered_with_its_own_banner_first(
     banner = "This page is deprecated: the OpenVPN service was replaced by Tailscale in 2025. [1]"
     assert banner in answer.text
     assert answer.text.index(banner) < answer.text.index("OpenVPN client")
+
+
+def test_a_chosen_banner_moves_first_with_the_sentence_that_names_the_replacement() -> None:
+    # As on the example's "VPN Setup (Legacy)": the best chunk (the old procedure) comes first in
+    # reading order and the banner's chunk after it, all four sentences chosen.
+    sentences = [
+        ("Download Tunnelblick from Self Service.", (0, 1)),
+        ("Request your VPN profile acme-vpn.ovpn from IT with a ticket.", (0, 1)),
+        ("This page is deprecated.", (1, 1)),
+        ("Acme replaced OpenVPN with Tailscale in 2025; new engineers do not need a VPN profile.", (1, 1)),
+    ]
+    chosen = [
+        _Candidate(0, text, "VPN Setup (Legacy)", block=block, order=i)
+        for i, (text, block) in enumerate(sentences)
+    ]
+    answerer = ExtractiveAnswerer(None, AnswerSettings(max_sentences=4))  # type: ignore[arg-type]
+    ordered = [c.sentence for c in answerer._with_banners(chosen, chosen)]
+    assert ordered == [sentences[i][0] for i in (2, 3, 0, 1)]
+    # A banner that names the replacement itself does not pull in the next sentence.
+    long = [
+        _Candidate(
+            0, "This page is deprecated: the service was replaced by Tailscale.", "t", block=(0, 1), order=0
+        ),
+        _Candidate(0, "Install the OpenVPN client.", "t", block=(0, 1), order=1),
+    ]
+    assert [c.sentence for c in answerer._with_banners(long[1:], long)] == [
+        long[0].sentence,
+        long[1].sentence,
+    ]
 
 
 @pytest.mark.slow
