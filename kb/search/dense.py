@@ -139,6 +139,7 @@ class DenseIndex:
         self.loads = 0  # matrix loads so far: caching is part of the contract
         self.patches = 0  # in-place updates after an ingest (instead of a load)
         self._doc_rows: dict[int, dict[str, np.ndarray]] = {}
+        self._doc_means: dict[int, dict[str, np.ndarray]] = {}
 
     def _stored_acl_keys(self) -> dict[str, str]:
         from kb.search.index import acl_key
@@ -290,13 +291,22 @@ class DenseIndex:
                 found.setdefault(d, []).append(i)
             rows = {d: np.asarray(r, dtype=np.int64) for d, r in found.items()}
             self._doc_rows = {m.generation: rows}
+        means = self._doc_means.get(m.generation)
+        if means is None:
+            means = {}
+            self._doc_means = {m.generation: means}
         out = {}
         for d in doc_ids:
-            r = rows.get(d)
-            if r is not None:
+            v = means.get(d)
+            if v is None:
+                r = rows.get(d)
+                if r is None:
+                    continue
                 v = m.vectors[r].astype(np.float32).mean(axis=0)
                 n = float(np.linalg.norm(v))
-                out[d] = v / n if n > 0 else v
+                v = v / n if n > 0 else v
+                means[d] = v  # computed once per generation: every query asks for its candidates'
+            out[d] = v
         return out
 
     # -- search ---------------------------------------------------------------------------------

@@ -84,10 +84,17 @@ def fold(
     for r in ordered:
         if r.doc_id in used:
             continue
-        mine = partners.get(r.doc_id, {})
-        group = [r, *(o for o in ordered if o.doc_id in mine and o.doc_id not in used)]
-        best = min(group, key=lambda o: (CURRENCY.get(status.get(o.doc_id, ""), STALE), -o.weight, o.rank))
-        used.update(o.doc_id for o in group)
-        kept.append(replace(best, rank=len(kept) + 1))
+        mine = partners.get(r.doc_id)
+        if mine:
+            group = [r, *(o for o in ordered if o.doc_id in mine and o.doc_id not in used)]
+            best = min(
+                group, key=lambda o: (CURRENCY.get(status.get(o.doc_id, ""), STALE), -o.weight, o.rank)
+            )
+            used.update(o.doc_id for o in group)
+        else:  # most documents have no copy: nothing to look for
+            best = r
+            used.add(r.doc_id)
+        rank = len(kept) + 1
+        kept.append(best if best.rank == rank else replace(best, rank=rank))
     also = {r.doc_id: found for r in kept if (found := copies(r.doc_id, partners, readable, docs))}
     return kept, also
