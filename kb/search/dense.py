@@ -37,6 +37,7 @@ picked up by the next request after its commit; embedded Chroma is re-opened fir
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -45,6 +46,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kb.errors import StoreError
 from kb.search.memtrim import release_free_memory
 from kb.store.documents import DocumentStore
 
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from kb.search.index import ChunkHit, VectorIndex
 
 
+log = logging.getLogger(__name__)
 _blas_limited = False
 
 
@@ -155,16 +158,29 @@ class DenseIndex:
         with self._lock:
             state = self._state
             if state is None or state.generation != generation:
+                previous = state
                 self._masks.clear()
-                if state is not None:
-                    # Another process may have written the vectors: re-open embedded Chroma.
-                    self._index().refresh()
-                patched = self._patch(state, generation) if isinstance(state, _Matrix) else None
-                if patched is not None:
-                    state = self._state = patched
-                else:
-                    self._state = None  # drop the old matrix before building the new one
-                    state = self._state = self._load(generation)
+                try:
+                    if state is not None:
+                        # Another process may have written the vectors: re-open embedded Chroma.
+                        self._index().refresh()
+                    patched = self._patch(state, generation) if isinstance(state, _Matrix) else None
+                    if patched is not None:
+                        state = self._state = patched
+                    else:
+                        self._state = None  # drop the old matrix before building the new one
+                        state = self._state = self._load(generation)
+                except StoreError as err:
+                    if previous is None:
+                        raise
+                    # An ingest in another process is writing Chroma this instant (it can answer
+                    # "Error finding id" mid-write): serve the last complete matrix, try again on
+                    # the next query, rather than fail the request.
+                    log.warning(
+                        "vector index not readable yet (%s); serving generation %d", err, previous.generation
+                    )
+                    self._state = previous
+                    return previous
             return state
 
     def _patch(self, m: _Matrix, generation: int) -> _Matrix | None:
