@@ -179,20 +179,8 @@ def _questions(mine: Sequence[Document], seen: Mapping[str, Judged]) -> list[Suc
         succ = seen[doc.doc_id].successor
         if succ is None or not succ.inferred:
             continue
-        out.append(
-            SuccessorQuestion(
-                doc_id=doc.doc_id,
-                title=doc.title,
-                url=doc.url,
-                breadcrumb=doc.breadcrumb,
-                successor_id=succ.doc_id,
-                successor_title=succ.title,
-                successor_url=succ.url,
-                reason=succ.reason,
-                confidence=succ.confidence,
-            )
-        )
-    return sorted(out, key=lambda q: (-q.confidence, q.title.casefold(), q.doc_id))
+        out.append(SuccessorQuestion.of(doc, succ))
+    return sorted(out, key=SuccessorQuestion.sort_key)
 
 
 def _feedback(feedback: Sequence[Feedback], mine: Mapping[str, Document]) -> list[FeedbackItem]:

@@ -3,7 +3,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from kb.lifecycle.successors import Successor
+    from kb.records import Document
 
 
 class SuccessorQuestion(BaseModel):
@@ -18,3 +24,30 @@ class SuccessorQuestion(BaseModel):
     confidence: float
     replaced_url: str | None = Field(None, description="one-click 'replaced' link")
     not_replaced_url: str | None = Field(None, description="one-click 'not replaced' link")
+
+    @classmethod
+    def of(
+        cls,
+        doc: Document,
+        succ: Successor,
+        replaced_url: str | None = None,
+        not_replaced_url: str | None = None,
+    ) -> SuccessorQuestion:
+        """The question for ``doc`` and its inferred successor (the digest and ``/v1/my``)."""
+        return cls(
+            doc_id=doc.doc_id,
+            title=doc.title,
+            url=doc.url,
+            breadcrumb=doc.breadcrumb,
+            successor_id=succ.doc_id,
+            successor_title=succ.title,
+            successor_url=succ.url,
+            reason=succ.reason,
+            confidence=succ.confidence,
+            replaced_url=replaced_url,
+            not_replaced_url=not_replaced_url,
+        )
+
+    def sort_key(self) -> tuple[float, str, str]:
+        """Most confident first, then by title."""
+        return (-self.confidence, self.title.casefold(), self.doc_id)

@@ -50,21 +50,9 @@ def questions_for(
             return link_for(old, new, decision, who) if link_for else None
 
         out.setdefault(owner, []).append(
-            SuccessorQuestion(
-                doc_id=doc.doc_id,
-                title=doc.title,
-                url=doc.url,
-                breadcrumb=doc.breadcrumb,
-                successor_id=succ.doc_id,
-                successor_title=succ.title,
-                successor_url=succ.url,
-                reason=succ.reason,
-                confidence=succ.confidence,
-                replaced_url=link("replaced"),
-                not_replaced_url=link("not_replaced"),
-            )
+            SuccessorQuestion.of(doc, succ, link("replaced"), link("not_replaced"))
         )
-    return {k: sorted(v, key=lambda q: (-q.confidence, q.title.casefold(), q.doc_id)) for k, v in out.items()}
+    return {k: sorted(v, key=SuccessorQuestion.sort_key) for k, v in out.items()}
 
 
 def with_questions(
