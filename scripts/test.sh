@@ -5,12 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/install-chromium.sh || echo "warning: chromium not installed; browser tests will be skipped" >&2
-# The store tests also run against a real PostgreSQL they start on loopback (tests/postgres.py).
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  SUDO=$([ "$(id -u)" = 0 ] && echo "" || echo sudo)
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq postgresql \
-    || echo "warning: postgresql not installed; PostgreSQL tests will be skipped" >&2
-fi
 # The store, ingest, search, API, alerts, CLI, eval and deploy tests also run against a real
 # PostgreSQL they start on loopback (tests/postgres.py); installed here when missing.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

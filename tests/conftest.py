@@ -3,7 +3,8 @@ the store on SQLite or on a real PostgreSQL server started once per session on l
 
 Tests under ``BOTH_BACKENDS`` that use a store (``settings``, ``runtime``, ``open_db``,
 ``example_runtime`` and the fixtures built on them) run once per backend: ``[sqlite]`` and
-``[postgresql]``; elsewhere they use SQLite only.
+``[postgresql]``; elsewhere they use SQLite only. The ``[postgresql]`` runs are marked slow, so
+the fast subset (``pytest -m "not slow"``) runs SQLite only and the full suite runs both.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
-BACKENDS = ["sqlite", "postgresql"]
+# The PostgreSQL runs start a server, so they are "slow": the fast subset (-m "not slow") runs SQLite.
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)]
 BOTH_BACKENDS = (
     "tests/kb/store/",
     "tests/kb/ingest/",

@@ -37,7 +37,7 @@ class LoopbackServer(ThreadingHTTPServer, Generic[S]):
     def __init__(self, state: S, handler: type[BaseHTTPRequestHandler]) -> None:
         super().__init__(("127.0.0.1", 0), handler)
         self.state = state
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from kb.cli import app
@@ -32,6 +33,7 @@ def test_migrate_reports_the_schema_version(tmp_path: Path) -> None:
     assert json.loads(out.output)["versions"] == list(range(1, LATEST + 1))
 
 
+@pytest.mark.slow
 def test_migrate_to_postgresql_copies_and_verifies(tmp_path: Path, postgres: PostgresServer) -> None:
     config = _sqlite_install(tmp_path)
     url = postgres.create_database()

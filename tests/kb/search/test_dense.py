@@ -23,25 +23,38 @@ def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
+Doc = tuple[str, list[str], np.ndarray, list[str] | None]
+
+
 def put(
     rt: Runtime, doc_id: str, acl: list[str], vectors: np.ndarray, texts: list[str] | None = None
 ) -> None:
     """Write a document the way ingest does: vectors to Chroma, then the store commit."""
-    texts = texts or [f"{doc_id} part {i}" for i in range(len(vectors))]
-    chunks = [
-        Chunk(
-            chunk_id=f"{doc_id}#{i}",
-            doc_id=doc_id,
-            index=i,
-            text=t,
-            metadata={"title": doc_id, "source": "notion", "acl_key": acl_key(acl)},
-        )
-        for i, t in enumerate(texts)
-    ]
-    rt.index.upsert(chunks, [v.tolist() for v in vectors])
-    rt.documents.upsert(
-        Document(doc_id=doc_id, source="notion", title=doc_id, acl=acl, text=" ".join(texts)), chunks
+    put_many(rt, [(doc_id, acl, vectors, texts)])
+
+
+def put_many(rt: Runtime, docs: list[Doc]) -> None:
+    """Write documents as one ingest group does: all vectors to Chroma at once, then each store commit."""
+    batch: list[tuple[Document, list[Chunk]]] = []
+    for doc_id, acl, vectors, given in docs:
+        texts = given or [f"{doc_id} part {i}" for i in range(len(vectors))]
+        chunks = [
+            Chunk(
+                chunk_id=f"{doc_id}#{i}",
+                doc_id=doc_id,
+                index=i,
+                text=t,
+                metadata={"title": doc_id, "source": "notion", "acl_key": acl_key(acl)},
+            )
+            for i, t in enumerate(texts)
+        ]
+        doc = Document(doc_id=doc_id, source="notion", title=doc_id, acl=acl, text=" ".join(texts))
+        batch.append((doc, chunks))
+    rt.index.upsert(
+        [c for _, chunks in batch for c in chunks], [v.tolist() for _, _, vs, _ in docs for v in vs]
     )
+    for doc, chunks in batch:
+        rt.documents.upsert(doc, chunks)
 
 
 @pytest.fixture
@@ -55,8 +68,7 @@ def rt(settings: Settings) -> Iterator[Runtime]:
 def corpus(rt: Runtime) -> Runtime:
     """60 documents x 5 chunks of random unit vectors, spread over four ACL sets."""
     rng = np.random.default_rng(7)
-    for d in range(60):
-        put(rt, f"d{d:02d}", ACLS[d % len(ACLS)], _unit(rng, 5))
+    put_many(rt, [(f"d{d:02d}", ACLS[d % len(ACLS)], _unit(rng, 5), None) for d in range(60)])
     return rt
 
 

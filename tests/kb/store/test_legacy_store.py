@@ -14,6 +14,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from kb.cli import app
@@ -77,6 +78,7 @@ def test_a_store_from_the_2026_12_03_code_is_adopted_with_every_row(tmp_path: Pa
     db.dispose()
 
 
+@pytest.mark.slow
 def test_kb_migrate_moves_the_2026_12_03_store_into_postgresql(
     tmp_path: Path, postgres: PostgresServer
 ) -> None:
