@@ -20,7 +20,16 @@ from kb.runtime import Runtime
 from kb.store.reviews import Review, ReviewStore
 from tests.conftest import EXAMPLE_NOW
 from tests.ingestors.notion_server import NotionServer, NotionState
-from tests.ingestors.notion_workspace import DEPLOY, ENG, OLD, RUNBOOKS, export_files, hexid, workspace
+from tests.ingestors.notion_workspace import (
+    DEPLOY,
+    ENG,
+    OLD,
+    RUNBOOKS,
+    block,
+    export_files,
+    hexid,
+    workspace,
+)
 from tests.kb.ingest.conftest import CountingEmbedder
 
 pytestmark = pytest.mark.slow
@@ -138,6 +147,45 @@ def test_a_pull_of_the_exported_workspace_embeds_nothing(
     )  # chunks (title first) come first
     assert any("Page the incident lead." in c.text for c in rt.documents.chunks_for(nid(RUNBOOKS)))
     assert not any("on-call engineer" in c.text for c in rt.documents.chunks_for(nid(RUNBOOKS)))
+
+
+def test_a_pulled_page_whose_one_paragraph_differs_re_embeds_only_that_chunk(
+    rt: Runtime, server: NotionServer, counting: CountingEmbedder, tmp_path: Path
+) -> None:
+    # Runbooks gets a second section; its paragraph is written differently by the export and the
+    # API (as a block the two render apart would be), the first section identically.
+    files = export_files()
+    path = next(p for p in files if p.endswith(f"Runbooks {hexid(RUNBOOKS)}.md"))
+    files[path] = str(files[path]) + "\n\n## Escalation\n\nCall the incident lead after 15 minutes."
+    server.state.blocks[RUNBOOKS] += [
+        block("heading_2", "Escalation"),
+        block("paragraph", "Call the incident lead after 20 minutes."),
+    ]
+    with zipfile.ZipFile(tmp_path / "export.zip", "w") as zf:
+        for name, text in files.items():
+            zf.writestr(name, text)
+    rt.ingester().ingest("notion", tmp_path / "export.zip")
+    before = rt.documents.chunks_for(nid(RUNBOOKS))
+    assert [c.heading for c in before] == ["Runbooks / Paging", "Runbooks / Escalation"]
+    held = rt.index.stored(c.chunk_id for c in before)
+    counting.texts.clear()
+
+    pulled = pull(rt.ingester(), "wiki")
+    assert nid(RUNBOOKS) in pulled.updated
+    assert (pulled.chunks_embedded, pulled.chunks_reused) == (1, 1)
+    # The model saw the changed chunk and its sentences only, nothing of the unchanged section.
+    assert counting.texts and all("on-call" not in t for t in counting.texts)
+    assert any("20 minutes" in t for t in counting.texts)
+    after = rt.documents.chunks_for(nid(RUNBOOKS))
+    assert [c.text for c in after] == [
+        "Page the on-call engineer.",
+        "Call the incident lead after 20 minutes.",
+    ]
+    now = rt.index.stored(c.chunk_id for c in after)
+    assert now[after[0].chunk_id][0] == held[before[0].chunk_id][0]  # the same vector, not re-made
+    assert now[after[1].chunk_id][0] != held[before[1].chunk_id][0]
+    # The answerer's sentence vectors of both chunks are stored (nothing left to backfill).
+    assert rt.ingester().backfill_sentences() == 0
 
 
 def test_a_page_gone_upstream_is_removed(rt: Runtime, server: NotionServer) -> None:
