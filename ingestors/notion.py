@@ -6,7 +6,9 @@ hidden from the Markdown). Properties map to lifecycle fields through ``settings
 resolve to emails through ``kb.identity``. Exports carry no permissions: ``acl`` stays empty and
 ``kb.lifecycle.rules`` fills it. Bad entries become ``IngestIssue``s naming them; the rest is ingested.
 Page text is stored in ``ingestors.notion_markdown``'s canonical form, the one a pull of the same
-page gives, so moving from exports to pulls re-embeds nothing.
+page gives (relative date mentions made absolute from a zip's date, ``ingestors.notion_mentions``),
+so moving from exports to pulls re-embeds only pages written differently, and of those only the
+chunks that differ (``kb.ingest.reuse``).
 """
 
 from __future__ import annotations

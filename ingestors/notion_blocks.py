@@ -1,12 +1,14 @@
 """Notion API blocks -> Markdown, in the shape the chunker splits on (``#`` headings).
 
-Headings, paragraphs, bulleted / numbered / to-do lists, quotes, callouts, toggles (their
-children indented under them), code with its language, tables, equations, dividers, bookmarks,
-synced blocks and columns, in the forms Notion's Markdown exporter writes (``*italic*``, spaces
-outside emphasis, ``| --- |``, children indented four spaces). Child pages and child databases
-are their own documents: they render as a link line and their ids go to ``links``, as do page
-mentions. ``ingestors.notion_markdown.canonical_markdown`` then gives this and the export's
-Markdown of one page the same text. Children are fetched through ``fetch`` (the API's paginated
+Headings (a toggleable one as the heading and its section), paragraphs, bulleted / numbered /
+to-do lists, quotes, callouts, toggles (their children indented under them), code with its
+language, tables, equations, dividers, bookmarks, synced blocks and columns, image captions, and
+in rich text date mentions and inline equations, in the forms Notion's Markdown exporter writes
+(``*italic*``, spaces outside emphasis, ``| --- |``, children indented four spaces). Child pages
+and child databases are their own documents: they render as a link line (an untitled one as
+"Untitled", as the export names it) and their ids go to ``links``, as do page mentions.
+``ingestors.notion_markdown.canonical_markdown`` then gives this and the export's Markdown of one
+page the same text. Children are fetched through ``fetch`` (the API's paginated
 ``blocks.children.list``) up to ``MAX_DEPTH`` levels.
 """
 

@@ -14,6 +14,7 @@ from ingestors.notion_markdown import canonical_markdown
 from ingestors.notion_mentions import absolute_mentions
 from kb.config import settings_from_dict
 from tests.conftest import NOTION_SAMPLE
+from tests.ingestors.notion_sample import blk, date_mention, equation, sample_pages
 
 HEX = "0123456789abcdef0123456789abcdef"
 
@@ -108,39 +109,9 @@ def test_equations_code_and_files_render_like_the_export() -> None:
 # The API's forms are the Notion API reference's (developers.notion.com/reference/rich-text and
 # /reference/block); export forms are the real sample's (/work/shared/samples/notion) where it has
 # them, and marked "assumed" where it does not.
-def date_mention(start: str, end: str | None = None, time_zone: str | None = None) -> dict[str, object]:
-    return {
-        "type": "mention",
-        "mention": {"type": "date", "date": {"start": start, "end": end, "time_zone": time_zone}},
-        "annotations": {},
-        "plain_text": start if end is None else f"{start} → {end}",
-        "href": None,
-    }
-
-
-def equation(expression: str) -> dict[str, object]:
-    return {
-        "type": "equation",
-        "equation": {"expression": expression},
-        "annotations": {},
-        "plain_text": expression,
-    }
-
-
 def page_of(blocks: dict[str, list[dict[str, object]]], title: list[dict[str, object]]) -> str:
     renderer = BlockRenderer(lambda b: blocks.get(b, []), lambda i: None)
     return page_text(plain(title) or "Untitled", renderer.page("page"))
-
-
-def blk(
-    kind: str, *items: dict[str, object], bid: str = "", children: bool = False, **extra: object
-) -> dict[str, object]:
-    return {
-        "id": bid or kind,
-        "type": kind,
-        "has_children": children,
-        kind: {"rich_text": list(items), **extra},
-    }
 
 
 @pytest.mark.parametrize(
@@ -234,103 +205,9 @@ def _sample_texts() -> dict[str, str]:
     return {d.doc_id.split(":", 1)[1]: d.text for d in batch.documents}
 
 
-SUB = "25592a85546546a48b02dfa4fb545e1d"
-
-
-def sample_pages_as_the_api_gives_them() -> dict[
-    str, tuple[list[dict[str, object]], dict[str, list[dict[str, object]]]]
-]:
-    """Pages of the real sample export written as API blocks (title, blocks by parent id)."""
-    todo = lambda *items, checked=False, **kw: blk("to_do", *items, checked=checked, **kw)  # noqa: E731
-    planner: list[dict[str, object]] = []
-    for icon, name, tasks in (
-        (
-            "📝",
-            "Publish my first book",
-            [
-                ("Research publishing options (traditional, self-publishing)", True),
-                ("Define the genre and plot outline", False),
-                ("Prepare a submission or publish the book", False),
-            ],
-        ),
-        (
-            "🏡",
-            "Home renovation",
-            [
-                ("Set a budget and timeline for the project", True),
-                ("Obtain necessary permits for construction", True),
-                ("Research and hire contractors or decide on DIY", False),
-                ("Define the scope of the renovation (kitchen, bathroom, etc.)", False),
-            ],
-        ),
-        (
-            "🏅",
-            "Organize a charity event",
-            [
-                ("Decide on the type of event (auction, race, gala dinner)", True),
-                ("Secure a venue and date for the event", True),
-                ("Solicit donations or sponsorships", True),
-                ("Host the event and collect donations", False),
-            ],
-        ),
-    ):
-        planner += [blk("heading_2", rt(f"{icon} "), rt(name, bold=True)), blk("divider")]
-        planner += [todo(rt(t), checked=c) for t, c in tasks]
-    week: list[dict[str, object]] = [blk("heading_1", rt("Sept 9 - Sept 13")), blk("divider")]
-    for day in ("Mon", "Tues", "Wed", "Thur", "Fri", "Sat", "Sun"):
-        done = (
-            [todo(rt("Call Mom"), checked=True), todo(rt("Book appt"), checked=True)]
-            if day == "Mon"
-            else [todo(), todo()]
-        )
-        week += [blk("heading_3", rt(day)), *done, todo()]
-    mobile = [
-        blk("paragraph", rt("👋 Welcome to Notion!")),
-        blk("paragraph", rt("Here are the basics:")),
-        todo(rt("Tap anywhere and start typing")),
-        todo(
-            rt("Tap the + above your keyboard to add content — headers, sub pages, etc."),
-            bid="sub",
-            children=True,
-        ),
-        todo(rt("Highlight text and use the bar above your keyboard to format")),
-        todo(rt("Tap and hold this line, then drag")),
-        todo(rt("Tap the home tab button at the bottom left to see your pages")),
-        todo(
-            rt("Tap anywhere and select ✨ in the bar above your keyboard to check out "),
-            rt("Notion AI", bold=True),
-        ),
-    ]
-    child = {
-        "id": SUB,
-        "type": "child_page",
-        "has_children": True,
-        "child_page": {"title": "Example sub page"},
-    }
-    home = [
-        {"id": i, "type": "child_database", "has_children": False, "child_database": {"title": t}}
-        for i, t in (
-            ("ba969b930dec4f26b1d82ab1f6306d94", ""),
-            ("c86dcb5c74ae4e5399086dd0b8272e87", "My tasks"),
-            ("0ef88ee1ec0d4a4880b32919ab8ece4a", "Home views"),
-            ("c2ab2a001e964220aef9ec04059c4367", ""),
-        )
-    ]
-    return {
-        "152bb52ee2b580f1bc1bd5ac36d7f9e3": ([rt("Project Planner")], {"page": planner}),
-        "152bb52ee2b58053ad50ffb72303b147": ([rt("Weekly To-do List")], {"page": week}),
-        "152bb52ee2b580179846fd78b2b60ea9": (
-            [rt("Getting Started on Mobile")],
-            {"page": mobile, "sub": [child]},
-        ),
-        "2a889dba369b48709ec62508d5020d93": ([rt("Home")], {"page": home}),
-        "191bb52ee2b5819aaaf3fcef734a6208": ([date_mention("2025-02-05")], {}),
-        "247bb52ee2b581bd8427f3cc449ee2cd": ([date_mention("2025-08-06")], {}),  # "@Today" in the export
-        "240bb52ee2b581abad8bd561f9f66fd0": ([date_mention("2025-07-30")], {}),  # "@Last Wednesday"
-    }
-
-
 def test_pages_of_the_real_sample_export_and_their_api_blocks_give_one_text() -> None:
     exported = _sample_texts()
-    for hex_id, (title, blocks) in sample_pages_as_the_api_gives_them().items():
+    pages = sample_pages()
+    assert len(pages) == 11  # every page but the database rows, and three rows (by title)
+    for hex_id, (title, blocks) in pages.items():
         assert page_of(blocks, title) == exported[hex_id], hex_id

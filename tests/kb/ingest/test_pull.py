@@ -12,13 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from ingestors.notion import NotionIngestor
 from kb.clock import FixedClock
 from kb.config import settings_from_dict
 from kb.errors import IngestError
 from kb.ingest.pull import pull
 from kb.runtime import Runtime
 from kb.store.reviews import Review, ReviewStore
-from tests.conftest import EXAMPLE_NOW
+from tests.conftest import EXAMPLE_NOW, NOTION_SAMPLE
+from tests.ingestors.notion_sample import sample_workspace
 from tests.ingestors.notion_server import NotionServer, NotionState
 from tests.ingestors.notion_workspace import (
     DEPLOY,
@@ -228,3 +230,33 @@ def test_the_removal_guard_holds_a_large_share_of_a_pull(rt: Runtime, server: No
     report = pull(rt.ingester(), "wiki")
     assert report.removed == [] and report.removal_held == [nid(RUNBOOKS)]
     assert rt.documents.get(nid(RUNBOOKS)) is not None
+
+
+def test_pulling_the_real_sample_workspace_after_its_export_embeds_nothing(
+    tmp_path: Path, counting: CountingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real sample export (278 pages: 8 pages, 270 database rows titled by date mentions,
+    10 of them relative in the export) ingested, then the same workspace pulled from the loopback
+    API (``tests.ingestors.notion_sample``): what the move costs, counted at the model."""
+    if not NOTION_SAMPLE.exists():
+        pytest.skip(f"real Notion sample missing at {NOTION_SAMPLE}")
+    exported = NotionIngestor(settings_from_dict({})).read(NOTION_SAMPLE).documents
+    state = sample_workspace(NotionState(TOKEN), exported)
+    state.max_page_size = 100
+    monkeypatch.setenv("KB_TEST_NOTION_TOKEN", TOKEN)
+    with NotionServer(state) as srv:
+        source = {"name": "sample", "kind": "notion", "api_url": srv.url, "token_env": "KB_TEST_NOTION_TOKEN"}
+        settings = settings_from_dict(
+            {"data": {"dir": str(tmp_path / "data")}, "sources": [{**source, "requests_per_second": 100}]}
+        )
+        runtime = Runtime(settings, embedder=counting, clock=FixedClock(EXAMPLE_NOW))
+        try:
+            first = runtime.ingester().ingest("notion", NOTION_SAMPLE)
+            assert len(first.added) == 278 and first.chunks_embedded >= 278
+            counting.texts.clear()
+            pulled = pull(runtime.ingester(), "sample")
+        finally:
+            runtime.close()
+    assert pulled.failed == [] and pulled.added == [] and pulled.removed == []
+    assert len(pulled.updated) + len(pulled.unchanged) == 278
+    assert (pulled.chunks_embedded, pulled.chunks_reused, counting.texts) == (0, 0, [])
