@@ -190,6 +190,7 @@ def lag_factors(
     touched: Mapping[str, float],
     current: AbstractSet[str],
     settings: RetrievalSettings,
+    not_replaced: Mapping[str, AbstractSet[str]] | None = None,
 ) -> dict[str, float]:
     """How far each document has been left behind on this question: a factor (``lag_floor``..1)
     for each document last touched (edited or reviewed, in days) more than ``lag_grace_days``
@@ -200,7 +201,8 @@ def lag_factors(
     Whether a page is stale is mostly relative: in a real handbook every page is past due, but a
     page untouched for six years beside a page on the same question edited last month has been
     left behind (the deleted pages of both real corpora were last touched 2017-2022, the live ones
-    2024-2026). A page nothing newer competes with keeps its weight."""
+    2024-2026). A page nothing newer competes with keeps its weight, and a page an owner said
+    is not replaced by another (``not_replaced``: old id -> those ids) does not lag behind it."""
     hl = settings.lag_half_life_days
     if hl <= 0:
         return {}
@@ -210,7 +212,8 @@ def lag_factors(
         if t is None:
             continue
         bar = settings.compete_ratio * d.relevance
-        rivals = [c.doc_id for c in docs if c.doc_id in current and c.relevance >= bar > 0]
+        others = current - (not_replaced or {}).get(d.doc_id, frozenset())
+        rivals = [c.doc_id for c in docs if c.doc_id in others and c.relevance >= bar > 0]
         newest = max((touched[c] for c in rivals if c in touched and c != d.doc_id), default=None)
         lag = (newest - t - settings.lag_grace_days) if newest is not None else 0.0
         if lag > 0:
@@ -240,6 +243,7 @@ def rank(
     successors: Mapping[str, Sequence[str]] | None = None,
     touched: Mapping[str, float] | None = None,
     current: AbstractSet[str] = frozenset(),
+    not_replaced: Mapping[str, AbstractSet[str]] | None = None,
 ) -> list[Ranked]:
     """Order documents by relevance x freshness weight (weight 1 when freshness is off or the
     document has no weight), on-topic documents first; keep ``top_k``.
@@ -249,8 +253,8 @@ def rank(
     words with the question), so a superseded page never outranks its own replacement.
 
     ``touched``: doc id -> when it was last edited or reviewed (days); ``current``: the documents
-    not stated deprecated, archived or superseded. A document left far behind a current competitor
-    is weighted down by ``lag_factors``."""
+    not stated deprecated, archived or superseded; ``not_replaced``: the owners' "not replaced"
+    answers. A document left far behind a current competitor is weighted down by ``lag_factors``."""
     kept = [d for d in docs if d.relevance >= settings.min_relevance]
     best = max((d.relevance for d in kept), default=0.0)
     on_topic = {d.doc_id for d in kept if best > 0 and d.relevance >= settings.on_topic_ratio * best}
@@ -258,7 +262,7 @@ def rank(
         on_topic.update(s for s in (successors or {}).get(doc_id, ()) if s != doc_id)
     effective = competing_weights(kept, weights, settings) if settings.freshness else {}
     if settings.freshness:
-        for doc_id, factor in lag_factors(kept, touched or {}, current, settings).items():
+        for doc_id, factor in lag_factors(kept, touched or {}, current, settings, not_replaced).items():
             effective[doc_id] = effective.get(doc_id, 1.0) * factor
     scores = {d.doc_id: round(d.relevance * effective.get(d.doc_id, 1.0), 6) for d in kept}
     if settings.freshness:  # a baseline without freshness knows nothing of successors either

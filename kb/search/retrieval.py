@@ -241,6 +241,9 @@ class Retriever:
             successors,
             touched=_touched(dm, reviews, fresh),
             current=_current(judged),
+            not_replaced={
+                d.doc_id: {x.new for x in evidence.decisions_for(d.doc_id) if not x.replaced} for d in docs
+            },
         )
         # Copies of one page in two sources: one result, "also in" the other (kb.search.duplicates);
         # the most current copy stands for them, so baselines without freshness stay plain.

@@ -236,6 +236,10 @@ def test_the_lag_counts_only_against_competitors_that_are_current_and_relevant_e
     assert (
         lag_factors([doc("old", 0.4), doc("current", 0.4)], {"current": NEW_TOUCH}, {"current"}, HYBRID) == {}
     )
+    # An owner answered "not replaced": the old page does not lag behind that page.
+    pair = [doc("old", 0.4), doc("current", 0.4)]
+    assert lag_factors(pair, touched, {"old", "current"}, HYBRID, {"old": {"current"}}) == {}
+    assert lag_factors(pair, touched, {"old", "current"}, HYBRID, {"current": {"old"}}) != {}
     off = RetrievalSettings(dense_calibration="fixed", lag_half_life_days=0)
     assert lag_factors([doc("old", 0.4), doc("current", 0.4)], touched, {"old", "current"}, off) == {}
 
