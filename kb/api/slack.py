@@ -30,6 +30,7 @@ import httpx
 from kb.answer import Answer, Answerer
 from kb.config import Settings, SlackSettings
 from kb.errors import AuthError, ConfigError, DeliveryError, KBError
+from kb.identity import normalize_email
 from kb.records import Principal
 from kb.runtime import Runtime
 from kb.store.audit import AuditRecorder
@@ -106,7 +107,7 @@ class SlackAPI:
     def email_of(self, user_id: str) -> str | None:
         profile = self._call("users.info", {"user": user_id}).get("user", {}).get("profile", {})
         email = profile.get("email")
-        return email.strip().lower() if isinstance(email, str) and email.strip() else None
+        return normalize_email(email) if isinstance(email, str) and email.strip() else None
 
     def post(
         self, channel: str, text: str, *, thread_ts: str | None = None, ephemeral_to: str | None = None

@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 
 from kb.config import Rule, Settings
-from kb.identity import People
+from kb.identity import People, normalize_email
 from kb.records import ACTIVE, Document
 
 
@@ -96,13 +96,13 @@ def resolve(doc: Document, settings: Settings, people: People | None = None) -> 
         why["review_interval_days"] = "default review.default_interval_days"
 
     if doc.acl:
-        update["acl"] = sorted({a.strip().lower() for a in doc.acl if a.strip()})
+        update["acl"] = sorted({normalize_email(a) for a in doc.acl if a.strip()})
         why.setdefault("acl", "source")
     elif first and first[1].readers is not None:
-        update["acl"] = sorted({a.strip().lower() for a in first[1].readers})
+        update["acl"] = sorted({normalize_email(a) for a in first[1].readers})
         why["acl"] = _why(*first)
     else:
-        update["acl"] = sorted({a.strip().lower() for a in settings.review.default_readers})
+        update["acl"] = sorted({normalize_email(a) for a in settings.review.default_readers})
         why["acl"] = "default review.default_readers"
 
     # ``status`` always has a value; it counts as unset when it is the default ("active") and the

@@ -38,6 +38,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from kb.config import Settings
 from kb.errors import ConfigError, StoreError
+from kb.identity import normalize_email
 from kb.records import Chunk
 
 P = ParamSpec("P")
@@ -96,7 +97,7 @@ class VectorIndex(Protocol):
 
 def acl_key(acl: Iterable[str]) -> str:
     """Stable key of an ACL set: lets a query filter to the ACL sets a principal can read."""
-    joined = "\n".join(sorted({a.strip().lower() for a in acl}))
+    joined = "\n".join(sorted({normalize_email(a) for a in acl}))
     return hashlib.sha1(joined.encode()).hexdigest()[:16]
 
 
