@@ -72,8 +72,13 @@ def plan_removal(
     max_fraction: float,
     allow: bool,
 ) -> RemovalPlan:
-    """The stored documents of the source that ``batch`` lacks, and whether to remove them."""
-    gone = sorted(set(stored) - seen)
+    """The stored documents of the source that ``batch`` lacks, and whether to remove them.
+
+    A document an issue names (the export lists it, but it was skipped or could not be read: too
+    large to export, an unsupported type now) is still there: its stored copy is kept, as a pull
+    keeps a file it can no longer export."""
+    listed = {i.doc_id for i in batch.issues if i.doc_id}
+    gone = sorted(set(stored) - seen - listed)
     if not batch.complete:
         return RemovalPlan([], gone, INCOMPLETE)
     if not gone:

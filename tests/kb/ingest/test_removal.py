@@ -228,3 +228,25 @@ def test_empty_wrong_and_foreign_exports_change_nothing(example_runtime: Runtime
     # The real exports are still recognised as themselves.
     assert ingester.ingest("notion", EXAMPLES / "notion" / "acme-notion-export.zip").refused == ""
     assert json.loads((EXAMPLES / "drive" / "export_info.json").read_text())["root_folder_id"]
+
+
+def test_a_file_the_export_skipped_keeps_its_stored_copy(runtime: Runtime, tmp_path: Path) -> None:
+    # `kb export drive` writes a file it could not export (over Drive's 10 MB export limit) as a
+    # manifest line with x_skipped: the file still exists, so its indexed copy must stay.
+    folder = tmp_path / "drive"
+    _drive_export(folder, ["Expenses", "Travel policy"])
+    ingester = runtime.ingester(READERS)
+    ingester.ingest("drive", folder)
+    before = _snapshot(runtime)
+    lines = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
+    del lines[1]["x_local_path"]
+    lines[1]["x_skipped"] = "too large for Drive's export (10 MB limit); skipped"
+    (folder / "manifest.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+    report = ingester.ingest("drive", folder)
+    assert report.removed == [] and report.removal_held == []
+    assert [(i.doc_id, i.severity) for i in report.failed] == [("gdrive:f1", "warning")]
+    assert "not exported: too large" in report.failed[0].reason
+    assert _snapshot(runtime) == before
+    assert runtime.documents.get("gdrive:f1") is not None
+    assert_consistent(runtime)
