@@ -198,7 +198,8 @@ class DrivePuller:
                 )
                 return None
             try:
-                text = extract_text(data, name, str(res.get("mimeType") or "")).text
+                mime, cap = str(res.get("mimeType") or ""), self.settings.ingest.max_entry_bytes
+                text = extract_text(data, name, mime, max_bytes=cap).text
             except IngestError as err:
                 self._issue(batch, f"file {file_id} ({name})", err.message, doc_id=f"gdrive:{file_id}")
                 batch.complete = False
