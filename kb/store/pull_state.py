@@ -125,6 +125,8 @@ def redact_stored(db: Database, conn: Any) -> None:
     """Migration 14: add ``findings_json`` and redact the rows stored raw before it."""
     if "findings_json" not in db.columns("pull_docs", conn):
         conn.execute("ALTER TABLE pull_docs ADD COLUMN findings_json TEXT NOT NULL DEFAULT '[]'")
+    if db.dialect == "sqlite":  # overwrite the raw rows' bytes rather than leave them in free pages
+        conn.execute("PRAGMA secure_delete = ON")
     rows = conn.execute("SELECT source_name, doc_id, doc_json FROM pull_docs").fetchall()
     fixed = []
     for r in rows:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from kb.config import Settings
 from kb.errors import StoreError
 from kb.records import Document
 from kb.store.audit import AuditEntry, AuditLog
@@ -109,8 +110,11 @@ def test_processes_starting_together_migrate_once(open_db: Callable[[], Database
     assert [r[0] for r in rows] == list(range(1, LATEST + 1))
 
 
-def test_pull_documents_stored_raw_before_migration_14_are_redacted(open_db: Callable[[], Database]) -> None:
-    """Issue 11: the pullers stored pages raw (secrets included) in ``pull_docs`` before 14."""
+def test_pull_documents_stored_raw_before_migration_14_are_redacted(
+    open_db: Callable[[], Database], settings: Settings
+) -> None:
+    """Issue 11: the pullers stored pages raw (secrets included) in ``pull_docs`` before 14; on
+    SQLite the raw bytes are gone from the file too (``secure_delete``), not only from the rows."""
     db = open_db()
     db.migrate()
     db.execute("DROP TABLE pull_docs")  # the table as version 6 created it, holding a raw page
@@ -126,7 +130,8 @@ def test_pull_documents_stored_raw_before_migration_14_are_redacted(open_db: Cal
     )
     db.execute("DELETE FROM schema_migrations WHERE version = 14")
 
-    assert open_db().migrate() == [14]
+    migrating = open_db()
+    assert migrating.migrate() == [14]
     state = PullState(open_db(), "wiki")
     docs = state.documents()
     assert docs["notion:a"].title == "Keys [REDACTED:aws-access-key]" and key not in docs["notion:a"].text
@@ -136,3 +141,10 @@ def test_pull_documents_stored_raw_before_migration_14_are_redacted(open_db: Cal
         ("aws-access-key", "title"),
     }
     assert "notion:b" not in state.findings()
+    if not settings.store.url:
+        for opened in (db, migrating, state.db):  # the last one out checkpoints the WAL
+            opened.dispose()
+        files = [
+            p for p in settings.store_path.parent.iterdir() if p.name.startswith(settings.store_path.name)
+        ]
+        assert files and [p.name for p in files if key.encode() in p.read_bytes()] == []
