@@ -120,16 +120,14 @@ class NotionPuller:
         users = self._users(batch)
         pages, sources = self._list(batch)
         keep = self._under_roots(pages, sources, batch)
-        stamps, stored, kept = self.state.stamps(), self.state.documents(), self.state.findings()
+        stamps, kept = self.state.stamps(), self.state.findings()
         fresh: list[tuple[Document, str]] = []
         for page in keep:
-            doc, refetched = self._document(page, pages, sources, users, stamps, batch)
+            doc, refetched, stored = self._document(page, pages, sources, users, stamps, batch)
             if doc is None:
                 continue
             # an unchanged page's text is the stored one, redacted when it was fetched
-            doc, batch.findings[doc.doc_id] = redact_rebuilt(
-                doc, stored.get(doc.doc_id), kept.get(doc.doc_id, ())
-            )
+            doc, batch.findings[doc.doc_id] = redact_rebuilt(doc, stored, kept.get(doc.doc_id, ()))
             batch.documents.append(doc)
             if refetched:
                 fresh.append((doc, stamp_of(page)))
@@ -239,7 +237,9 @@ class NotionPuller:
         users: Users,
         stamps: dict[str, str],
         batch: SourceBatch,
-    ) -> tuple[Document | None, bool]:
+    ) -> tuple[Document | None, bool, Document | None]:
+        """The page's document, whether it was fetched now, and the stored one it was rebuilt
+        from (its text reused, or kept whole when the blocks cannot be read)."""
         hex_id = compact_id(str(page["id"]))
         doc_id = f"notion:{hex_id}"
         cached = self.state.document(doc_id) if stamps.get(doc_id) == stamp_of(page) else None
@@ -263,8 +263,9 @@ class NotionPuller:
                     )
                 )
                 old = self.state.document(doc_id)
-                return old, False
-        return self._build(page, doc_id, hex_id, text, links, pages, sources, users, batch), refetched
+                return old, False, old
+        built = self._build(page, doc_id, hex_id, text, links, pages, sources, users, batch)
+        return built, refetched, cached
 
     def _build(
         self,
