@@ -116,3 +116,6 @@ def test_the_compression_ratio_is_capped_when_the_size_cap_is_raised(tmp_path: P
     with pytest.raises(IngestError, match=r"bomb\.docx.*over ingest\.max_entry_bytes \(5000000\)"):
         extract_text(data, "bomb.docx", max_bytes=5_000_000)
     assert extract_text(docx_bytes(), "guide.docx", max_bytes=1 << 20).text  # real files pass
+    for other in ("deck.pptx", "sheet.xlsx"):  # the same zip directory check, before any parser
+        with pytest.raises(IngestError, match=rf"{other.replace('.', '[.]')}.*over ingest\.max_entry_bytes"):
+            extract_text(data, other, max_bytes=5_000_000)
