@@ -63,6 +63,12 @@ class Entry:
         return self.path.rsplit("/", 1)[-1]
 
     @property
+    def zipped_at(self) -> datetime | None:
+        """When the zip that holds this entry wrote it (read as UTC); None for a file in a folder,
+        whose time may be when it was copied rather than exported."""
+        return self.modified if self._info is not None else None
+
+    @property
     def modified(self) -> datetime | None:
         """When the file was last changed, as the folder or zip recorded it (UTC, or None).
 

@@ -6,7 +6,9 @@ hidden from the Markdown). Properties map to lifecycle fields through ``settings
 resolve to emails through ``kb.identity``. Exports carry no permissions: ``acl`` stays empty and
 ``kb.lifecycle.rules`` fills it. Bad entries become ``IngestIssue``s naming them; the rest is ingested.
 Page text is stored in ``ingestors.notion_markdown``'s canonical form, the one a pull of the same
-page gives, so moving from exports to pulls re-embeds nothing.
+page gives (relative date mentions made absolute from a zip's date, ``ingestors.notion_mentions``),
+so moving from exports to pulls re-embeds only pages written differently, and of those only the
+chunks that differ (``kb.ingest.reuse``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from kb.config import Settings
 from kb.errors import IngestError
@@ -30,6 +34,7 @@ from .links import LinkResolver
 from .notion_db import Table, match_rows, read_table
 from .notion_html import parse_html_page
 from .notion_markdown import canonical_markdown
+from .notion_mentions import absolute_mentions
 from .notion_page import ParsedPage, parse_page, split_id
 from .notion_props import PropertyMapper
 
@@ -109,6 +114,15 @@ class _Run:
         self.pages: list[_Page] = []
         self.databases: dict[str, _Database] = {}
         batch.issues.extend(archive.issues)
+
+    def exported_on(self, entry: Entry) -> date | None:
+        """The day of the export in the exporting user's time zone, from the zip entry's time
+        (Notion writes the zip as it exports; a zip's times are taken as UTC). Relative date
+        mentions (``@Today``) are written absolute with it (``ingestors.notion_mentions``); an
+        unzipped folder's file times may be a later copy's, so there they stay relative (and a
+        pull of such a page differs from the export in them)."""
+        at = entry.zipped_at
+        return at.astimezone(ZoneInfo(self.ing.notion.timezone)).date() if at else None
 
     def issue(self, input: str, reason: str, *, warning: bool = False, doc_id: str | None = None) -> None:
         self.batch.issues.append(
@@ -216,7 +230,8 @@ class _Run:
                 accept = functools.partial(
                     _in_columns, {c.casefold() for c in db.table.columns}, self.ing.mapper.configured
                 )
-            page.parsed = page.html or parse_page(page.markdown, accept)
+            parsed = page.html or parse_page(page.markdown, accept)
+            page.parsed = _absolute(parsed, self.exported_on(page.entry))
             page.props = dict(page.parsed.properties)
             if page.props:
                 page.resolution["properties"] = "property block"
@@ -324,6 +339,18 @@ def _refuse_foreign(archive: ExportArchive, path: Path) -> None:
                 f"this is {kind} (it has {entry.name}), not a Notion export; nothing was read",
                 subject=str(path),
             )
+
+
+def _absolute(parsed: ParsedPage, exported_on: date | None) -> ParsedPage:
+    """The page with its title's and text's relative date mentions made absolute, as the
+    database CSV and a pull write them (the real sample: ``@Last Sunday`` in a row page's
+    Markdown is ``@August 3, 2025`` in its CSV row). Property values are left alone: a review
+    date is never inferred from the export's time (``ingestors.dates`` refuses relative ones)."""
+    if exported_on is None:
+        return parsed
+    title = absolute_mentions(parsed.title, exported_on) if parsed.title else parsed.title
+    text = absolute_mentions(parsed.text, exported_on)
+    return ParsedPage(title=title, properties=parsed.properties, text=text)
 
 
 def _any_name(name: str) -> bool:

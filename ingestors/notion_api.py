@@ -37,7 +37,7 @@ from kb.store.pull_state import PullState
 
 from .dates import NotionDates
 from .notion import page_url
-from .notion_blocks import BlockRenderer, compact_id, plain
+from .notion_blocks import UTC, BlockRenderer, compact_id, plain
 from .notion_markdown import canonical_markdown
 from .notion_props import PropertyMapper, apply_verification
 from .notion_values import Users, parse_instant, text_of, title_of, user_ref, verification
@@ -46,7 +46,7 @@ from .pull_common import Caller, Verdict, retry_after, source_error
 DEFAULT_API = "https://api.notion.com"
 # Part of every stored stamp: a page pulled with another rendering is fetched again once, so the
 # text it keeps is always this code's (bump it when the rendering changes).
-RENDERING = "md2"
+RENDERING = "md3"
 Obj = dict[str, Any]
 
 
@@ -246,13 +246,18 @@ class NotionPuller:
         if cached is not None:
             text, links, refetched = cached.text, cached.links, False
         else:
+            # A link to a page outside the roots still gets its title when the page is shared
+            # (``pages`` is the whole listing); one not shared with the integration cannot be
+            # read, and its link keeps no text (the export writes its title).
             renderer = BlockRenderer(
                 lambda b: list(self._paginate(self.client.blocks.children.list, block_id=b)),
-                lambda hex_id: title_of(pages[hex_id]) if hex_id in pages else None,
+                lambda hex_id: title_of(pages[hex_id], self.tz) if hex_id in pages else None,
+                self.tz,
             )
             try:
                 body = renderer.page(str(page["id"]))
-                text, links, refetched = page_text(title_of(page) or "Untitled", body), renderer.links, True
+                title = title_of(page, self.tz) or "Untitled"
+                text, links, refetched = page_text(title, body), renderer.links, True
             except (HTTPResponseError, RequestTimeoutError, httpx.TransportError) as err:
                 batch.complete = False
                 batch.issues.append(
@@ -279,7 +284,7 @@ class NotionPuller:
         users: Users,
         batch: SourceBatch,
     ) -> Document:
-        title = title_of(page) or "Untitled"
+        title = title_of(page, self.tz) or "Untitled"
         props: dict[str, str] = {}
         verifications = []
         for name, prop in (page.get("properties") or {}).items():
@@ -312,7 +317,7 @@ class NotionPuller:
             doc_id=doc_id,
             source="notion",
             title=title,
-            path=breadcrumb(hex_id, pages, sources),
+            path=breadcrumb(hex_id, pages, sources, self.tz),
             url=page_url(self.settings.notion.base_url, title, hex_id),
             text=text,
             properties=props,
@@ -370,7 +375,9 @@ def _parent(obj: Obj, sources: dict[str, Obj]) -> list[tuple[str, str]]:
     return []
 
 
-def _chain(page_hex: str, pages: dict[str, Obj], sources: dict[str, Obj]) -> list[tuple[str, str]]:
+def _chain(
+    page_hex: str, pages: dict[str, Obj], sources: dict[str, Obj], tz: ZoneInfo = UTC
+) -> list[tuple[str, str]]:
     """Ancestors from the nearest up, as (title, compact id); stops where the chain leaves the listing."""
     out: list[tuple[str, str]] = []
     seen = {page_hex}
@@ -383,7 +390,7 @@ def _chain(page_hex: str, pages: dict[str, Obj], sources: dict[str, Obj]) -> lis
                 break
             seen.add(up)
             if kind == "page" and up in pages:
-                out.append((title_of(pages[up]) or "Untitled", up))
+                out.append((title_of(pages[up], tz) or "Untitled", up))
                 current = pages[up]
             elif kind == "source" and up in sources:
                 ds = sources[up]
@@ -400,5 +407,7 @@ def ancestors(page_hex: str, pages: dict[str, Obj], sources: dict[str, Obj]) -> 
     return [page_hex, *(up for _title, up in _chain(page_hex, pages, sources))]
 
 
-def breadcrumb(page_hex: str, pages: dict[str, Obj], sources: dict[str, Obj]) -> list[str]:
-    return [t for t, _up in reversed(_chain(page_hex, pages, sources)) if t]
+def breadcrumb(
+    page_hex: str, pages: dict[str, Obj], sources: dict[str, Obj], tz: ZoneInfo = UTC
+) -> list[str]:
+    return [t for t, _up in reversed(_chain(page_hex, pages, sources, tz)) if t]

@@ -9,7 +9,11 @@ exporter writes something the API cannot know, or writes it another way:
   ``[Wiki](…/Wiki%20<id>.csv)``, mentions of pages outside it as ``https://www.notion.so/…?pvs=21``),
   the API gives ids. Both become the link's text (``Runbooks``); the ids live in ``Document.links``.
   Links to files the export holds (attachments) also keep only their text; web links stay links.
-- images (``![alt](file.png)``, no API equivalent without downloading) are dropped;
+- images (``![alt](file.png)``, no API equivalent without downloading) are dropped; the API
+  renderer writes an image's caption as a paragraph (``ingestors.notion_blocks``);
+- date mentions and inline equations are written by the API renderer in the export's form
+  (``@February 5, 2025``, ``$E = mc^2$``), and the export's relative dates (``@Today``) made
+  absolute by the export ingestor (``ingestors.notion_mentions``), before they get here;
 - callouts are ``<aside>…</aside>`` in the export, and toggles ``<details><summary>…`` in newer
   exports: both become what the API renderer writes (``> 💡 text`` quote lines; ``- summary`` with
   the children indented four spaces);
@@ -19,7 +23,8 @@ exporter writes something the API cannot know, or writes it another way:
   trailing spaces go, and the text is stripped.
 
 ``canonical_markdown`` is idempotent and changes only layout and link targets, never words, so a
-real edit to a page still changes its text (and re-embeds it). Fenced code keeps its lines.
+real edit to a page still changes its text (and re-embeds the chunks it changed,
+``kb.ingest.reuse``). Fenced code keeps its lines.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from kb.clock import utc
 
-from .notion_blocks import compact_id, plain
+from .notion_blocks import UTC, compact_id, plain
 from .notion_props import Verification
 
 Users = dict[str, str]
@@ -87,7 +87,7 @@ def text_of(prop: dict[str, Any], users: Users, tz: ZoneInfo) -> str:
     kind = str(prop.get("type", ""))
     value = prop.get(kind)
     if kind in ("title", "rich_text"):
-        return plain(value)
+        return plain(value, tz)
     if kind in ("select", "status"):
         return str(value.get("name", "")) if isinstance(value, dict) else ""
     if kind == "multi_select":
@@ -123,8 +123,9 @@ def text_of(prop: dict[str, Any], users: Users, tz: ZoneInfo) -> str:
     return ""
 
 
-def title_of(page: dict[str, Any]) -> str:
+def title_of(page: dict[str, Any], tz: ZoneInfo = UTC) -> str:
+    """The page's title as the export writes it (a date mention in it as ``@February 5, 2025``)."""
     for prop in (page.get("properties") or {}).values():
         if isinstance(prop, dict) and prop.get("type") == "title":
-            return plain(prop.get("title")).strip()
+            return plain(prop.get("title"), tz).strip()
     return ""

@@ -362,6 +362,19 @@ class RetrievalSettings(Section):
         description="A stale document is demoted only when a more current candidate has at least "
         "this times its relevance (a competitor on the same question); without one it keeps its rank",
     )
+    lag_half_life_days: float = Field(
+        1460.0,
+        ge=0,
+        description="A document last touched (edited or reviewed) long before a competitor on the same "
+        "question (at least compete_ratio times its relevance, not itself deprecated or superseded) "
+        "loses half its weight per this many days it lags behind, after lag_grace_days; 0 turns it off",
+    )
+    lag_grace_days: float = Field(
+        180.0, ge=0, description="Lag behind the newest competitor that costs nothing (one review cycle)"
+    )
+    lag_floor: float = Field(
+        0.25, ge=0, le=1, description="Lowest factor the lag behind a competitor brings a weight to"
+    )
     dense_float16: bool = Field(
         True,
         description="Keep the exact dense matrix in float16 (half the memory: 37.5 MB at 51k chunks) and "

@@ -172,6 +172,9 @@ class IngestReport(BaseModel):
     removed: list[str] = Field(default_factory=list)
     failed: list[IngestIssue] = Field(default_factory=list)
     chunks_embedded: int = 0
+    chunks_reused: int = Field(
+        0, description="chunks of changed documents written with an unchanged chunk's stored vector"
+    )
     removal_skipped: bool = False
     removal_held: list[str] = Field(
         default_factory=list, description="documents missing from the export that were kept"

@@ -25,7 +25,10 @@ from tests.postgres import PASSWORD_ENV, PostgresServer, bin_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-SHARED = ROOT.parent / "shared"
+# /work/shared beside /work/main, and beside /work/wt/ for a worktree at /work/wt/<name>.
+SHARED = next(
+    (p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()), ROOT.parent / "shared"
+)
 NOTION_SAMPLE = SHARED / "samples" / "notion" / "Notion.Test.Export.zip"
 
 # The instant the example data is judged at in tests (the example data's "today").

@@ -40,6 +40,7 @@ def print_report(report: IngestReport, what: str = "export") -> None:
         ("failed", sum(1 for i in report.failed if i.severity == "error")),
         ("warnings", sum(1 for i in report.failed if i.severity == "warning")),
         ("chunks embedded", report.chunks_embedded),
+        ("chunks reused", report.chunks_reused),
     ]
     typer.echo(f"{report.source} {what} {report.input} ({report.seconds:.1f}s)")
     for name, n in rows:

@@ -37,6 +37,7 @@ from kb.identity import People
 from kb.ingest.chunking import chunk_document, embedding_text
 from kb.ingest.duplicates import Text, find_near_duplicates
 from kb.ingest.removal import RemovalPlan, check_export, index_metadata, plan_removal
+from kb.ingest.reuse import reusable_vectors
 from kb.ingest.sentences import backfill, sentence_rows, sentence_texts
 from kb.ingest.successors import refresh_inferred
 from kb.lifecycle.rules import resolve
@@ -496,17 +497,44 @@ class Ingester:
             )
         chunks = [c for p in group for c in p.chunks]
         sentences = [(c, sentence_texts(c, p.doc.title)) for p in group for c in p.chunks]
-        # One model call for the chunks and the answerer's sentences in them.
-        texts = [embedding_text(c) for c in chunks] + [t for _, ts in sentences for t in ts]
+        reused, known = self._reusable(run, group, sentences)
+        # One model call for the chunks and the answerer's sentences in them, less what is reused.
+        todo = [c for c in chunks if c.chunk_id not in reused]
+        todo_sentences = sorted({t for _, ts in sentences for t in ts} - set(known))
+        texts = [embedding_text(c) for c in todo] + todo_sentences
         try:
-            vectors = self._embedder().embed(texts)
+            vectors = self._embedder().embed(texts) if texts else []
         except KBError:
             raise
         except Exception as err:
             raise IngestError(f"embedding failed: {err}", subject=self.settings.model.name) from err
-        rows = sentence_rows(sentences, vectors[len(chunks) :])
+        fresh = dict(zip((c.chunk_id for c in todo), vectors[: len(todo)], strict=True))
+        by_text = {**known, **dict(zip(todo_sentences, vectors[len(todo) :], strict=True))}
+        rows = sentence_rows(sentences, [by_text[t] for _, ts in sentences for t in ts])
+        chunk_vectors = [reused[c.chunk_id] if c.chunk_id in reused else fresh[c.chunk_id] for c in chunks]
         self._await_write(run)
-        run.writing = writer.submit(self._write, run, group, chunks, vectors[: len(chunks)], rows)
+        run.report.chunks_reused += len(chunks) - len(todo)
+        run.writing = writer.submit(self._write, run, group, chunks, chunk_vectors, rows, len(todo))
+
+    def _reusable(
+        self, run: _Run, group: list[_Pending], sentences: list[tuple[Chunk, list[str]]]
+    ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+        """Stored vectors this group can reuse (``kb.ingest.reuse``): by chunk id, and the
+        answerer's sentence vectors by text. Documents new to the store have none."""
+        updated = [(p.doc, p.chunks) for p in group if not p.added]
+        if not updated:
+            return {}, {}
+        self._await_write(run)  # read the index and store after the previous group's write
+        model = self.settings.model.name
+        reused = reusable_vectors(updated, self.documents, self.index, self._embedded_now)
+        ids = {p.doc.doc_id for p in group if not p.added}
+        texts = [t for c, ts in sentences if c.doc_id in ids for t in ts]
+        known = {t: [float(x) for x in v] for t, v in self.sentences.lookup(model, texts).items()}
+        return reused, known
+
+    def _embedded_now(self, stored: Document) -> bool:
+        """Whether a stored document's vectors are the current model's and chunking's."""
+        return content_hash(stored, self.settings) == stored.content_hash
 
     @staticmethod
     def _await_write(run: _Run) -> None:
@@ -521,6 +549,7 @@ class Ingester:
         chunks: list[Chunk],
         vectors: list[list[float]],
         sentences: list[SentenceRow],
+        embedded: int,
     ) -> None:
         self.index.upsert(chunks, vectors)
         # After reconcile, a document's vectors are its stored chunks plus those just written.
@@ -534,7 +563,7 @@ class Ingester:
         # After the commits (a row needs its chunk): a crash in between leaves chunks without
         # sentence vectors, which the next run's backfill embeds (and answers embed meanwhile).
         self.sentences.put(self.settings.model.name, sentences)
-        run.report.chunks_embedded += len(chunks)
+        run.report.chunks_embedded += embedded
         run.done += len(chunks)
         if run.progress:
             run.progress(run.done, run.total)

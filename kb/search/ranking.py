@@ -21,6 +21,7 @@ every rule here is tested by value. docs/ranking.md explains the choices.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from kb.config import RetrievalSettings
@@ -184,6 +185,39 @@ def competing_weights(
     return out
 
 
+def lag_factors(
+    docs: Sequence[DocScore],
+    touched: Mapping[str, float],
+    current: AbstractSet[str],
+    settings: RetrievalSettings,
+) -> dict[str, float]:
+    """How far each document has been left behind on this question: a factor (``lag_floor``..1)
+    for each document last touched (edited or reviewed, in days) more than ``lag_grace_days``
+    before the newest *competitor*: a ``current`` candidate (not stated deprecated, archived or
+    superseded) with at least ``compete_ratio`` times its relevance. Half per
+    ``lag_half_life_days`` beyond the grace.
+
+    Whether a page is stale is mostly relative: in a real handbook every page is past due, but a
+    page untouched for six years beside a page on the same question edited last month has been
+    left behind (the deleted pages of both real corpora were last touched 2017-2022, the live ones
+    2024-2026). A page nothing newer competes with keeps its weight."""
+    hl = settings.lag_half_life_days
+    if hl <= 0:
+        return {}
+    out: dict[str, float] = {}
+    for d in docs:
+        t = touched.get(d.doc_id)
+        if t is None:
+            continue
+        bar = settings.compete_ratio * d.relevance
+        rivals = [c.doc_id for c in docs if c.doc_id in current and c.relevance >= bar > 0]
+        newest = max((touched[c] for c in rivals if c in touched and c != d.doc_id), default=None)
+        lag = (newest - t - settings.lag_grace_days) if newest is not None else 0.0
+        if lag > 0:
+            out[d.doc_id] = max(settings.lag_floor, 0.5 ** (lag / hl))
+    return out
+
+
 def below_successors(
     scores: dict[str, float], successors: Mapping[str, Sequence[str]], on_topic: set[str]
 ) -> None:
@@ -204,19 +238,28 @@ def rank(
     settings: RetrievalSettings,
     top_k: int,
     successors: Mapping[str, Sequence[str]] | None = None,
+    touched: Mapping[str, float] | None = None,
+    current: AbstractSet[str] = frozenset(),
 ) -> list[Ranked]:
     """Order documents by relevance x freshness weight (weight 1 when freshness is off or the
     document has no weight), on-topic documents first; keep ``top_k``.
 
     ``successors``: doc id -> ids of the documents that replace it. The successor of an on-topic
     document is on topic too (it answers what its predecessor answered, even when it shares fewer
-    words with the question), so a superseded page never outranks its own replacement."""
+    words with the question), so a superseded page never outranks its own replacement.
+
+    ``touched``: doc id -> when it was last edited or reviewed (days); ``current``: the documents
+    not stated deprecated, archived or superseded. A document left far behind a current competitor
+    is weighted down by ``lag_factors``."""
     kept = [d for d in docs if d.relevance >= settings.min_relevance]
     best = max((d.relevance for d in kept), default=0.0)
     on_topic = {d.doc_id for d in kept if best > 0 and d.relevance >= settings.on_topic_ratio * best}
     for doc_id in sorted(on_topic):
         on_topic.update(s for s in (successors or {}).get(doc_id, ()) if s != doc_id)
     effective = competing_weights(kept, weights, settings) if settings.freshness else {}
+    if settings.freshness:
+        for doc_id, factor in lag_factors(kept, touched or {}, current, settings).items():
+            effective[doc_id] = effective.get(doc_id, 1.0) * factor
     scores = {d.doc_id: round(d.relevance * effective.get(d.doc_id, 1.0), 6) for d in kept}
     if settings.freshness:  # a baseline without freshness knows nothing of successors either
         below_successors(scores, successors or {}, on_topic)

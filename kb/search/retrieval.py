@@ -237,7 +237,15 @@ class Retriever:
         }
         fresh = {d: j.freshness for d, j in judged.items()}
         successors = {d: [j.successor.doc_id] for d, j in judged.items() if j.successor is not None}
-        ordered = rank(docs, {d: f.weight for d, f in fresh.items()}, self.settings, len(docs), successors)
+        ordered = rank(
+            docs,
+            {d: f.weight for d, f in fresh.items()},
+            self.settings,
+            len(docs),
+            successors,
+            touched=_touched(dm, reviews, fresh),
+            current=_current(judged),
+        )
         # Copies of one page in two sources: one result, "also in" the other (kb.search.duplicates);
         # the most current copy stands for them, so baselines without freshness stay plain.
         also: dict[str, list[Copy]] = {}
@@ -383,6 +391,24 @@ class Retriever:
                 owner = f" ({hit.doc.owner})" if hit.doc.owner else ""
                 out.append(f"'{title}' {lead} but {why}: check it with its owner{owner} before relying on it")
         return out
+
+
+def _touched(dm: _DocMap, reviews: dict[str, datetime], fresh: dict[str, Freshness]) -> dict[str, float]:
+    """doc id -> the day (since the epoch) it was last edited or reviewed, in the source or in
+    FreshKB: the newest sign that someone looked after it (``kb.search.ranking.lag_factors``)."""
+    out = {}
+    for doc_id in fresh:
+        doc = dm.docs[doc_id]
+        seen = (doc.last_edited_at, doc.last_reviewed_at, reviews.get(doc_id))
+        dates = [utc(d) for d in seen if d is not None]
+        if dates:
+            out[doc_id] = max(dates).timestamp() / 86400
+    return out
+
+
+def _current(judged: dict[str, Judged]) -> set[str]:
+    """The candidates nobody has said are deprecated, archived or replaced."""
+    return {d for d, j in judged.items() if j.successor is None and j.freshness.status not in LIFECYCLE}
 
 
 def staleness(fr: Freshness) -> str | None:

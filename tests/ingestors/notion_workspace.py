@@ -2,8 +2,9 @@
 
 Engineering (page, root)
 ├── blocks: heading, paragraph with bold and a page mention, paragraph with a web link and
-│           italics, lists (one nested), to-do, code, table, toggle with a child, callout, image,
-│           divider, child page "Runbooks", child database "Wiki"
+│           italics, paragraph with a date mention and an inline equation, link to "Personal
+│           notes", lists (one nested), to-do, code, table, toggle with a child, callout, image
+│           with a caption, divider, child page "Runbooks", child database "Wiki"
 ├── Runbooks (page)
 └── Wiki (database -> data source): rows
     ├── Deploy guide: Owner alice, Verification verified by bob 2026-09-01 -> 2026-12-01
@@ -64,6 +65,26 @@ def mention(page_id: str, title: str) -> Obj:
         "annotations": {"bold": False, "italic": False, "code": False},
         "plain_text": title,
         "href": f"https://www.notion.so/{hexid(page_id)}",
+    }
+
+
+def date_mention(start: str) -> Obj:
+    return {
+        "type": "mention",
+        "mention": {"type": "date", "date": {"start": start, "end": None, "time_zone": None}},
+        "annotations": {"bold": False, "italic": False, "code": False},
+        "plain_text": start,
+        "href": None,
+    }
+
+
+def equation(expression: str) -> Obj:
+    return {
+        "type": "equation",
+        "equation": {"expression": expression},
+        "annotations": {"bold": False, "italic": False, "code": False},
+        "plain_text": expression,
+        "href": None,
     }
 
 
@@ -210,6 +231,25 @@ def workspace(state: NotionState) -> NotionState:
                 ]
             },
         },
+        {
+            **block("paragraph", ""),
+            "paragraph": {
+                "rich_text": [
+                    rt("Freeze starts "),
+                    date_mention("2026-12-01"),
+                    rt("; rollouts cost "),
+                    equation("O(n \\log n)"),
+                    rt("."),
+                ]
+            },
+        },
+        {
+            "object": "block",
+            "id": "b-link-to-notes",
+            "type": "link_to_page",
+            "has_children": False,
+            "link_to_page": {"type": "page_id", "page_id": NOTES},  # shared, outside the root
+        },
         block("bulleted_list_item", "CI must be green"),
         block("bulleted_list_item", "Two reviewers", bid=REVIEWERS, children=True),
         block("numbered_list_item", "Merge"),
@@ -236,7 +276,11 @@ def workspace(state: NotionState) -> NotionState:
             "id": "b-image",
             "type": "image",
             "has_children": False,
-            "image": {"type": "file", "caption": [], "file": {"url": "https://files.example/x.png"}},
+            "image": {
+                "type": "file",
+                "caption": [rt("Deploy flow")],
+                "file": {"url": "https://files.example/x.png"},
+            },
         },
         block("divider"),
         {
@@ -293,13 +337,15 @@ def export_files(root: str = "Export-0b6c2f5e-2d1a-4c8e-9f00-5e1f2a3b4c5d") -> d
         "# Engineering\n\n# Overview\n\n"
         f"We ship **daily**. See [Deploy guide]({_rel(eng, db, deploy + '.md')})\n\n"
         "Read the [style guide](https://example.com/style) before *any* change.\n\n"
+        "Freeze starts @December 1, 2026; rollouts cost $O(n \\log n)$.\n\n"
+        f"[Personal notes](https://www.notion.so/Personal-notes-{hexid(NOTES)}?pvs=21)\n\n"
         "- CI must be green\n- Two reviewers\n    - One from the owning team\n"
         "1. Merge\n2. Deploy\n- [x]  Write the changelog\n\n"
         "```bash\nkubectl rollout status deploy/api\n```\n\n"
         "| Service | Owner |\n| --- | --- |\n| api | platform |\n\n"
         "<details>\n<summary>Rollback steps</summary>\n\nRun the rollback job\n\n</details>\n\n"
         "<aside>\n⚠️ Never deploy on Fridays\n\n</aside>\n\n"
-        f"![Untitled]({_rel(eng, 'Untitled.png')})\n\n---\n\n"
+        f"![Untitled]({_rel(eng, 'Untitled.png')})\n\nDeploy flow\n\n---\n\n"
         f"[Runbooks]({_rel(eng, runbooks + '.md')})\n\n"
         f"[Wiki]({_rel(eng, db + '.csv')})"
     )

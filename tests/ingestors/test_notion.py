@@ -146,11 +146,13 @@ def test_sample_home_links_resolve_by_id_and_dangling_ones_are_dropped(sample: S
 def test_sample_all_csv_rows_are_merged(sample: SourceBatch) -> None:
     docs = docs_by_id(sample)
     merged = [d for d in sample.documents if "_all.csv" in d.resolution.get("properties", "")]
-    # 269 CSV rows: 259 match by title, 10 relative-date titles ("@Today") by their values.
+    # 269 CSV rows, each matched to its row page.
     assert len(merged) == 269
-    # The row page says "@Today"; only the CSV's title column knows the day.
-    assert docs[TODAY_NEW].properties["Date"] == "@August 6, 2025"
-    assert docs[TODAY_NEW].title == "@Today"
+    # The row pages' Markdown writes 10 dates near the export relative to it ("@Today", "@Monday",
+    # "@Last Sunday"); the CSV writes every one absolute. Made absolute from the export's day
+    # (ingestors.notion_mentions), every title is the CSV's, as a pull gives it.
+    assert all(d.title == d.properties["Date"] for d in merged)
+    assert docs[TODAY_NEW].title == "@August 6, 2025" and docs[TODAY_NEW].text == "# @August 6, 2025"
     # A second, older "@Today" page has no CSV row: its own properties are kept.
     assert "Date" not in docs[TODAY_OLD].properties
     assert docs[TODAY_OLD].properties["Full date"] == "December 4, 2024 8:45 AM"

@@ -90,14 +90,15 @@ def test_pages_rows_and_blocks_under_the_root(server: NotionServer, tmp_path: Pa
     assert eng.text == (
         "# Engineering\n\n# Overview\n\nWe ship **daily**. See Deploy guide\n\n"
         "Read the [style guide](https://example.com/style) before *any* change.\n\n"
+        "Freeze starts @December 1, 2026; rollouts cost $O(n \\log n)$.\n\nPersonal notes\n\n"
         "- CI must be green\n- Two reviewers\n    - One from the owning team\n"
         "1. Merge\n2. Deploy\n- [x] Write the changelog\n\n"
         "```bash\nkubectl rollout status deploy/api\n```\n\n"
         "| Service | Owner |\n| --- | --- |\n| api | platform |\n\n"
-        "- Rollback steps\n    Run the rollback job\n\n> ⚠️ Never deploy on Fridays\n\n---\n\n"
+        "- Rollback steps\n    Run the rollback job\n\n> ⚠️ Never deploy on Fridays\n\nDeploy flow\n\n---\n\n"
         "Runbooks\n\nWiki"
     )
-    assert eng.links == sorted([nid(DEPLOY), nid(RUNBOOKS)])
+    assert eng.links == sorted([nid(DEPLOY), nid(RUNBOOKS), nid(NOTES)])
     assert eng.url == f"https://www.notion.so/Engineering-{hexid(ENG)}"
     assert docs[nid(RUNBOOKS)].path == ["Engineering"]
     assert docs[nid(RUNBOOKS)].text == "# Runbooks\n\n## Paging\n\nPage the on-call engineer."

@@ -346,7 +346,9 @@ def test_chunking_change_rechunks_and_reembeds_everything(runtime: Runtime, tmp_
     runtime.settings.index.chunk_overlap = 0
     report = runtime.ingester(READERS).ingest("notion", tmp_path / "x")
     assert len(report.updated) == 4 and report.unchanged == []
+    # Nothing reused: the stored vectors were made for the old chunking (kb.ingest.reuse).
     assert report.chunks_embedded == len(runtime.documents.chunk_ids()) >= len(before)
+    assert report.chunks_reused == 0
     assert_consistent(runtime)
     again = runtime.ingester(READERS).ingest("notion", tmp_path / "x")
     assert again.chunks_embedded == 0 and len(again.unchanged) == 4

@@ -12,15 +12,26 @@ from pathlib import Path
 
 import pytest
 
+from ingestors.notion import NotionIngestor
 from kb.clock import FixedClock
 from kb.config import settings_from_dict
 from kb.errors import IngestError
 from kb.ingest.pull import pull
 from kb.runtime import Runtime
 from kb.store.reviews import Review, ReviewStore
-from tests.conftest import EXAMPLE_NOW
+from tests.conftest import EXAMPLE_NOW, NOTION_SAMPLE
+from tests.ingestors.notion_sample import sample_workspace
 from tests.ingestors.notion_server import NotionServer, NotionState
-from tests.ingestors.notion_workspace import DEPLOY, ENG, OLD, RUNBOOKS, export_files, hexid, workspace
+from tests.ingestors.notion_workspace import (
+    DEPLOY,
+    ENG,
+    OLD,
+    RUNBOOKS,
+    block,
+    export_files,
+    hexid,
+    workspace,
+)
 from tests.kb.ingest.conftest import CountingEmbedder
 
 pytestmark = pytest.mark.slow
@@ -140,6 +151,45 @@ def test_a_pull_of_the_exported_workspace_embeds_nothing(
     assert not any("on-call engineer" in c.text for c in rt.documents.chunks_for(nid(RUNBOOKS)))
 
 
+def test_a_pulled_page_whose_one_paragraph_differs_re_embeds_only_that_chunk(
+    rt: Runtime, server: NotionServer, counting: CountingEmbedder, tmp_path: Path
+) -> None:
+    # Runbooks gets a second section; its paragraph is written differently by the export and the
+    # API (as a block the two render apart would be), the first section identically.
+    files = export_files()
+    path = next(p for p in files if p.endswith(f"Runbooks {hexid(RUNBOOKS)}.md"))
+    files[path] = str(files[path]) + "\n\n## Escalation\n\nCall the incident lead after 15 minutes."
+    server.state.blocks[RUNBOOKS] += [
+        block("heading_2", "Escalation"),
+        block("paragraph", "Call the incident lead after 20 minutes."),
+    ]
+    with zipfile.ZipFile(tmp_path / "export.zip", "w") as zf:
+        for name, text in files.items():
+            zf.writestr(name, text)
+    rt.ingester().ingest("notion", tmp_path / "export.zip")
+    before = rt.documents.chunks_for(nid(RUNBOOKS))
+    assert [c.heading for c in before] == ["Runbooks / Paging", "Runbooks / Escalation"]
+    held = rt.index.stored(c.chunk_id for c in before)
+    counting.texts.clear()
+
+    pulled = pull(rt.ingester(), "wiki")
+    assert nid(RUNBOOKS) in pulled.updated
+    assert (pulled.chunks_embedded, pulled.chunks_reused) == (1, 1)
+    # The model saw the changed chunk and its sentences only, nothing of the unchanged section.
+    assert counting.texts and all("on-call" not in t for t in counting.texts)
+    assert any("20 minutes" in t for t in counting.texts)
+    after = rt.documents.chunks_for(nid(RUNBOOKS))
+    assert [c.text for c in after] == [
+        "Page the on-call engineer.",
+        "Call the incident lead after 20 minutes.",
+    ]
+    now = rt.index.stored(c.chunk_id for c in after)
+    assert now[after[0].chunk_id][0] == held[before[0].chunk_id][0]  # the same vector, not re-made
+    assert now[after[1].chunk_id][0] != held[before[1].chunk_id][0]
+    # The answerer's sentence vectors of both chunks are stored (nothing left to backfill).
+    assert rt.ingester().backfill_sentences() == 0
+
+
 def test_a_page_gone_upstream_is_removed(rt: Runtime, server: NotionServer) -> None:
     # One page of this small workspace is more than the default 20% removal guard
     # (test_the_removal_guard_holds_a_large_share_of_a_pull below); allow it here.
@@ -180,3 +230,33 @@ def test_the_removal_guard_holds_a_large_share_of_a_pull(rt: Runtime, server: No
     report = pull(rt.ingester(), "wiki")
     assert report.removed == [] and report.removal_held == [nid(RUNBOOKS)]
     assert rt.documents.get(nid(RUNBOOKS)) is not None
+
+
+def test_pulling_the_real_sample_workspace_after_its_export_embeds_nothing(
+    tmp_path: Path, counting: CountingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real sample export (278 pages: 8 pages, 270 database rows titled by date mentions,
+    10 of them relative in the export) ingested, then the same workspace pulled from the loopback
+    API (``tests.ingestors.notion_sample``): what the move costs, counted at the model."""
+    if not NOTION_SAMPLE.exists():
+        pytest.skip(f"real Notion sample missing at {NOTION_SAMPLE}")
+    exported = NotionIngestor(settings_from_dict({})).read(NOTION_SAMPLE).documents
+    state = sample_workspace(NotionState(TOKEN), exported)
+    state.max_page_size = 100
+    monkeypatch.setenv("KB_TEST_NOTION_TOKEN", TOKEN)
+    with NotionServer(state) as srv:
+        source = {"name": "sample", "kind": "notion", "api_url": srv.url, "token_env": "KB_TEST_NOTION_TOKEN"}
+        settings = settings_from_dict(
+            {"data": {"dir": str(tmp_path / "data")}, "sources": [{**source, "requests_per_second": 100}]}
+        )
+        runtime = Runtime(settings, embedder=counting, clock=FixedClock(EXAMPLE_NOW))
+        try:
+            first = runtime.ingester().ingest("notion", NOTION_SAMPLE)
+            assert len(first.added) == 278 and first.chunks_embedded >= 278
+            counting.texts.clear()
+            pulled = pull(runtime.ingester(), "sample")
+        finally:
+            runtime.close()
+    assert pulled.failed == [] and pulled.added == [] and pulled.removed == []
+    assert len(pulled.updated) + len(pulled.unchanged) == 278
+    assert (pulled.chunks_embedded, pulled.chunks_reused, counting.texts) == (0, 0, [])

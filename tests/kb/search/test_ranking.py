@@ -12,6 +12,7 @@ from kb.search.ranking import (
     collapse,
     dense_bounds,
     dense_relevance,
+    lag_factors,
     ordered,
     rank,
     rrf,
@@ -206,3 +207,50 @@ def test_fused_order_is_plain_hybrid_search() -> None:
     plain = RetrievalSettings(freshness=False, order_by="fused")
     assert [r.doc_id for r in rank(docs, {}, plain, 3)] == ["b", "c", "a"]
     assert [r.doc_id for r in rank(docs, {}, RetrievalSettings(freshness=False), 3)] == ["a", "c", "b"]
+
+
+# Days since the epoch: 2019-03-19 and 2025-12-23, the last touches of the cloud-platform corpus's
+# deleted "kubectl configuration" page and the live page that answers the same question.
+OLD_TOUCH, NEW_TOUCH = 17974.0, 20445.0
+
+
+def test_a_page_left_years_behind_a_current_competitor_loses_half_per_half_life() -> None:
+    docs = [doc("old", 0.41), doc("current", 0.21)]
+    touched = {"old": OLD_TOUCH, "current": NEW_TOUCH}
+    factors = lag_factors(docs, touched, {"old", "current"}, HYBRID)
+    lag = NEW_TOUCH - OLD_TOUCH - HYBRID.lag_grace_days
+    assert factors == {"old": pytest.approx(max(HYBRID.lag_floor, 0.5 ** (lag / HYBRID.lag_half_life_days)))}
+    assert 0.25 < factors["old"] < 0.4  # 6.8 years behind: 2.3 half-lives of 4 years beyond the grace
+
+
+def test_the_lag_counts_only_against_competitors_that_are_current_and_relevant_enough() -> None:
+    touched = {"old": OLD_TOUCH, "current": NEW_TOUCH}
+    # Less than compete_ratio x its relevance: another question, not a competitor.
+    assert lag_factors([doc("old", 0.9), doc("current", 0.4)], touched, {"old", "current"}, HYBRID) == {}
+    # A newer page someone stated deprecated or replaced does not make others stale.
+    assert lag_factors([doc("old", 0.4), doc("current", 0.4)], touched, {"old"}, HYBRID) == {}
+    # Within the grace (one review cycle) nothing is lost; the newest page itself never lags.
+    near = {"old": NEW_TOUCH - HYBRID.lag_grace_days, "current": NEW_TOUCH}
+    assert lag_factors([doc("old", 0.4), doc("current", 0.4)], near, {"old", "current"}, HYBRID) == {}
+    # Unknown dates: no lag either way; and the setting turns it off.
+    assert (
+        lag_factors([doc("old", 0.4), doc("current", 0.4)], {"current": NEW_TOUCH}, {"current"}, HYBRID) == {}
+    )
+    off = RetrievalSettings(dense_calibration="fixed", lag_half_life_days=0)
+    assert lag_factors([doc("old", 0.4), doc("current", 0.4)], touched, {"old", "current"}, off) == {}
+
+
+def test_a_page_left_behind_ranks_after_the_current_page_that_answers_nearly_as_well() -> None:
+    # cp-sup-27 ("what kubectl context name do I use?"): both pages are past due, and the 2019
+    # page (no review date: weight 0.85) outweighed the live one (a missed review: 0.61).
+    settings = RetrievalSettings()  # the defaults: on_topic_ratio 0.5, lag half-life 4 years
+    docs = [doc("old", 0.41), doc("current", 0.30)]
+    weights = {"old": 0.85, "current": 0.61}
+    touched = {"old": OLD_TOUCH, "current": NEW_TOUCH}
+    without = rank(docs, weights, settings, top_k=2)
+    assert [r.doc_id for r in without] == ["old", "current"]
+    ranked = rank(docs, weights, settings, top_k=2, touched=touched, current={"old", "current"})
+    assert [r.doc_id for r in ranked] == ["current", "old"]
+    # Without a current competitor the same page keeps its place (a sole source stays first).
+    alone = rank(docs, weights, settings, top_k=2, touched=touched, current={"old"})
+    assert [r.doc_id for r in alone] == ["old", "current"]
