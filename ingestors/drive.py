@@ -111,7 +111,9 @@ class DriveIngestor:
             return None
         try:
             data = source.read_bytes(local, self._settings.ingest.max_entry_bytes)
-            extracted = extract_text(data, PurePosixPath(local).name, mime)
+            extracted = extract_text(
+                data, PurePosixPath(local).name, mime, max_bytes=self._settings.ingest.max_entry_bytes
+            )
         except IngestError as err:
             issue(err.message)
             return None

@@ -8,7 +8,9 @@ Docs/Sheets/Slides (docx/xlsx/pptx, or Docs as Markdown) and downloads other fil
 that token: changed files are fetched again, removed or trashed ones dropped, everything else
 comes from ``kb.store.pull_state``; a changed folder (renamed, moved) triggers a full listing so
 breadcrumbs stay right. A token is advanced only when every change was applied; a listing or
-change feed that fails after the retries leaves the batch incomplete (nothing removed).
+change feed that fails after the retries leaves the batch incomplete (nothing removed). Every
+file is redacted (``kb.redaction``) before it is stored or handed on; what was found travels in
+``SourceBatch.findings`` and the stored row.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from kb.config import Settings, SourceConfig
 from kb.errors import IngestError
 from kb.identity import People
 from kb.records import Document, IngestIssue, SourceBatch
+from kb.redaction import redact, redact_rebuilt
 from kb.store.pull_state import PullState
 
 from .drive import GOOGLE_APPS, build_document
@@ -195,7 +198,8 @@ class DrivePuller:
                 )
                 return None
             try:
-                text = extract_text(data, name, str(res.get("mimeType") or "")).text
+                mime, cap = str(res.get("mimeType") or ""), self.settings.ingest.max_entry_bytes
+                text = extract_text(data, name, mime, max_bytes=cap).text
             except IngestError as err:
                 self._issue(batch, f"file {file_id} ({name})", err.message, doc_id=f"gdrive:{file_id}")
                 batch.complete = False
@@ -244,35 +248,39 @@ class DrivePuller:
             )
         listing = self.list_all(batch)
         batch.complete = batch.complete and listing.complete
-        cached, stamps = self._state.documents(), self._state.stamps()
+        cached, stamps, kept = self._state.documents(), self._state.stamps(), self._state.findings()
         fresh: list[tuple[Document, str]] = []
         for file_id, res in listing.files.items():
             old = cached.get(f"gdrive:{file_id}")
             reuse = old.text if old is not None and stamps.get(old.doc_id) == stamp(res) else None
             doc = self.document(res, listing.folders, batch, reuse)
-            if doc is not None:
+            if doc is not None:  # its text may be the stored one, redacted when it was fetched
+                doc, batch.findings[doc.doc_id] = redact_rebuilt(doc, old, kept.get(doc.doc_id, ()))
                 batch.documents.append(doc)
                 fresh.append((doc, stamp(res)))
             elif old is not None:
                 batch.documents.append(old)  # keep what we had rather than lose it to a failed read
+                batch.findings[old.doc_id] = kept.get(old.doc_id, [])
         gone = set(cached) - {d.doc_id for d in batch.documents} if batch.complete else set()
-        self._state.save(fresh, drop=gone)
+        # Redacted before it is stored: the pull state is in the data directory (issue 11).
+        self._state.save(fresh, findings=batch.findings, drop=gone)
         if batch.complete and tokens is not None:
             self._state.set_cursor("page_tokens", json.dumps(tokens))
-            self._state.set_cursor("folders", json.dumps(listing.folders))
+            self._state.set_cursor("folders", json.dumps(redact_folders(listing.folders)))
 
     def _incremental(self, tokens: dict[str, str], batch: SourceBatch) -> bool:
         """Apply the changes feed; False when a full listing is needed instead."""
         folders: dict[str, Obj] = json.loads(self._state.cursor("folders") or "{}")
         changes: list[Obj] = []
         new_tokens: dict[str, str] = {}
-        cached = self._state.documents()
+        cached, kept = self._state.documents(), self._state.findings()
         try:
             for key, token in tokens.items():
                 got, new_tokens[key] = self.client.changes(token, None if key == "user" else key)
                 changes.extend(got)
         except FAILURES as err:
             batch.documents.extend(cached.values())
+            batch.findings.update(kept)
             batch.complete = False
             self._issue(batch, "changes.list", f"changes feed failed ({describe(err)}); nothing is removed")
             return True
@@ -286,12 +294,14 @@ class DrivePuller:
                 drop.add(doc_id)
                 continue
             doc = self.document(res, folders, batch)
-            if doc is not None:
+            if doc is not None:  # breadcrumbs from the stored folder names, redacted before
+                doc, kept[doc.doc_id] = redact_rebuilt(doc, cached.get(doc_id), kept.get(doc_id, ()))
                 fresh.append((doc, stamp(res)))
                 drop.discard(doc_id)
         docs = {**cached, **{d.doc_id: d for d, _ in fresh}}
         batch.documents.extend(d for i, d in docs.items() if i not in drop)
-        self._state.save(fresh, drop=drop)
+        batch.findings.update((i, kept[i]) for i in docs if i in kept and i not in drop)
+        self._state.save(fresh, findings=kept, drop=drop)
         if batch.complete:
             self._state.set_cursor("page_tokens", json.dumps(new_tokens))
         return True
@@ -309,3 +319,9 @@ class DrivePuller:
                 seen.add(parent)
                 queue.extend(folders[parent].get("parents") or [])
         return False
+
+
+def redact_folders(folders: dict[str, Obj]) -> dict[str, Obj]:
+    """The folders kept for the next pull's breadcrumbs, their names redacted (the pull state is
+    in the data directory)."""
+    return {i: {**f, "name": redact(str(f["name"]))[0]} if "name" in f else f for i, f in folders.items()}

@@ -22,6 +22,7 @@ from bs4 import BeautifulSoup
 from bs4.element import NavigableString, Tag
 
 from ingestors import extract_office
+from kb.config import IngestSettings
 from kb.errors import IngestError
 
 # Caps so that one huge sheet or CSV cannot blow memory or the index.
@@ -77,15 +78,25 @@ def kind_of(name: str, mime_type: str | None) -> str | None:
     return MIME_TYPES.get((mime_type or "").lower())
 
 
-def extract_text(data: bytes, name: str, mime_type: str | None = None) -> Extracted:
-    """Extract text from ``data`` (the content of the file ``name``).
+_MAX_ENTRY_BYTES: int = IngestSettings.model_fields["max_entry_bytes"].default
+OFFICE = {"docx", "pptx", "xlsx"}
 
-    Raises ``IngestError`` naming ``name`` for unsupported, undecodable, encrypted or corrupt files.
+
+def extract_text(
+    data: bytes, name: str, mime_type: str | None = None, *, max_bytes: int = _MAX_ENTRY_BYTES
+) -> Extracted:
+    """Extract text from ``data`` (the content of the file ``name``); an Office file (a zip) may
+    unpack to at most ``max_bytes`` (``ingest.max_entry_bytes``).
+
+    Raises ``IngestError`` naming ``name`` for unsupported, undecodable, encrypted or corrupt
+    files, and for Office files that would unpack past the cap (``extract_office.check_package``).
     """
     kind = kind_of(name, mime_type)
     if kind is None:
         raise IngestError(f"unsupported file type (mimeType {mime_type or 'unknown'})", subject=name)
     extractor = _EXTRACTORS[kind]
+    if kind in OFFICE:
+        extract_office.check_package(data, name, max_bytes)
     try:
         out = extractor(data, name)
     except IngestError:

@@ -6,7 +6,8 @@ source (``data_sources.query``), and the users (for emails); keeps those under t
 properties with the export ingestor's ``PropertyMapper``, so a page gets the same doc id
 (``notion:<32hex>``), title, breadcrumb, URL and lifecycle fields as from an export. Incremental:
 a page whose ``last_edited_time`` equals the one stored in ``kb.store.pull_state`` keeps its
-stored text and is not fetched again.
+stored text and is not fetched again. Every page is redacted (``kb.redaction``) before it is
+stored or handed on; what was found travels in ``SourceBatch.findings`` and the stored row.
 
 Failure modes: a refused token (401) raises before anything is read; a listing call that still
 fails after the retries (``ingestors.pull_common``), a root that is no longer shared, or a page
@@ -31,6 +32,7 @@ from notion_client.errors import HTTPResponseError, RequestTimeoutError
 from kb.config import Settings, SourceConfig
 from kb.identity import People
 from kb.records import Document, IngestIssue, SourceBatch
+from kb.redaction import redact_rebuilt
 from kb.store.pull_state import PullState
 
 from .dates import NotionDates
@@ -118,16 +120,20 @@ class NotionPuller:
         users = self._users(batch)
         pages, sources = self._list(batch)
         keep = self._under_roots(pages, sources, batch)
-        stamps = self.state.stamps()
+        stamps, kept = self.state.stamps(), self.state.findings()
         fresh: list[tuple[Document, str]] = []
         for page in keep:
-            doc, refetched = self._document(page, pages, sources, users, stamps, batch)
-            if doc is not None:
-                batch.documents.append(doc)
-                if refetched:
-                    fresh.append((doc, stamp_of(page)))
+            doc, refetched, stored = self._document(page, pages, sources, users, stamps, batch)
+            if doc is None:
+                continue
+            # an unchanged page's text is the stored one, redacted when it was fetched
+            doc, batch.findings[doc.doc_id] = redact_rebuilt(doc, stored, kept.get(doc.doc_id, ()))
+            batch.documents.append(doc)
+            if refetched:
+                fresh.append((doc, stamp_of(page)))
         gone = set(stamps) - {d.doc_id for d in batch.documents} if batch.complete else set()
-        self.state.save(fresh, drop=gone)
+        # Redacted before it is stored: the pull state is in the data directory (issue 11).
+        self.state.save(fresh, findings=batch.findings, drop=gone)
         # What this is a pull of (kb.ingest.removal): the workspace's pages, whose ids an export of
         # the same workspace shares, so a move from exports to pulls is recognised.
         batch.identity = sorted({d.doc_id.split(":", 1)[1] for d in batch.documents})
@@ -231,7 +237,9 @@ class NotionPuller:
         users: Users,
         stamps: dict[str, str],
         batch: SourceBatch,
-    ) -> tuple[Document | None, bool]:
+    ) -> tuple[Document | None, bool, Document | None]:
+        """The page's document, whether it was fetched now, and the stored one it was rebuilt
+        from (its text reused, or kept whole when the blocks cannot be read)."""
         hex_id = compact_id(str(page["id"]))
         doc_id = f"notion:{hex_id}"
         cached = self.state.document(doc_id) if stamps.get(doc_id) == stamp_of(page) else None
@@ -260,8 +268,9 @@ class NotionPuller:
                     )
                 )
                 old = self.state.document(doc_id)
-                return old, False
-        return self._build(page, doc_id, hex_id, text, links, pages, sources, users, batch), refetched
+                return old, False, old
+        built = self._build(page, doc_id, hex_id, text, links, pages, sources, users, batch)
+        return built, refetched, cached
 
     def _build(
         self,

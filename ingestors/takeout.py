@@ -145,7 +145,9 @@ class TakeoutReader:
             issue(f"unsupported file type '{Path(entry.name).suffix or entry.name}'; skipped", warning=True)
             return None
         try:
-            extracted = extract_text(archive.read(entry), entry.name)
+            extracted = extract_text(
+                archive.read(entry), entry.name, max_bytes=self._settings.ingest.max_entry_bytes
+            )
         except IngestError as err:
             issue(err.message)
             return None

@@ -105,6 +105,11 @@ class SourceBatch(BaseModel):
         description="what this is an export of (Notion: the ids of its top-level pages and "
         "databases; Drive: the root folder id); empty when the export is not recognisable",
     )
+    findings: dict[str, list[SecretFinding]] = Field(
+        default_factory=dict,
+        description="secrets an ingestor already redacted, by doc id (the API pullers redact "
+        "before they store a page); the pipeline reports them with what it finds itself",
+    )
 
 
 class Chunk(BaseModel):

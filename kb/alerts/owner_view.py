@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 from kb.alerts.digest import ALERTED_STATUSES, DigestItem, FindingLike, item_for, sort_key
 from kb.alerts.successor_question import SuccessorQuestion
 from kb.identity import same_email
+from kb.lifecycle.breadcrumbs import Breadcrumbs
 from kb.lifecycle.successors import Judged
 from kb.lifecycle.view import DocView
 from kb.records import DocRef, Document, Principal
@@ -108,7 +109,8 @@ def build_owner_view(
     usage, reviews, secrets, partners = usage or {}, reviews or {}, secrets or {}, partners or {}
     by_id = {d.doc_id: d for d in docs}
     readable = {d.doc_id for d in docs if caller.can_read(d.acl)}
-    mine = owned_by(caller, docs)
+    crumbs = Breadcrumbs.of(docs)  # a parent the caller cannot read is no title in a breadcrumb
+    mine = [crumbs.view(d, readable.__contains__) for d in owned_by(caller, docs)]
     # judged as the owner's configured principal: a successor this caller cannot read is dropped
     seen = {d.doc_id: _for_caller(judged[d.doc_id], readable) for d in mine}
     items = [

@@ -33,11 +33,12 @@ from kb.clock import Clock
 from kb.config import Settings
 from kb.errors import KBError
 from kb.identity import People, principal_for_user, same_email
+from kb.lifecycle.breadcrumbs import Breadcrumbs
 from kb.lifecycle.evidence import SuccessorEvidence
 from kb.lifecycle.freshness import Freshness
 from kb.lifecycle.rules import fallback_owner_for
 from kb.lifecycle.successors import Judged, Relations, judge
-from kb.records import Document
+from kb.records import Document, Principal
 from kb.store.alerts import AlertHistory, RunnerLock, SentItem
 from kb.store.audit import AuditLog
 from kb.store.db import Database
@@ -171,6 +172,7 @@ class AlertRunner:
     def collect(self, now: datetime, warnings: list[str] | None = None) -> DigestBatch:
         """Every digest as of ``now``, before de-duplication against what was already sent."""
         docs, judged = self.judgements(now)
+        docs = self._with_breadcrumbs(docs)
         fresh = {d: j.freshness for d, j in judged.items()}
         store = ReviewStore(self.db)
         latest = {d: r for d in store.latest_all() if (r := store.latest(d)) is not None}
@@ -207,6 +209,26 @@ class AlertRunner:
             fallback_for=lambda d: fallback_owner_for(d, self.settings),
         )
         return with_questions(batch, questions, now=now, settings=self.settings, people=self.people)
+
+    def _with_breadcrumbs(self, docs: list[Document]) -> list[Document]:
+        """Each document with the breadcrumb its digests may show: a parent that its owner or
+        its fallback owner (who gets escalations) cannot read is no title (``kb.lifecycle.breadcrumbs``)."""
+        crumbs, by_id = Breadcrumbs.of(docs), {d.doc_id: d for d in docs}
+        principals: dict[str, Principal] = {}
+        out = []
+        for doc in docs:
+            fallback = fallback_owner_for(doc, self.settings) or self.settings.alerts.fallback_owner
+            readers = [
+                principals.setdefault(w, principal_for_user(w, self.settings.auth))
+                for w in (doc.owner, fallback)
+                if w
+            ]
+
+            def readable(doc_id: str, readers: list[Principal] = readers) -> bool:
+                return bool(readers) and all(p.can_read(by_id[doc_id].acl) for p in readers)
+
+            out.append(crumbs.view(doc, readable))
+        return out
 
     def _unsent(self, digest: Digest, now: datetime, last: Mapping[tuple[str, str, str], datetime]) -> Digest:
         """The digest without what this recipient was told less than realert_after_days ago."""

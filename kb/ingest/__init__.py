@@ -2,7 +2,8 @@
 
 Owns: the ingest pipeline (``pipeline``: change detection, embedding groups, writes, removals),
 chunking (``chunking``), ``[[rules]]`` that fill owners, intervals and readers (``rules``),
-display name -> email mapping (``people``) and secret redaction (``secrets``).
+display name -> email mapping (``people``); it applies ``kb.redaction`` (foundation, so the
+pullers in ``ingestors`` redact with the same function before they store anything).
 May import: ``kb.search`` (the embedder and the vector index it writes to), ``kb.answer`` (the
 answerer's candidate sentences, embedded once at ingest: ``sentences``),
 ``kb.store`` and the foundation; never ``kb.api``, ``kb.cli`` or ``kb.alerts``.

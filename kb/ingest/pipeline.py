@@ -38,11 +38,11 @@ from kb.ingest.chunking import chunk_document, embedding_text
 from kb.ingest.duplicates import Text, find_near_duplicates
 from kb.ingest.removal import RemovalPlan, check_export, index_metadata, plan_removal
 from kb.ingest.reuse import reusable_vectors
-from kb.ingest.secrets import redact_document
 from kb.ingest.sentences import backfill, sentence_rows, sentence_texts
 from kb.ingest.successors import refresh_inferred
 from kb.lifecycle.rules import resolve
 from kb.records import Chunk, Document, IngestIssue, IngestReport, SecretFinding, Source, SourceBatch
+from kb.redaction import redact_document
 from kb.search.embedding import Embedder
 from kb.search.index import VectorIndex, acl_key
 from kb.store.db import Database
@@ -90,7 +90,7 @@ _RECORD_CODE = (
     "kb.records",
     "kb.identity",
     "kb.lifecycle.rules",
-    "kb.ingest.secrets",
+    "kb.redaction",
     "kb.ingest.chunking",
 )
 
@@ -456,6 +456,7 @@ class Ingester:
                 report.unchanged.append(raw.doc_id)
                 continue
             doc, findings = redact_document(resolve(raw, self.settings, self.people))
+            findings = [*batch.findings.get(raw.doc_id, ()), *findings]  # a puller redacted first
             doc = doc.model_copy(update={"content_hash": content_hash(doc, self.settings)})
             out.append(_Prepared(doc, findings, digest))
         return out, seen

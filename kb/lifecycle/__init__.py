@@ -1,7 +1,8 @@
 """Document lifecycle: is a document current for this reader, and what replaced it.
 
 Owns: freshness (``freshness``: status, weight and reasons from review dates, intervals, status
-properties and in-text banners, with an injectable clock) and successors.
+properties and in-text banners, with an injectable clock), successors, and what a reader sees
+of a breadcrumb (``breadcrumbs``: an unreadable parent is a placeholder, never its title).
 May import: the foundation only (config, records, clock, errors) and ``kb.store`` for reviews.
 Pure domain logic: no Chroma, no HTTP, no model.
 """

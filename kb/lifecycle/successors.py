@@ -27,6 +27,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from kb.config import Settings
+from kb.lifecycle.breadcrumbs import Breadcrumbs
 from kb.lifecycle.freshness import Freshness, assess, successor_hint
 from kb.records import Document
 
@@ -169,14 +170,21 @@ def relation_keys(settings: Settings) -> frozenset[str]:
 
 
 def visible_record(
-    doc: Document, readable: Readable, settings: Settings, *, keep_text: bool = False
+    doc: Document,
+    readable: Readable,
+    settings: Settings,
+    *,
+    breadcrumbs: Breadcrumbs,
+    keep_text: bool = False,
 ) -> Document:
     """The record as a reader may see it: no reference (an id, or a relation property naming it)
-    to a document they cannot read. Relation properties are dropped whole: they hold ids or
+    to a document they cannot read, and no unreadable parent's title in its breadcrumb
+    (``kb.lifecycle.breadcrumbs``). Relation properties are dropped whole: they hold ids or
     titles of other pages, and the readable ones are in ``supersedes`` / ``superseded_by``."""
     keys = relation_keys(settings)
     return doc.model_copy(
         update={
+            "path": breadcrumbs.visible(doc, readable),
             "text": doc.text if keep_text else "",
             "superseded_by": doc.superseded_by if doc.superseded_by and readable(doc.superseded_by) else None,
             "supersedes": [d for d in doc.supersedes if readable(d)],

@@ -6,7 +6,9 @@ and fill it through ``DocView.of``, so a field has one name and one meaning wher
 ``status`` is always the freshness status for this reader, ``doc_status`` the source's status,
 ``last_reviewed_at`` the review date the source (or configuration) gives, ``successor`` the
 document that replaces this one *for this reader* (``kb.lifecycle.successors.judge`` already
-dropped one the reader may not read).
+dropped one the reader may not read), ``path`` the breadcrumb as this reader may see it (callers
+pass the document through ``kb.lifecycle.breadcrumbs`` or ``visible_record`` first: a parent the
+reader may not read is a placeholder, never its title).
 """
 
 from __future__ import annotations

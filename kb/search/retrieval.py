@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field
 from kb.clock import Clock, utc
 from kb.config import RetrievalSettings, Settings
 from kb.errors import BadRequest, ConfigError
+from kb.lifecycle.breadcrumbs import Breadcrumbs
 from kb.lifecycle.evidence import SuccessorEvidence
 from kb.lifecycle.freshness import LIFECYCLE, Freshness
 from kb.lifecycle.inference import infer
@@ -87,6 +88,7 @@ class _DocMap:
     acl_keys: dict[str, str]
     by_key: dict[str, tuple[list[str], list[str]]]  # acl_key -> (the ACL, its documents)
     relations: Relations  # who lists whom in supersedes
+    breadcrumbs: Breadcrumbs  # which parent titles name which documents
     # readable ACL keys -> readable doc ids, for the last few reader sets (built once per set)
     readable: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
 
@@ -163,7 +165,9 @@ class Retriever:
                         key = acl_key(doc.acl)
                     keys[doc.doc_id] = key
                     by_key.setdefault(key, (doc.acl, []))[1].append(doc.doc_id)
-                self._map = _DocMap(generation, docs, keys, by_key, Relations.of(docs.values()))
+                self._map = _DocMap(
+                    generation, docs, keys, by_key, Relations.of(docs.values()), Breadcrumbs.of(docs.values())
+                )
             return self._map
 
     def _changed_docs(self, old: _DocMap | None, generation: int) -> dict[str, Document] | None:
@@ -353,7 +357,7 @@ class Retriever:
         doc = dm.docs[r.doc_id]
         texts = {c.chunk_id: c.text for c in self.documents.chunks_for(r.doc_id)}
         return SearchHit(
-            doc=visible_record(doc, readable.__contains__, self.app_settings),
+            doc=visible_record(doc, readable.__contains__, self.app_settings, breadcrumbs=dm.breadcrumbs),
             freshness=judged.freshness,
             snippets=[_snippet(texts[c]) for c in r.chunk_ids if c in texts],
             relevance=r.relevance,

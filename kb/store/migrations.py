@@ -11,7 +11,8 @@ two processes starting together do not both migrate), every version the store la
 3. to 13. one per table added since (export identities, tombstones, used review links, pull
    state, feedback, document changes, sentence vectors, inferred successors, successor
    decisions, near-duplicates, health snapshots), again ``IF NOT EXISTS``: a store
-   created by the 2026-12-03 code, which has them but no ``schema_migrations``, is adopted.
+   created by the 2026-12-03 code, which has them but no ``schema_migrations``, is adopted;
+14. ``pull_docs.findings_json``, and the pull state's documents, stored raw before, redacted.
 
 A store whose newest version is above ``LATEST`` was written by a newer FreshKB: opening it is an
 error naming the versions rather than a silent downgrade.
@@ -128,6 +129,7 @@ MIGRATIONS = [
     Migration(11, "successor_decisions", (successor_decisions.SCHEMA,)),
     Migration(12, "near_duplicates", (duplicates.SCHEMA,)),
     Migration(13, "health_snapshots", (health_snapshots.SCHEMA,)),
+    Migration(14, "pull_docs.findings_json; pull_docs redacted", change=pull_state.redact_stored),
 ]
 LATEST = MIGRATIONS[-1].version
 SCRIPTS = tuple(script for m in MIGRATIONS for script in m.scripts)

@@ -17,6 +17,7 @@ from kb.api.errors import InvalidField, error_responses
 from kb.api.schemas import DocDetail, DocList, DocSummary
 from kb.errors import NotFoundError
 from kb.identity import same_email
+from kb.lifecycle.breadcrumbs import Breadcrumbs
 from kb.lifecycle.evidence import SuccessorEvidence
 from kb.lifecycle.status_filter import matches_status, unknown_status
 from kb.lifecycle.successors import Judged, Relations, judge_all, visible_record
@@ -30,10 +31,11 @@ from kb.store.reviews import ReviewStore
 router = APIRouter(prefix="/v1", tags=["docs"])
 
 
-def _judged(runtime: Runtime, principal: Principal, docs: list[Document]) -> dict[str, Judged]:
+def _judged(
+    runtime: Runtime, principal: Principal, docs: list[Document], everything: list[Document]
+) -> dict[str, Judged]:
     """Freshness and successor of ``docs`` for this caller (``kb.lifecycle.successors``): a
-    successor the caller cannot read does not exist for them."""
-    everything = runtime.documents.list(with_text=False)  # text = the marker excerpt
+    successor the caller cannot read does not exist for them. ``everything``: every record."""
     readable = {d.doc_id for d in everything if principal.can_read(d.acl)}
     evidence = SuccessorEvidence.load(runtime.db, {d.doc_id: d for d in everything})
     return judge_all(
@@ -72,8 +74,10 @@ def list_docs(
     if (problem := unknown_status(status)) is not None:
         raise InvalidField(problem, subject="status")
     # Records without text carry the marker excerpt ("this page is deprecated") assess() reads.
-    readable = [d for d in runtime.documents.list(source=source) if principal.can_read(d.acl)]
-    judged = _judged(runtime, principal, readable)
+    everything = runtime.documents.list(with_text=False)  # text = the marker excerpt
+    readable = [d for d in everything if principal.can_read(d.acl) and source in (None, d.source)]
+    judged = _judged(runtime, principal, readable, everything)
+    crumbs, can_read = Breadcrumbs.of(everything), {d.doc_id for d in everything if principal.can_read(d.acl)}
     out: list[DocSummary] = []
     for doc in readable:
         if owner is not None and not same_email(doc.owner, owner):
@@ -81,20 +85,22 @@ def list_docs(
         j = judged[doc.doc_id]
         if not matches_status(status, doc, j.freshness):
             continue
-        out.append(DocSummary.build(doc, j.freshness, j.successor))
+        out.append(DocSummary.build(crumbs.view(doc, can_read.__contains__), j.freshness, j.successor))
     return DocList(count=len(out), counts_by_status=dict(Counter(d.status for d in out)), documents=out)
 
 
 @router.get("/docs/{doc_id}", response_model=DocDetail, responses=error_responses(401, 404, 500, 503))
 def get_doc(doc_id: str, runtime: RuntimeDep, principal: CurrentPrincipal) -> DocDetail:
     doc = _readable(runtime, principal, doc_id)
-    judged = _judged(runtime, principal, [doc])[doc_id]
-    everything = {d.doc_id: d for d in runtime.documents.list(with_text=False)}
+    records = runtime.documents.list(with_text=False)
+    judged = _judged(runtime, principal, [doc], records)[doc_id]
+    everything = {d.doc_id: d for d in records}
     can_read = {i for i, d in everything.items() if principal.can_read(d.acl)}
-    record = visible_record(doc, can_read.__contains__, runtime.settings, keep_text=True)
+    crumbs = Breadcrumbs.of(everything.values())
+    record = visible_record(doc, can_read.__contains__, runtime.settings, breadcrumbs=crumbs, keep_text=True)
     partners = {doc_id: NearDuplicates(runtime.db).of(doc_id)}
     return DocDetail.build(
-        doc,
+        record,
         judged.freshness,
         judged.successor,
         record=record.model_dump(mode="json"),

@@ -23,6 +23,8 @@ from kb.api.deps import CurrentPrincipal, RuntimeDep
 from kb.api.errors import error_responses
 from kb.api.page import CSS_URL
 from kb.errors import ConfigError, KBError, NotFoundError, PermissionDenied
+from kb.identity import principal_for_user
+from kb.lifecycle.breadcrumbs import Breadcrumbs
 from kb.records import Document
 from kb.runtime import Runtime
 from kb.store.review_links import UsedLinks
@@ -114,6 +116,14 @@ def _claim(runtime: Runtime, token: str) -> tuple[ReviewClaim, Document]:
     return claim, load_doc(runtime.documents, claim.doc_id)
 
 
+def _breadcrumb(runtime: Runtime, doc: Document, owner: str) -> str:
+    """``doc``'s breadcrumb as the link's owner may see it (``kb.lifecycle.breadcrumbs``)."""
+    reader = principal_for_user(owner, runtime.settings.auth)
+    everything = runtime.documents.list()
+    can_read = {d.doc_id for d in everything if reader.can_read(d.acl)}
+    return Breadcrumbs.of(everything).view(doc, can_read.__contains__).breadcrumb
+
+
 TokenQuery = Annotated[str, Query(max_length=4096, description="Signed token from a digest")]
 
 
@@ -130,7 +140,7 @@ def review_page(token: TokenQuery, runtime: RuntimeDep) -> HTMLResponse:
     body = (
         f'<p><strong>{escape(doc.title)}</strong><span class="badge b-{escape(fr.status)}">'
         f"{escape(fr.status.replace('_', ' '))}</span><br>"
-        f'<span class="meta">{escape(doc.breadcrumb)}</span></p>'
+        f'<span class="meta">{escape(_breadcrumb(runtime, doc, claim.owner))}</span></p>'
         f'<p class="hint">Why: {escape("; ".join(fr.reasons))}</p>'
         f"<p>Confirm as <strong>{escape(claim.owner)}</strong> that this document is still "
         "accurate?</p>"

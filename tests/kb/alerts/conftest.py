@@ -36,8 +36,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from kb.clock import FixedClock
 from kb.config import Settings, settings_from_dict
-from kb.ingest.secrets import SecretFinding
 from kb.records import Document
+from kb.redaction import SecretFinding
 from kb.runtime import Runtime
 from kb.store.audit import AuditEntry, AuditLog
 from kb.store.secrets import SecretFindings

@@ -8,9 +8,9 @@ from pathlib import Path
 from kb.alerts.digest import Digest, DigestBatch, build_digests, owner_problem
 from kb.alerts.render import render
 from kb.identity import People
-from kb.ingest.secrets import SecretFinding
 from kb.lifecycle.freshness import assess
 from kb.lifecycle.rules import fallback_owner_for
+from kb.redaction import SecretFinding
 from kb.store.reviews import Review
 from tests.conftest import EXAMPLE_NOW
 from tests.kb.alerts.conftest import FALLBACK, USAGE, company_docs, company_settings

@@ -14,10 +14,10 @@ from kb.alerts.digest import item_for
 from kb.alerts.owner_view import OwnerView, build_owner_view, owned_by
 from kb.clock import FixedClock
 from kb.config import Settings
-from kb.ingest.secrets import SecretFinding
 from kb.lifecycle.freshness import assess
 from kb.lifecycle.successors import Judged, Successor
 from kb.records import Document, Principal
+from kb.redaction import SecretFinding
 from kb.runtime import Runtime
 from kb.store.feedback import Feedback
 from tests.conftest import EXAMPLE_NOW, place_store

@@ -3,8 +3,10 @@
 A small corpus goes through the real ingest pipeline (real model, embedded Chroma, SQLite) with a
 readable page linked to a restricted one in every way there is: the page's own successor
 property (``superseded_by``, and a "Superseded by" property naming the title), the restricted
-page's ``supersedes``, page links both ways, and an inferred successor (a newer restricted page
-with the same title and content, which search guesses as the replacement). Then every route of
+page's ``supersedes``, page links both ways, an inferred successor (a newer restricted page
+with the same title and content, which search guesses as the replacement), a readable page under
+a restricted parent (its breadcrumb names the parent), and a restricted Drive copy of a readable
+Notion page (a cross-source near-duplicate: ``also_in``, ``near_duplicates``). Then every route of
 the app, enumerated from the app itself (a route this file does not exercise fails the test, by
 name), is called as every user, and every body is scanned for the id, the title and a marker word
 of each document that user may not read; counts must equal what the user may read.
@@ -41,6 +43,7 @@ from kb.api.slack import NOT_LINKED
 from kb.auth import hash_token
 from kb.clock import FixedClock
 from kb.config import Settings, TokenEntry, settings_from_dict
+from kb.lifecycle.breadcrumbs import RESTRICTED
 from kb.lifecycle.status_filter import STATUS_FILTERS
 from kb.records import Document, Principal, SourceBatch
 from kb.runtime import Runtime
@@ -59,6 +62,10 @@ SLACK_POSTS: list[dict[str, Any]] = []  # what FreshKB posted to the loopback Sl
 
 def _id(n: int) -> str:
     return "notion:" + f"{n:x}" * 32
+
+
+def _gid(n: int) -> str:
+    return "gdrive:" + f"{n:x}" * 28
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,10 @@ USERS = {
 PUBLIC = ["everyone"]
 OLD = datetime(2024, 1, 10, tzinfo=UTC)
 RECENT = datetime(2026, 10, 1, tzinfo=UTC)
+TRAVEL = (
+    "Book flights through the travel desk at least two weeks ahead, take the train for trips under "
+    "four hours, keep hotel costs under the city cap and file the travel report within a week of return."
+)
 INCIDENT = (
     "When an incident starts, page the on-call engineer, open an incident channel, name an "
     "incident commander and post status updates every thirty minutes until it is resolved."
@@ -93,9 +104,9 @@ INCIDENT = (
 def _doc(n: int, title: str, text: str, acl: list[str], owner: str, **kw: Any) -> Document:
     kw.setdefault("last_edited_at", RECENT)
     kw.setdefault("last_reviewed_at", kw["last_edited_at"])
-    return Document(
-        doc_id=_id(n), source="notion", title=title, text=text, acl=acl, owner=owner, path=["Acme"], **kw
-    )
+    kw.setdefault("path", ["Acme"])
+    kw.setdefault("source", "notion")
+    return Document(doc_id=_id(n), title=title, text=text, acl=acl, owner=owner, **kw)
 
 
 # Each restricted title carries a word found nowhere else (Zephyr, Quokka, Narwhal, Walrus), so a
@@ -159,8 +170,46 @@ CORPUS = [
         ["group:eng@acme.test", "group:hr@acme.test"],
         "eve@acme.test",
     ),
+    # 9 > 10: a readable page under a restricted parent (the child's breadcrumb names the parent)
+    _doc(
+        9,
+        "Okapi salary bands",
+        "Salary bands per level, reviewed every spring.",
+        ["group:hr@acme.test"],
+        "hal@acme.test",
+    ),
+    _doc(
+        10,
+        "Salary FAQ",
+        "Ask your manager about the salary review cycle.",
+        PUBLIC,
+        "sue@acme.test",
+        path=["Acme", "Okapi salary bands"],
+    ),
+    # 11 ~ 12: a readable Notion page and its restricted copy in Drive (a cross-source near-duplicate)
+    _doc(11, "Travel policy", TRAVEL, PUBLIC, "sue@acme.test"),
 ]
-MARKERS = {_id(2): "zephyr", _id(4): "quokka", _id(6): "narwhal", _id(8): "walrus"}
+DRIVE_CORPUS = [
+    _doc(
+        12,
+        "Pangolin travel policy copy",
+        TRAVEL,
+        ["group:finance@acme.test"],
+        "fay@acme.test",
+        source="gdrive",
+        path=["Finance"],
+    ).model_copy(update={"doc_id": _gid(12)}),
+]
+NOTION_CORPUS = CORPUS
+CORPUS = NOTION_CORPUS + DRIVE_CORPUS
+MARKERS = {
+    _id(2): "zephyr",
+    _id(4): "quokka",
+    _id(6): "narwhal",
+    _id(8): "walrus",
+    _id(9): "okapi",
+    _gid(12): "pangolin",
+}
 QUERIES = [
     "expense policy receipt",
     "onboarding checklist for new hires",
@@ -176,7 +225,12 @@ class _Reader:
         pass
 
     def read(self, path: Path) -> SourceBatch:
-        return SourceBatch(source="notion", documents=CORPUS, identity=["acme-root"])
+        return SourceBatch(source="notion", documents=NOTION_CORPUS, identity=["acme-root"])
+
+
+class _DriveReader(_Reader):
+    def read(self, path: Path) -> SourceBatch:
+        return SourceBatch(source="gdrive", documents=DRIVE_CORPUS, identity=["finance-root"])
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +248,9 @@ def app_client(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[t
         settings.slack.api_base_url = f"{slack_base}/api"
         rt = Runtime(settings, embedder=embedder, clock=FixedClock(NOW))
         report = rt.ingester().with_readers({"notion": _Reader}).ingest("notion", Path("corpus"))
-        assert sorted(report.added) == sorted(d.doc_id for d in CORPUS), report
+        assert sorted(report.added) == sorted(d.doc_id for d in NOTION_CORPUS), report
+        report = rt.ingester().with_readers({"gdrive": _DriveReader}).ingest("gdrive", Path("drive"))
+        assert report.added == [_gid(12)], report
         assert (_id(7), _id(8)) in {(p.doc_id, p.successor_id) for p in InferredSuccessors(rt.db).all()}
         SuccessorDecisions(rt.db).record(
             SuccessorDecision(
@@ -214,7 +270,7 @@ def app_client(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[t
 def _unreadable(user: User) -> dict[str, list[str]]:
     """doc id -> strings that would reveal it to ``user``."""
     return {
-        d.doc_id: [d.doc_id, d.doc_id.removeprefix("notion:"), d.title, MARKERS.get(d.doc_id, d.title)]
+        d.doc_id: [d.doc_id, d.doc_id.split(":", 1)[1], d.title, MARKERS.get(d.doc_id, d.title)]
         for d in CORPUS
         if not user.principal.can_read(d.acl)
     }
@@ -481,6 +537,29 @@ def test_fixture_links_cross_acls_in_every_way(app_client: tuple[Runtime, TestCl
     hits = client.post("/v1/search", json={"question": "incident response runbook"}, headers=h).json()
     succ = {r["doc_id"]: r["successor"] for r in hits["results"]}
     assert succ[_id(7)] is not None and succ[_id(7)]["doc_id"] == _id(8) and succ[_id(7)]["inferred"]
+    faq = client.get(f"/v1/docs/{_id(10)}", headers=h).json()
+    assert faq["path"] == faq["record"]["path"] == ["Acme", "Okapi salary bands"]
+    hits = client.post("/v1/search", json={"question": "travel policy flights hotel"}, headers=h).json()
+    also = {r["doc_id"]: [c["doc_id"] for c in r["also_in"]] for r in hits["results"]}
+    assert _gid(12) in also.get(_id(11), []) or _id(11) in also.get(_gid(12), []), also
+
+
+def test_a_restricted_parent_is_a_placeholder_in_the_breadcrumb(
+    app_client: tuple[Runtime, TestClient],
+) -> None:
+    """What a reader of the child sees instead of the parent's title, wherever a path is served."""
+    _, client = app_client
+    h = _h(USERS["staff"])
+    want = ["Acme", RESTRICTED]
+    assert client.get(f"/v1/docs/{_id(10)}", headers=h).json()["record"]["path"] == want
+    assert client.get(f"/v1/docs/{_id(10)}", headers=h).json()["path"] == want
+    listed = {d["doc_id"]: d for d in client.get("/v1/docs", headers=h).json()["documents"]}
+    assert listed[_id(10)]["path"] == want and listed[_id(1)]["path"] == ["Acme"]
+    hits = client.post("/v1/search", json={"question": "salary review cycle"}, headers=h).json()["results"]
+    assert next(r for r in hits if r["doc_id"] == _id(10))["path"] == want
+    assert {d["doc_id"]: d["path"] for d in client.get("/v1/my", headers=h).json()["documents"]}[
+        _id(10)
+    ] == want
 
 
 def _without_echo(resp: httpx.Response) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kb.ingest.secrets import find_secrets, redact, redact_document
 from kb.records import Document
+from kb.redaction import find_secrets, redact, redact_document
 from kb.store.documents import DocumentStore
 from kb.store.secrets import SecretFindings
 

@@ -9,12 +9,14 @@ from datetime import UTC, datetime
 
 import pytest
 
+from kb.config import Settings
 from kb.errors import StoreError
 from kb.records import Document
 from kb.store.audit import AuditEntry, AuditLog
 from kb.store.db import Database, split_statements
 from kb.store.documents import DocumentStore
 from kb.store.migrations import BASELINE_SCRIPTS, LATEST, versions
+from kb.store.pull_state import PullState
 from kb.store.reviews import Review, ReviewStore
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -106,3 +108,43 @@ def test_processes_starting_together_migrate_once(open_db: Callable[[], Database
     assert sorted(applied) == [[], [], [], list(range(1, LATEST + 1))]
     rows = dbs[0].execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
     assert [r[0] for r in rows] == list(range(1, LATEST + 1))
+
+
+def test_pull_documents_stored_raw_before_migration_14_are_redacted(
+    open_db: Callable[[], Database], settings: Settings
+) -> None:
+    """Issue 11: the pullers stored pages raw (secrets included) in ``pull_docs`` before 14; on
+    SQLite the raw bytes are gone from the file too (``secure_delete``), not only from the rows."""
+    db = open_db()
+    db.migrate()
+    db.execute("DROP TABLE pull_docs")  # the table as version 6 created it, holding a raw page
+    db.execute(
+        "CREATE TABLE pull_docs (source_name TEXT NOT NULL, doc_id TEXT NOT NULL, stamp TEXT NOT NULL, "
+        "doc_json TEXT NOT NULL, PRIMARY KEY (source_name, doc_id))"
+    )
+    key, clean = "AKIAIOSFODNN7EXAMPLE", Document(doc_id="notion:b", source="notion", title="B", text="ok")
+    raw = Document(doc_id="notion:a", source="notion", title=f"Keys {key}", text=f"key = {key}")
+    db.execute(
+        "INSERT INTO pull_docs (source_name, doc_id, stamp, doc_json) VALUES (?,?,?,?), (?,?,?,?)",
+        ("wiki", "notion:a", "s1", raw.model_dump_json(), "wiki", "notion:b", "s2", clean.model_dump_json()),
+    )
+    db.execute("DELETE FROM schema_migrations WHERE version = 14")
+
+    migrating = open_db()
+    assert migrating.migrate() == [14]
+    state = PullState(open_db(), "wiki")
+    docs = state.documents()
+    assert docs["notion:a"].title == "Keys [REDACTED:aws-access-key]" and key not in docs["notion:a"].text
+    assert docs["notion:b"] == clean and state.stamps() == {"notion:a": "s1", "notion:b": "s2"}
+    assert {(f.kind, f.field) for f in state.findings()["notion:a"]} == {
+        ("aws-access-key", "text"),
+        ("aws-access-key", "title"),
+    }
+    assert "notion:b" not in state.findings()
+    if not settings.store.url:
+        for opened in (db, migrating, state.db):  # the last one out checkpoints the WAL
+            opened.dispose()
+        files = [
+            p for p in settings.store_path.parent.iterdir() if p.name.startswith(settings.store_path.name)
+        ]
+        assert files and [p.name for p in files if key.encode() in p.read_bytes()] == []

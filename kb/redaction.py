@@ -1,13 +1,20 @@
-"""Find and redact credentials pasted into documents, so they are never embedded or served.
+"""Find and redact credentials pasted into documents, so they are never embedded, stored or served.
 
 A small set of high-signal patterns (cloud keys, private key blocks, vendor tokens, JWTs,
 ``password = ...`` assignments, ``scheme://user:password@host`` URLs). Findings carry a masked
 preview only, never the secret itself, so they can go into owners' digests.
+
+Foundation, not part of ``kb.ingest``: the ingest pipeline redacts every document it stores, and
+the API pullers (``ingestors/notion_api.py``, ``ingestors/drive_api.py``) redact with the same
+functions before they keep a page in ``kb.store.pull_state``. Redaction is idempotent (a
+``[REDACTED:<kind>]`` marker is never found again), so a document redacted by a puller passes the
+pipeline unchanged and keeps its raw hash from one pull to the next.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,9 +67,14 @@ _PATTERNS: tuple[_Pattern, ...] = (
 )
 
 
+_MARKER = "[REDACTED:"
+
+
 def _plausible(kind: str, value: str) -> bool:
     """Assignments in prose ("Password: required") are not secrets; a value with a digit or a
-    symbol, or a long one, is."""
+    symbol, or a long one, is. Our own marker is never a secret (``postgres://u:[REDACTED:…]@h``)."""
+    if value.startswith(_MARKER):
+        return False
     if kind != "password-assignment":
         return True
     if _PLACEHOLDER.match(value):
@@ -101,7 +113,7 @@ def redact(text: str, field: str = "text") -> tuple[str, list[SecretFinding]]:
     pos = 0
     for start, end, kind in spans:
         out.append(text[pos:start])
-        out.append(f"[REDACTED:{kind}]")
+        out.append(f"{_MARKER}{kind}]")
         findings.append(
             SecretFinding(
                 kind=kind, line=text.count("\n", 0, start) + 1, preview=_mask(text[start:end]), field=field
@@ -158,3 +170,22 @@ def redact_document(doc: Document) -> tuple[Document, list[SecretFinding]]:
     if not findings:
         return doc, []
     return doc.model_copy(update={"text": text, **update}), findings
+
+
+def redact_rebuilt(
+    doc: Document, stored: Document | None, stored_findings: Iterable[SecretFinding]
+) -> tuple[Document, list[SecretFinding]]:
+    """Redact a document a puller built (partly) from what it stored, already redacted (the text
+    of an unchanged page, breadcrumbs from stored folder names). A field with nothing found now
+    that equals its stored value keeps the findings made when it was first redacted, so an
+    unchanged page reports the same secrets on every pull."""
+    doc, found = redact_document(doc)
+    if stored is None:
+        return doc, found
+    fresh = {f.field.split(".")[0] for f in found}
+
+    def same(field: str) -> bool:
+        name = field.split(".")[0]
+        return name not in fresh and getattr(doc, name, None) == getattr(stored, name, None)
+
+    return doc, [f for f in stored_findings if same(f.field)] + found
