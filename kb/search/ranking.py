@@ -20,6 +20,7 @@ every rule here is tested by value. docs/ranking.md explains the choices.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -206,16 +207,32 @@ def lag_factors(
     hl = settings.lag_half_life_days
     if hl <= 0:
         return {}
+    # The rivals of a document are a prefix of the candidates by relevance (those with at least
+    # ``bar``), so the newest current one is a prefix maximum: O(n log n) per query, not O(n^2).
+    # A document among its own rivals changes nothing (it never lags behind itself).
+    by_relevance = sorted(docs, key=lambda c: -c.relevance)
+    keys = [-c.relevance for c in by_relevance]
+    newest_upto: list[float | None] = []
+    newest: float | None = None
+    for c in by_relevance:
+        if c.doc_id in current and (at := touched.get(c.doc_id)) is not None:
+            newest = at if newest is None else max(newest, at)
+        newest_upto.append(newest)
     out: dict[str, float] = {}
     for d in docs:
         t = touched.get(d.doc_id)
-        if t is None:
-            continue
         bar = settings.compete_ratio * d.relevance
-        others = current - (not_replaced or {}).get(d.doc_id, frozenset())
-        rivals = [c.doc_id for c in docs if c.doc_id in others and c.relevance >= bar > 0]
-        newest = max((touched[c] for c in rivals if c in touched and c != d.doc_id), default=None)
-        lag = (newest - t - settings.lag_grace_days) if newest is not None else 0.0
+        if t is None or bar <= 0:
+            continue
+        exempt = (not_replaced or {}).get(d.doc_id)
+        if exempt:  # rare: an owner answered "not replaced" about this page
+            allowed = current - exempt
+            dates = [touched.get(c.doc_id) for c in docs if c.doc_id in allowed and c.relevance >= bar]
+            rival = max((x for x in dates if x is not None), default=None)
+        else:
+            k = bisect_right(keys, -bar)
+            rival = newest_upto[k - 1] if k else None
+        lag = (rival - t - settings.lag_grace_days) if rival is not None else 0.0
         if lag > 0:
             out[d.doc_id] = max(settings.lag_floor, 0.5 ** (lag / hl))
     return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from kb.config import RetrievalSettings
@@ -258,3 +260,39 @@ def test_a_page_left_behind_ranks_after_the_current_page_that_answers_nearly_as_
     # Without a current competitor the same page keeps its place (a sole source stays first).
     alone = rank(docs, weights, settings, top_k=2, touched=touched, current={"old"})
     assert [r.doc_id for r in alone] == ["old", "current"]
+
+
+def _lag_by_definition(docs, touched, current, settings, not_replaced):  # type: ignore[no-untyped-def]
+    """lag_factors written as its docstring says, pair by pair (O(n^2))."""
+    out = {}
+    for d in docs:
+        if d.doc_id not in touched:
+            continue
+        bar = settings.compete_ratio * d.relevance
+        rivals = [
+            touched[c.doc_id]
+            for c in docs
+            if c.doc_id != d.doc_id
+            and c.doc_id in current
+            and c.doc_id not in not_replaced.get(d.doc_id, set())
+            and c.doc_id in touched
+            and c.relevance >= bar > 0
+        ]
+        lag = max(rivals) - touched[d.doc_id] - settings.lag_grace_days if rivals else 0.0
+        if lag > 0:
+            out[d.doc_id] = max(settings.lag_floor, 0.5 ** (lag / settings.lag_half_life_days))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_lag_factors_equal_the_pairwise_definition(seed: int) -> None:
+    rng = random.Random(seed)
+    n = rng.randint(1, 80)
+    docs = [doc(f"d{i}", round(rng.choice([0.0, rng.random()]), 3)) for i in range(n)]
+    touched = {d.doc_id: 17000.0 + rng.randint(0, 3000) for d in docs if rng.random() < 0.9}
+    current = {d.doc_id for d in docs if rng.random() < 0.8}
+    not_replaced = {d.doc_id: {rng.choice(docs).doc_id} for d in docs if rng.random() < 0.1}
+    settings = RetrievalSettings()
+    got = lag_factors(docs, touched, current, settings, not_replaced)
+    assert got == pytest.approx(_lag_by_definition(docs, touched, current, settings, not_replaced))
+    assert any(v < 1 for v in got.values()) or n < 5 or not current  # the cases exercise the lag
